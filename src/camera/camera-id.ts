@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
+import type { Source } from './source.js';
+
+/** RFC 4122 NAMESPACE_URL, as Python's `uuid.NAMESPACE_URL`. */
+const NAMESPACE_URL = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
+
+/** RFC 4122 version-5 (SHA-1) UUID, byte-compatible with Python's `uuid.uuid5`. */
+export function uuidv5(name: string, namespace: string = NAMESPACE_URL): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The first real MAC of this box as 12 hex digits, or undefined (containers may have none). */
+export function machineMac(): string | undefined {
+  const all = Object.values(networkInterfaces()).flat();
+  for (const iface of all) {
+    if (!iface || iface.internal) continue;
+    const mac = iface.mac.replace(/:/g, '').toLowerCase();
+    if (/^[0-9a-f]{12}$/.test(mac) && mac !== '000000000000') return mac;
+  }
+  return undefined;
+}
+
+/**
+ * Camera id as the Python relay derives it: UUIDv5(NAMESPACE_URL, "<mac>:<sha256(source)>"),
+ * where a file source is normalized to its absolute path and anything else is trimmed.
+ * Without a usable MAC the hostname stands in, so derivation never fails.
+ */
+export function deriveCameraId(source: Source, mac: string | undefined = machineMac()): string {
+  const digest = createHash('sha256').update(source.normalized, 'utf8').digest('hex');
+  return uuidv5(`${mac ?? hostname()}:${digest}`);
+}

@@ -1,0 +1,116 @@
+import type { Source } from './source.js';
+
+export type Codec = 'h264' | 'copy';
+export const HARDWARE_ENCODERS = ['h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'] as const;
+export type Encoder = 'libx264' | (typeof HARDWARE_ENCODERS)[number];
+
+export interface Resolution {
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface CaptureSettings {
+  readonly fps: number;
+  readonly resolution: Resolution | undefined;
+  readonly segmentDurationS: number;
+  readonly codec: Codec;
+  readonly encoder: Encoder;
+  /** Socket I/O timeout for network sources, so a silent camera makes ffmpeg exit. */
+  readonly ioTimeoutS: number;
+}
+
+export interface FfmpegArgsInput {
+  readonly source: Source;
+  readonly settings: CaptureSettings;
+  readonly rtspTimeoutFlag: '-stimeout' | '-timeout';
+  /** Output path pattern with one `%0Nd` (the segment sequence). */
+  readonly outputPattern: string;
+  /** First sequence number: past every name still pending, so a restart never overwrites one. */
+  readonly startNumber: number;
+}
+
+/** Build ffmpeg's argv (pure): input, encoding, then the segment muxer announcing on stdout. */
+export function buildFfmpegArgs(input: FfmpegArgsInput): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'warning',
+    // key=value progress on stderr: the live fps, and proof of life between segments.
+    '-progress',
+    'pipe:2',
+    ...inputArgs(input),
+    '-map',
+    '0:v:0',
+    '-an',
+    ...encodeArgs(input.settings),
+    ...segmentArgs(input),
+  ];
+}
+
+function inputArgs({ source, settings, rtspTimeoutFlag }: FfmpegArgsInput): string[] {
+  const ioTimeoutUs = String(Math.round(settings.ioTimeoutS * 1_000_000));
+  switch (source.kind) {
+    case 'rtsp':
+      return ['-rtsp_transport', 'tcp', rtspTimeoutFlag, ioTimeoutUs, '-i', source.input];
+    case 'http':
+      return ['-rw_timeout', ioTimeoutUs, '-i', source.input];
+    case 'file':
+      // -re: read at native speed, so a file behaves like the camera it stands in for.
+      return ['-re', '-i', source.input];
+    case 'v4l2':
+      return ['-f', 'v4l2', '-i', source.input];
+    case 'testsrc': {
+      const { width, height } = settings.resolution ?? { width: 640, height: 360 };
+      const rate = Math.max(settings.fps, 1);
+      return ['-re', '-f', 'lavfi', '-i', `${source.input}=size=${width}x${height}:rate=${rate}`];
+    }
+  }
+}
+
+function encodeArgs(settings: CaptureSettings): string[] {
+  if (settings.codec === 'copy') return ['-c:v', 'copy'];
+  const gop = String(Math.max(1, Math.round(settings.fps * 2)));
+  const scale = settings.resolution
+    ? `scale=${settings.resolution.width}:${settings.resolution.height}`
+    : undefined;
+  const args: string[] = [];
+  switch (settings.encoder) {
+    case 'libx264':
+      args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'baseline');
+      args.push(...(scale ? ['-vf', scale] : []), '-pix_fmt', 'yuv420p');
+      break;
+    case 'h264_vaapi':
+      args.push('-vaapi_device', '/dev/dri/renderD128');
+      args.push('-vf', [scale, 'format=nv12', 'hwupload'].filter(Boolean).join(','), '-c:v', 'h264_vaapi');
+      break;
+    default:
+      args.push(...(scale ? ['-vf', scale] : []), '-pix_fmt', 'yuv420p', '-c:v', settings.encoder);
+      args.push('-profile:v', 'baseline');
+  }
+  // GOP = 2×fps as the Python relay, plus a keyframe at every segment boundary so each segment
+  // starts with one and is cut at the requested duration.
+  args.push('-r', String(settings.fps), '-g', gop);
+  args.push('-force_key_frames', `expr:gte(t,n_forced*${settings.segmentDurationS})`);
+  return args;
+}
+
+function segmentArgs({ settings, outputPattern, startNumber }: FfmpegArgsInput): string[] {
+  return [
+    '-f',
+    'segment',
+    '-segment_format',
+    'mpegts',
+    '-segment_time',
+    String(settings.segmentDurationS),
+    // Each closed segment is announced as "name,start,end" on stdout: no directory polling.
+    '-segment_list',
+    'pipe:1',
+    '-segment_list_type',
+    'csv',
+    '-segment_start_number',
+    String(startNumber),
+    outputPattern,
+  ];
+}

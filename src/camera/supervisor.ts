@@ -1,0 +1,244 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CaptureError } from '../errors.js';
+import type { SegmentRecord } from '../spool/journal.js';
+import { segmentSequence } from '../spool/naming.js';
+import { salvagePartial } from '../spool/salvage.js';
+import type { Spool } from '../spool/spool.js';
+import type { Emit } from '../telemetry/events.js';
+import { type BackoffPolicy, backoffDelay, sleep } from '../uploader/backoff.js';
+import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
+import type { FfmpegBinary } from './ffmpeg-locate.js';
+import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';
+import type { SegmentProber } from './probe-segment.js';
+import { tcpProbe } from './reachability.js';
+import type { SegmentListEntry } from './segment-list.js';
+import type { Source } from './source.js';
+import { WallClock } from './wall-clock.js';
+
+export interface SupervisorOptions {
+  readonly ffmpeg: FfmpegBinary;
+  readonly source: Source;
+  readonly settings: CaptureSettings;
+  readonly spool: Spool;
+  readonly emit: Emit;
+  /** A segment is closed, durable and journaled: hand it to the uploader. */
+  readonly onSegment: (record: SegmentRecord) => void;
+  /** Consecutive failed runs tolerated before giving up (Infinity: never). */
+  readonly maxRestarts: number;
+  readonly restartBackoff: BackoffPolicy;
+  /** No closed segment for this long means ffmpeg is stuck. */
+  readonly stallTimeoutMs: number;
+  readonly stopGraceMs: number;
+  readonly probeIntervalMs: number;
+  readonly prober: SegmentProber;
+}
+
+export type CaptureEnd = 'stopped' | 'ended';
+
+/**
+ * Keeps one camera's ffmpeg running: restarts it with backoff when it exits, fails to connect
+ * or stalls, probes an absent network camera so capture resumes as soon as it is back, and
+ * salvages what a dead ffmpeg left unannounced. Uploads are not its business and go on meanwhile.
+ */
+export class CaptureSupervisor {
+  readonly #o: SupervisorOptions;
+  readonly #stopping = new AbortController();
+  #run: FfmpegRun | undefined;
+  #clock = new WallClock();
+  /** Names this ffmpeg run announced: only the others can be leftovers. */
+  #announced = new Set<string>();
+  #relaying = false;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+  }
+
+  get running(): FfmpegRun | undefined {
+    return this.#run;
+  }
+
+  async run(): Promise<CaptureEnd> {
+    const { emit, source, maxRestarts } = this.#o;
+    let failures = 0;
+    while (!this.#stopping.signal.aborted) {
+      const startNumber = this.#o.spool.nextSequence;
+      const exit = await this.#runOnce(startNumber);
+      await this.#salvageLeftovers(startNumber);
+      if (this.#stopping.signal.aborted) break;
+      if (!source.live && exit.exitCode === 0 && !exit.stopped) return 'ended';
+
+      failures = exit.segments > 0 ? 1 : failures + 1;
+      const detail = describeExit(exit);
+      emit({ type: 'error', code: 'ERR_FFMPEG_EXIT', message: detail });
+      if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) await this.#freeDisk();
+      if (failures > maxRestarts) {
+        throw new CaptureError(
+          `ffmpeg failed ${failures} times in a row, giving up (--max-restarts): ${detail}`,
+        );
+      }
+      const delayMs = backoffDelay(this.#o.restartBackoff, failures);
+      emit({ type: 'state', state: 'reconnecting', detail });
+      emit({ type: 'ffmpeg', phase: 'restarting', delayMs });
+      await this.#waitBeforeRestart(delayMs);
+    }
+    return 'stopped';
+  }
+
+  /** Graceful: ffmpeg closes and lists its current segment, which is spooled before this resolves. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#run?.stop(this.#o.stopGraceMs);
+  }
+
+  /** Immediate (second signal): nothing more is spooled. */
+  kill(): void {
+    this.#stopping.abort();
+    this.#run?.kill();
+  }
+
+  async #runOnce(startNumber: number): Promise<FfmpegExit> {
+    const { ffmpeg, source, settings, spool, emit } = this.#o;
+    const args = buildFfmpegArgs({
+      source,
+      settings,
+      rtspTimeoutFlag: ffmpeg.rtspTimeoutFlag,
+      outputPattern: spool.outputPattern,
+      startNumber,
+    });
+    this.#clock = new WallClock();
+    this.#announced = new Set();
+    this.#relaying = false;
+    emit({ type: 'state', state: 'connecting', detail: source.display });
+    const run = await FfmpegRun.start(ffmpeg.path, args, (entry) => this.#onEntry(entry));
+    this.#run = run;
+    await spool.setFfmpegPid(run.pid);
+    emit({ type: 'ffmpeg', phase: 'started', ...(run.pid === undefined ? {} : { pid: run.pid }) });
+    const watchdog = this.#watch(run);
+    const exit = await run.exited;
+    clearInterval(watchdog);
+    this.#run = undefined;
+    await spool.setFfmpegPid(undefined);
+    emit({
+      type: 'ffmpeg',
+      phase: 'exited',
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      stderr: [...exit.stderrTail],
+    });
+    return exit;
+  }
+
+  async #onEntry(entry: SegmentListEntry): Promise<void> {
+    this.#announced.add(entry.name);
+    const { start, clockJumpS } = this.#clock.place(entry.startS, entry.endS);
+    const record = await this.#o.spool.addClosed({
+      name: entry.name,
+      start,
+      durationS: entry.endS - entry.startS,
+      clockJumpS,
+    });
+    if (!record) return;
+    if (!this.#relaying) {
+      this.#relaying = true;
+      this.#o.emit({ type: 'state', state: 'relaying' });
+    }
+    this.#o.onSegment(record);
+  }
+
+  /**
+   * Stall watchdog: no closed segment for stallTimeoutMs (plus connect time for the first one),
+   * or no output at all (not even progress) for longer than the I/O timeout.
+   */
+  #watch(run: FfmpegRun): NodeJS.Timeout {
+    const started = Date.now();
+    let lastCount = 0;
+    let lastAt = started;
+    const firstAllowance = this.#o.settings.ioTimeoutS * 1000;
+    return setInterval(
+      () => {
+        if (run.segments !== lastCount) {
+          lastCount = run.segments;
+          lastAt = Date.now();
+        }
+        const limit = this.#o.stallTimeoutMs + (lastCount === 0 ? firstAllowance : 0);
+        const silentMs = Date.now() - Math.max(run.lastOutputAt, started);
+        if (Date.now() - lastAt > limit || silentMs > firstAllowance + 2000) {
+          this.#o.emit({ type: 'ffmpeg', phase: 'stalled' });
+          this.#o.emit({
+            type: 'log',
+            level: 'warn',
+            message: `no segment from ffmpeg for ${Math.round((Date.now() - lastAt) / 1000)} s: restarting it`,
+          });
+          lastAt = Date.now();
+          void run.stop(this.#o.stopGraceMs);
+        }
+      },
+      Math.min(1000, this.#o.stallTimeoutMs / 4),
+    );
+  }
+
+  /** Files a dead ffmpeg left unannounced: keep the decodable ones, count the rest as lost. */
+  async #salvageLeftovers(startNumber: number): Promise<void> {
+    const { spool, emit, prober } = this.#o;
+    let names: string[];
+    try {
+      names = await readdir(spool.dir);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const sequence = segmentSequence(name);
+      if (sequence === undefined || sequence < startNumber || this.#announced.has(name)) continue;
+      const result = await salvagePartial(join(spool.dir, name), prober).catch(() => undefined);
+      if (!result) continue;
+      if (result.kept) {
+        const start = this.#clock.next(result.durationS, result.mtimeMs);
+        const record = await spool.addClosed({ name, start, durationS: result.durationS });
+        if (!record) continue;
+        emit({ type: 'segment', phase: 'salvaged', sequence, bytes: result.bytes });
+        this.#o.onSegment(record);
+      } else {
+        // No video packet in it: nothing was lost, but it is counted.
+        emit({
+          type: 'segment',
+          phase: 'discarded',
+          sequence,
+          bytes: result.bytes,
+          reason: 'partial-undecodable',
+        });
+      }
+    }
+  }
+
+  /** ffmpeg hit ENOSPC: make room the same way the size bound does, loudly. */
+  async #freeDisk(): Promise<void> {
+    await this.#o.spool.freeSpace('disk-full');
+  }
+
+  /**
+   * Wait before the next ffmpeg start. When a network camera does not even accept a TCP connection,
+   * poll it about once a second and restart the moment it answers, not at the end of the backoff.
+   */
+  async #waitBeforeRestart(delayMs: number): Promise<void> {
+    const signal = this.#stopping.signal;
+    const target = this.#o.source.probe;
+    const probe = () => (target ? tcpProbe(target.host, target.port, 1000) : Promise.resolve(true));
+    if (!target || (await probe())) return sleep(delayMs, signal);
+    this.#o.emit({
+      type: 'log',
+      level: 'info',
+      message: `camera ${this.#o.source.display} unreachable: probing`,
+    });
+    while (!signal.aborted) {
+      await sleep(this.#o.probeIntervalMs, signal);
+      if (!signal.aborted && (await probe())) return;
+    }
+  }
+}
+
+function describeExit(exit: FfmpegExit): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`;
+  const last = exit.stderrTail.slice(-3).join(' | ');
+  return `ffmpeg ended (${how})${last ? `: ${last}` : ''}`;
+}

@@ -1,0 +1,74 @@
+/** Exit codes are part of the operator contract (documented in the README). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  badInput: 2,
+  auth: 3,
+  captureFailed: 4,
+  interrupted: 130,
+} as const;
+
+/** Base of every error the relay raises on purpose: a fixed `code` callers branch on. */
+export class RelayError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = options?.exitCode ?? ExitCode.failure;
+  }
+}
+
+/** Bad flags, env or files: reported before anything starts, exit 2. */
+export class ConfigError extends RelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CONFIG', message, { ...options, exitCode: ExitCode.badInput });
+  }
+}
+
+export class FfmpegNotFoundError extends RelayError {
+  constructor(message: string) {
+    super('ERR_FFMPEG_NOT_FOUND', message, { exitCode: ExitCode.badInput });
+  }
+}
+
+/** The ingest refused our API key (401/403): no retry can fix it. */
+export class AuthError extends RelayError {
+  readonly status: number;
+  constructor(status: number, url: string) {
+    super(
+      'ERR_AUTH',
+      `the ingest at ${url} answered ${status}: check the API key (--token, --token-file or TRIO_TOKEN); the spool is kept for the next run`,
+      { exitCode: ExitCode.auth },
+    );
+    this.status = status;
+  }
+}
+
+/** ffmpeg kept failing past --max-restarts. */
+export class CaptureError extends RelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CAPTURE', message, { ...options, exitCode: ExitCode.captureFailed });
+  }
+}
+
+export class SpoolError extends RelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SPOOL', message, options);
+  }
+}
+
+export function isRelayError(error: unknown): error is RelayError {
+  return error instanceof RelayError;
+}
+
+/** errno code of a Node system error, if any. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

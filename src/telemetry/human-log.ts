@@ -1,0 +1,44 @@
+import { redact } from '../redact.js';
+import type { Listener, StampedEvent } from './events.js';
+
+/** Plain stderr lines for people: warnings and milestones always, the rest with --verbose. */
+export function humanLog(write: (line: string) => void, verbose: boolean): Listener {
+  return (event) => {
+    const text = describe(event, verbose);
+    if (text) write(redact(`${event.ts.slice(11, 19)} ${text}`));
+  };
+}
+
+function describe(event: StampedEvent, verbose: boolean): string | undefined {
+  switch (event.type) {
+    case 'log':
+      return event.level === 'debug' && !verbose
+        ? undefined
+        : `${event.level === 'warn' ? 'warning: ' : ''}${event.message}`;
+    case 'error':
+      return `error: ${event.message}`;
+    case 'state':
+      return `state ${event.state}${event.detail ? ` (${event.detail})` : ''}`;
+    case 'ffmpeg':
+      if (event.phase === 'exited' && verbose && event.stderr?.length) {
+        return `ffmpeg exited (${event.signal ?? event.exitCode}); last lines:\n  ${event.stderr.join('\n  ')}`;
+      }
+      if (event.phase === 'restarting') return `restarting ffmpeg in ${(event.delayMs ?? 0) / 1000} s`;
+      if (event.phase === 'stalled') return 'ffmpeg stalled';
+      return verbose ? `ffmpeg ${event.phase}${event.pid ? ` pid ${event.pid}` : ''}` : undefined;
+    case 'segment':
+      if (event.phase === 'evicted' || event.phase === 'rejected') {
+        return `segment ${event.sequence} ${event.phase}${event.reason ? ` (${event.reason})` : ''}${event.status ? ` HTTP ${event.status}` : ''}`;
+      }
+      if (event.phase === 'retry') {
+        return verbose || event.attempt === 1
+          ? `segment ${event.sequence} will be retried in ${((event.delayMs ?? 0) / 1000).toFixed(1)} s: ${event.reason}`
+          : undefined;
+      }
+      return verbose
+        ? `segment ${event.sequence} ${event.phase}${event.bytes ? ` ${event.bytes} B` : ''}`
+        : undefined;
+    case 'progress':
+      return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+import type { HttpOutcome } from './transport.js';
+
+/** What the uploader does with a segment after one attempt. */
+export type Verdict =
+  | { readonly class: 'ok' }
+  | { readonly class: 'transient'; readonly reason: string; readonly retryAfterMs?: number | undefined }
+  | { readonly class: 'auth'; readonly status: number }
+  | { readonly class: 'reject'; readonly status: number; readonly body: string }
+  | { readonly class: 'unreadable'; readonly reason: string };
+
+// Classification is data, not branches: edit these tables to change policy.
+/** Statuses worth retrying besides 5xx: timeouts, too early, rate limits. */
+export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425, 429]);
+/** The key is wrong: stop the relay, keep the spool. */
+export const AUTH_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+/** Errors that mean the segment file itself is gone: retrying cannot help. */
+export const FILE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOENT', 'EISDIR', 'EACCES']);
+
+/** Classify one HTTP exchange as SPEC's OK / TRANSIENT / FATAL (auth, or this segment only). */
+export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdict {
+  if (outcome.kind === 'error') {
+    if (FILE_ERROR_CODES.has(outcome.code))
+      return { class: 'unreadable', reason: `${outcome.code}: ${outcome.message}` };
+    return { class: 'transient', reason: `${outcome.code}: ${outcome.message}` };
+  }
+  const { status } = outcome;
+  if (status >= 200 && status < 300) return { class: 'ok' };
+  if (AUTH_STATUSES.has(status)) return { class: 'auth', status };
+  if (status >= 500 || TRANSIENT_STATUSES.has(status)) {
+    return {
+      class: 'transient',
+      reason: `HTTP ${status}`,
+      retryAfterMs: parseRetryAfter(outcome.retryAfter, now),
+    };
+  }
+  if (status >= 400) return { class: 'reject', status, body: outcome.body };
+  // 1xx/3xx are not part of the contract (a redirecting --cloud?): keep the segment and retry.
+  return { class: 'transient', reason: `unexpected HTTP ${status} (check --cloud)` };
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date, in ms; undefined when absent or unparsable. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

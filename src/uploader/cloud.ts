@@ -1,0 +1,74 @@
+import type { SourceKind } from '../camera/source.js';
+import type { GapRecord, SegmentRecord } from '../spool/journal.js';
+import { formatGapHeader } from '../spool/losses.js';
+import type { OutgoingRequest } from './transport.js';
+
+/** Requests of the cloud contract (compatible with the Python relay), built as plain data. */
+export class CloudApi {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #cameraId: string;
+
+  constructor(cloud: string, token: string, cameraId: string) {
+    this.#base = cloud.replace(/\/+$/, '');
+    this.#token = token;
+    this.#cameraId = cameraId;
+  }
+
+  get ingestUrl(): string {
+    return `${this.#base}/api/stream/ingest/${encodeURIComponent(this.#cameraId)}`;
+  }
+
+  /** Never carries the source URL: it may hold the camera's credentials. */
+  register(name: string, sourceType: SourceKind, timeoutMs: number): OutgoingRequest {
+    return {
+      method: 'POST',
+      url: `${this.#base}/api/cameras`,
+      headers: this.#auth(),
+      body: {
+        json: {
+          id: this.#cameraId,
+          name,
+          source_url: '',
+          metadata: { managed_by: 'trio-edge', ingest_transport: 'http_mpegts', source_type: sourceType },
+        },
+      },
+      timeoutMs,
+    };
+  }
+
+  ingest(
+    record: SegmentRecord,
+    file: string,
+    gaps: readonly GapRecord[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): OutgoingRequest {
+    const headers: Record<string, string> = {
+      ...this.#auth(),
+      'content-type': 'video/mp2t',
+      'idempotency-key': record.idempotencyKey,
+      'x-segment-sequence': String(record.sequence),
+      'x-segment-start': record.start,
+      'x-segment-duration': String(record.durationS),
+    };
+    if (gaps.length > 0) headers['x-segment-gap'] = formatGapHeader(gaps);
+    if (record.clockJumpS !== undefined) headers['x-segment-clock-jump'] = String(record.clockJumpS);
+    return {
+      method: 'POST',
+      url: this.ingestUrl,
+      headers,
+      body: { file, bytes: record.bytes },
+      timeoutMs,
+      signal,
+    };
+  }
+
+  endSession(timeoutMs: number): OutgoingRequest {
+    return { method: 'DELETE', url: this.ingestUrl, headers: this.#auth(), timeoutMs };
+  }
+
+  #auth(): Record<string, string> {
+    return { 'x-api-key': this.#token, 'user-agent': 'trio-relay' };
+  }
+}

@@ -1,0 +1,169 @@
+import PQueue from 'p-queue';
+import { AuthError } from '../errors.js';
+import { redact } from '../redact.js';
+import type { SegmentRecord } from '../spool/journal.js';
+import type { Spool } from '../spool/spool.js';
+import type { Emit } from '../telemetry/events.js';
+import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
+import { classify } from './classify.js';
+import type { CloudApi } from './cloud.js';
+import type { HttpTransport } from './transport.js';
+
+export interface UploaderOptions {
+  readonly spool: Spool;
+  readonly api: CloudApi;
+  readonly transport: HttpTransport;
+  readonly uploadTimeoutMs: number;
+  /** Requests at once for this camera; 1 keeps segments in order. */
+  readonly concurrency: number;
+  readonly backoff: BackoffPolicy;
+  readonly emit: Emit;
+  /** Runs before the first upload (camera registration); retried by the caller's own policy. */
+  readonly beforeFirstUpload?: (signal: AbortSignal) => Promise<void>;
+  /** 401/403: the relay must stop. */
+  readonly onAuthFailure: (error: AuthError) => void;
+}
+
+/** At most this many gaps ride on one segment's header, so headers stay small. */
+const MAX_GAPS_PER_HEADER = 16;
+
+/**
+ * Delivers spooled segments, oldest first, keeping each on disk until the ingest acknowledges
+ * it. A TRANSIENT failure holds the segment's slot and retries it with backoff, so per-camera
+ * order survives outages while capture carries on into the spool.
+ */
+export class Uploader {
+  readonly #o: UploaderOptions;
+  readonly #queue: PQueue;
+  readonly #abort = new AbortController();
+  readonly #queued = new Set<number>();
+  #ready: Promise<void> | undefined;
+  #retrying = new Set<number>();
+  #delivered = 0;
+  #bytesSent = 0;
+  #lastError: string | undefined;
+  #stopped = false;
+
+  constructor(options: UploaderOptions) {
+    this.#o = options;
+    this.#queue = new PQueue({ concurrency: options.concurrency });
+  }
+
+  get delivered(): number {
+    return this.#delivered;
+  }
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+  get retrying(): number {
+    return this.#retrying.size;
+  }
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+  /** Segments queued or in flight. */
+  get backlog(): number {
+    return this.#queue.size + this.#queue.pending;
+  }
+
+  /** Queue a spooled segment; a segment already queued is not queued twice. */
+  enqueue(record: SegmentRecord): void {
+    if (this.#stopped || this.#queued.has(record.sequence)) return;
+    this.#queued.add(record.sequence);
+    void this.#queue.add(() => this.#deliver(record)).finally(() => this.#queued.delete(record.sequence));
+  }
+
+  /** Wait until everything queued is delivered or `timeoutMs` passes; true when all went out. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#queue.size === 0 && this.#queue.pending === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const idle = this.#queue.onIdle().then(() => true as const);
+    const result = await Promise.race([idle, timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Stop at once: abort requests and backoff waits; whatever is left stays in the spool. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#queue.clear();
+    this.#abort.abort();
+    await this.#queue.onIdle();
+  }
+
+  async #deliver(record: SegmentRecord): Promise<void> {
+    const { spool, api, transport, emit } = this.#o;
+    const signal = this.#abort.signal;
+    if (this.#o.beforeFirstUpload) {
+      this.#ready ??= this.#o.beforeFirstUpload(signal);
+      await this.#ready;
+    }
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
+      if (!spool.beginUpload(record.sequence)) {
+        this.#retrying.delete(record.sequence);
+        return;
+      }
+      const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
+      let verdict: ReturnType<typeof classify>;
+      try {
+        const request = api.ingest(record, spool.pathOf(record), gaps, this.#o.uploadTimeoutMs, signal);
+        verdict = classify(await transport.send(request));
+      } finally {
+        spool.endUpload(record.sequence);
+      }
+      if (signal.aborted) return;
+      switch (verdict.class) {
+        case 'ok':
+          this.#retrying.delete(record.sequence);
+          this.#delivered++;
+          this.#bytesSent += record.bytes;
+          await spool.delivered(record.sequence, gaps);
+          emit({
+            type: 'segment',
+            phase: 'delivered',
+            sequence: record.sequence,
+            bytes: record.bytes,
+            attempt,
+          });
+          return;
+        case 'auth':
+          this.#retrying.delete(record.sequence);
+          this.#o.onAuthFailure(new AuthError(verdict.status, redact(api.ingestUrl)));
+          return;
+        case 'reject':
+          this.#retrying.delete(record.sequence);
+          this.#lastError = `segment ${record.sequence} rejected with HTTP ${verdict.status}`;
+          emit({
+            type: 'log',
+            level: 'warn',
+            message: `${this.#lastError}; kept in rejected/: ${redact(verdict.body.slice(0, 200))}`,
+          });
+          await spool.reject(record.sequence, verdict.status, verdict.body);
+          return;
+        case 'unreadable':
+          this.#retrying.delete(record.sequence);
+          this.#lastError = `segment ${record.sequence} unreadable: ${verdict.reason}`;
+          await spool.drop(record.sequence, 'unreadable');
+          return;
+        case 'transient': {
+          this.#retrying.add(record.sequence);
+          const delayMs = backoffDelay(this.#o.backoff, attempt, verdict.retryAfterMs);
+          this.#lastError = redact(verdict.reason);
+          emit({
+            type: 'segment',
+            phase: 'retry',
+            sequence: record.sequence,
+            attempt,
+            delayMs,
+            reason: this.#lastError,
+          });
+          await sleep(delayMs, signal);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import { spawn } from 'node:child_process';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { IngestServer } from '../../src/ingest-server/server.js';
+import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
+import { type CliProcess, cliPath, killAllClis } from '../helpers/cli.js';
+import { acceptedSequences, expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
+import { childPids, running } from '../helpers/proc.js';
+import {
+  closedSequences,
+  fastRelayArgs,
+  newSpoolDir,
+  spoolDirs,
+  startRelay,
+  TOKEN,
+  waitForClosed,
+} from '../helpers/relay-run.js';
+
+let ingest: IngestServer | undefined;
+afterEach(async () => {
+  await ingest?.close();
+  ingest = undefined;
+});
+afterAll(async () => {
+  killAllClis();
+  await stopAllCameras();
+});
+
+async function startIngest(): Promise<IngestServer> {
+  ingest = await IngestServer.start({
+    port: 0,
+    outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
+    token: TOKEN,
+  });
+  return ingest;
+}
+
+function journalOf(spool: string) {
+  const [dir] = spoolDirs(spool);
+  return dir ? JSON.parse(readFileSync(join(spool, dir, 'journal.json'), 'utf8')) : undefined;
+}
+
+describe('lifecycle', () => {
+  it('(a) SIGTERM under `timeout --signal=TERM -k 10` exits 0 in time; closed segments are delivered or spooled', async () => {
+    const camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const args = fastRelayArgs(camera.url, server.url, spool, ['--camera-id', 'cam-timeout']);
+    const started = Date.now();
+    const child = spawn(
+      'timeout',
+      ['--preserve-status', '--signal=TERM', '-k', '10', '8', process.execPath, cliPath, ...args],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // The ingest hangs from the 4th segment on, so something is still pending at the signal.
+    await server.waitFor((s) => s.accepted >= 3, 30_000);
+    server.faults.add({ kind: 'hang', count: Number.POSITIVE_INFINITY });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const elapsedS = (Date.now() - started) / 1000;
+    expect(code, stderr).toBe(0); // the relay's own status: it stopped cleanly, before -k
+    expect(stderr).toMatch(/"state":"stopped"/);
+    expect(elapsedS).toBeLessThan(8 + 10);
+    const closed = stderr
+      .split('\n')
+      .filter((l) => l.includes('"phase":"closed"'))
+      .map((l) => JSON.parse(l).sequence as number);
+    const delivered = acceptedSequences(server, 'cam-timeout');
+    const left = (journalOf(spool)?.segments ?? []).map((s: { sequence: number }) => s.sequence);
+    expect([...delivered, ...left].sort((a, b) => a - b)).toEqual(closed.sort((a, b) => a - b));
+    expect(left.length).toBeGreaterThan(0);
+  });
+
+  it('(b) SIGKILL mid-run, restart: every segment closed before the kill arrives exactly once', async () => {
+    const camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const first = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-kill']);
+    await server.waitFor((s) => s.accepted >= 2, 30_000);
+    await server.faults.down(); // a backlog builds up in the spool
+    const closedSoFar = closedSequences(first).length;
+    await waitForClosed(first, closedSoFar + 3);
+    const ffmpeg = childPids(first.pid);
+    first.kill('SIGKILL');
+    await first.exited;
+    // ffmpeg dies with the relay (parent-death signal), within a second.
+    await expect.poll(() => ffmpeg.filter(running), { timeout: 1000, interval: 50 }).toEqual([]);
+    const closedBeforeKill = closedSequences(first);
+    await server.faults.up();
+
+    const second = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-kill']);
+    await waitForClosed(second, 2);
+    const target = closedBeforeKill.length;
+    await server.waitFor(
+      () =>
+        acceptedSequences(server, 'cam-kill').filter((s) => closedBeforeKill.includes(s)).length >= target,
+      30_000,
+    );
+    expect(await stopRelay(second)).toBe(0);
+    const accepted = acceptedSequences(server, 'cam-kill');
+    for (const s of closedBeforeKill) expect(accepted.filter((a) => a === s)).toHaveLength(1);
+    // Recovered segments went first, with their original sequence: no gaps, no repeats.
+    expect(accepted).toEqual([...new Set(accepted)]);
+    expect(accepted).toEqual(accepted.map((_, i) => accepted[0]! + i));
+    expect(second.stderr()).toMatch(/recovered \d+ segment/);
+  });
+
+  it('(c) two relays share a spool dir; one is killed: the survivor is untouched, the restarted one recovers its own', async () => {
+    const camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const survivor = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-live']);
+    const victim = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-dead']);
+    await server.waitFor(
+      () =>
+        acceptedSequences(server, 'cam-dead').length >= 2 &&
+        acceptedSequences(server, 'cam-live').length >= 2,
+      30_000,
+    );
+    victim.kill('SIGKILL');
+    await victim.exited;
+    const victimClosed = closedSequences(victim);
+    const restarted = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-dead']);
+    await waitForClosed(restarted, 3);
+    await server.waitFor(
+      () => victimClosed.every((s) => acceptedSequences(server, 'cam-dead').includes(s)),
+      30_000,
+    );
+    expect(await stopRelay(restarted)).toBe(0);
+    expect(await stopRelay(survivor)).toBe(0);
+    expectEveryClosedSegmentDelivered(survivor, server, 'cam-live');
+    expect(survivor.stderr()).not.toMatch(/recovered/);
+  });
+
+  it('(d) the camera goes away for 15 s: the relay survives, resumes, and loses only the downtime', async () => {
+    const camera: Camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const relay: CliProcess = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-reboot']);
+    await server.waitFor((s) => s.accepted >= 3, 30_000);
+    await camera.stop();
+    const downAt = Date.now();
+    await relay.waitForOutput(/"phase":"restarting"/, 20_000, 'stderr');
+    await new Promise((r) => setTimeout(r, Math.max(0, 15_000 - (Date.now() - downAt)))); // the outage itself
+    await camera.restart();
+    const upAt = Date.now();
+    const before = server.stats().accepted;
+    await server.waitFor((s) => s.accepted >= before + 3, 30_000);
+    expect(await stopRelay(relay)).toBe(0);
+    const rows = server.accepted('cam-reboot');
+    const starts = rows.map((r) => Date.parse(r.start!));
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]! - rows[i]!.duration! * 1000);
+    const biggest = Math.max(...gaps);
+    // The hole in the footage is the downtime plus about a second of reconnecting, not a backoff.
+    expect(biggest).toBeGreaterThan(10_000);
+    expect(biggest).toBeLessThan(upAt - downAt + 6_000);
+    expectEveryClosedSegmentDelivered(relay, server, 'cam-reboot');
+  });
+
+  it('(e) a stalled camera (RTSP up, no frames) triggers an ffmpeg restart', async () => {
+    const camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const relay = startRelay(camera.url, server.url, spool, [
+      '--camera-id',
+      'cam-stall',
+      '--stall-timeout',
+      '3s',
+    ]);
+    await server.waitFor((s) => s.accepted >= 2, 30_000);
+    camera.stall();
+    await relay.waitForOutput(/"phase":"(stalled|restarting)"/, 20_000, 'stderr');
+    camera.resume();
+    const before = server.stats().accepted;
+    await server.waitFor((s) => s.accepted >= before + 2, 30_000);
+    expect(await stopRelay(relay)).toBe(0);
+    expectEveryClosedSegmentDelivered(relay, server, 'cam-stall');
+  });
+
+  it('(f) a stale dir of another uid and a symlink with our prefix are left alone', async () => {
+    const camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const precious = mkdtempSync(join(tmpdir(), 'precious-'));
+    writeFileSync(join(precious, 'keep.txt'), 'x');
+    symlinkSync(precious, join(spool, 'trio-relay-segments-1-link'));
+    const foreign = join(spool, 'trio-relay-segments-2-foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'seg-000000001.ts'), 'x');
+    const past = new Date(Date.now() - 7_200_000);
+    utimesSync(foreign, past, past);
+    const foreignUid = process.getuid?.() === 0;
+    if (foreignUid) chownSync(foreign, 4242, 4242);
+    const relay = startRelay(camera.url, server.url, spool, [
+      '--camera-id',
+      'cam-sweep',
+      '--stale-after',
+      '1s',
+    ]);
+    await server.waitFor((s) => s.accepted >= 2, 30_000);
+    expect(await stopRelay(relay)).toBe(0);
+    expect(existsSync(join(precious, 'keep.txt'))).toBe(true);
+    expect(readdirSync(spool)).toContain('trio-relay-segments-1-link');
+    // Root can hand the dir to another uid; otherwise it is ours and stale, and is removed.
+    expect(existsSync(foreign)).toBe(foreignUid);
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IngestServer } from '../../src/ingest-server/server.js';
+import { startCamera, stopAllCameras } from '../helpers/camera.js';
+import { killAllClis } from '../helpers/cli.js';
+import { expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
+import { rssBytes } from '../helpers/proc.js';
+import { newSpoolDir, startRelay, TOKEN, waitForClosed } from '../helpers/relay-run.js';
+
+afterAll(async () => {
+  killAllClis();
+  await stopAllCameras();
+});
+
+describe('a 60 s ingest outage', () => {
+  it('keeps capturing to disk with bounded memory, then delivers the whole backlog in order', {
+    timeout: 180_000,
+  }, async () => {
+    const camera = await startCamera();
+    const ingest = await IngestServer.start({
+      port: 0,
+      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
+      token: TOKEN,
+    });
+    const spool = newSpoolDir();
+    const relay = startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-outage']);
+    try {
+      await ingest.waitFor((s) => s.accepted >= 2, 30_000);
+      const closedBefore = relay.events().filter((e) => e.phase === 'closed').length;
+      await ingest.faults.down();
+      // 60 one-second segments pile up on disk while the ingest is away.
+      let peakRss = 0;
+      for (let n = 10; n <= 60; n += 10) {
+        await waitForClosed(relay, closedBefore + n, 40_000);
+        peakRss = Math.max(peakRss, rssBytes(relay.pid) ?? 0);
+      }
+      // A sanity bound, not a speed assertion: the backlog lives on disk, not in memory.
+      expect(peakRss).toBeGreaterThan(0);
+      expect(peakRss).toBeLessThan(300 * 1024 * 1024);
+      await ingest.faults.up();
+      const closedNow = relay.events().filter((e) => e.phase === 'closed').length;
+      await ingest.waitFor((s) => s.accepted >= closedNow, 60_000);
+      expect(await stopRelay(relay)).toBe(0);
+      expectEveryClosedSegmentDelivered(relay, ingest, 'cam-outage');
+    } finally {
+      relay.kill('SIGKILL');
+      await ingest.close();
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
+import { killAllClis, startCli } from '../helpers/cli.js';
+import { probeSegment } from '../helpers/ffprobe.js';
+import { freePort } from '../helpers/ports.js';
+import {
+  closedSequences,
+  newSpoolDir,
+  spoolDirs,
+  startRelay,
+  TOKEN,
+  waitForClosed,
+} from '../helpers/relay-run.js';
+
+afterAll(async () => {
+  killAllClis();
+  await stopAllCameras();
+});
+
+interface LedgerRow {
+  event: string;
+  status: string;
+  sequence: number | null;
+  file: string;
+  idempotency_key: string;
+  start: string | null;
+  duration: number | null;
+}
+
+function ledger(out: string, camera: string): LedgerRow[] {
+  const path = join(out, camera, 'ledger.jsonl');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as LedgerRow);
+}
+
+describe('relay end to end: RTSP camera → built CLI → trio-relay ingest-server', () => {
+  let camera: Camera;
+
+  it('delivers every closed segment exactly once as valid MPEG-TS starting on a keyframe, and cleans up on SIGTERM', async () => {
+    camera = await startCamera();
+    const out = mkdtempSync(join(tmpdir(), 'e2e-ingest-'));
+    const port = await freePort();
+    const ingest = startCli(['ingest-server', '--port', String(port), '--out', out, '--token', TOKEN]);
+    await ingest.waitForOutput(/listening on/, 15_000, 'stdout');
+
+    const spool = newSpoolDir();
+    const relay = startRelay(camera.url, `http://127.0.0.1:${port}`, spool, ['--camera-id', 'cam-e2e']);
+    await waitForClosed(relay, 5);
+    relay.kill('SIGTERM');
+    const exit = await relay.exited;
+    expect(exit, relay.stderr()).toEqual({ code: 0, signal: null });
+
+    const closed = closedSequences(relay);
+    expect(closed.length).toBeGreaterThanOrEqual(5);
+    const accepted = ledger(out, 'cam-e2e').filter((r) => r.event === 'segment' && r.status === 'accepted');
+    expect(accepted.map((r) => r.sequence).sort((a, b) => a! - b!)).toEqual(closed);
+    expect(new Set(accepted.map((r) => r.idempotency_key)).size).toBe(accepted.length);
+    for (const row of accepted) {
+      expect(row.start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(row.duration).toBeGreaterThan(0);
+      const probe = await probeSegment(join(out, 'cam-e2e', row.file));
+      expect(probe.format).toContain('mpegts');
+      expect(probe.videoCodec).toBe('h264');
+      expect(probe.firstVideoPacketIsKeyframe).toBe(true);
+    }
+    expect(ledger(out, 'cam-e2e').some((r) => r.event === 'register')).toBe(true);
+    expect(ledger(out, 'cam-e2e').some((r) => r.event === 'session_end')).toBe(true);
+    expect(spoolDirs(spool)).toEqual([]);
+    expect(relay.stderr()).not.toContain(TOKEN);
+    ingest.kill('SIGTERM');
+    await ingest.exited;
+  });
+});

@@ -1,0 +1,174 @@
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
+import { connect, createServer } from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Camera, startCamera, stopAllCameras } from './camera.js';
+import { freePort } from './ports.js';
+
+const run = promisify(execFile);
+
+/** Debian's ffmpeg 5.1 takes the RTSP socket timeout as -timeout; 4.1 as -stimeout (there -timeout means listen!). */
+const ffmpegMajor = Number(/ffmpeg version (\d+)\./.exec(execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }))?.[1] ?? 4);
+
+/** An RTSP/TCP client counting the frames it receives, from ffmpeg's -progress output. */
+interface Reader {
+  frames(): number;
+  waitForFrames(n: number, timeoutMs: number): Promise<void>;
+  readonly exited: Promise<{ code: number | null; stderr: string }>;
+  kill(): void;
+}
+
+function startReader(url: string, ioTimeoutS?: number): Reader {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-rtsp_transport', 'tcp'];
+  if (ioTimeoutS) args.push(ffmpegMajor >= 5 ? '-timeout' : '-stimeout', String(ioTimeoutS * 1_000_000));
+  args.push('-i', url, '-map', '0:v', '-c', 'copy', '-f', 'null', '-progress', 'pipe:1');
+  if (ffmpegMajor >= 5) args.push('-stats_period', '0.1');
+  const child: ChildProcess = spawn('ffmpeg', [...args, '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  readers.add(child);
+  let frames = 0;
+  let stderr = '';
+  const changes = new EventEmitter();
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    for (const m of chunk.matchAll(/^frame=(\d+)$/gm)) frames = Math.max(frames, Number(m[1]));
+    changes.emit('change');
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    child.once('close', (code) => {
+      readers.delete(child);
+      changes.emit('change');
+      resolve({ code, stderr });
+    });
+  });
+  return {
+    frames: () => frames,
+    waitForFrames: (n, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        const onChange = () => {
+          if (frames >= n) finish();
+          else if (child.exitCode !== null || child.signalCode !== null) finish(`ffmpeg exited: ${stderr}`);
+        };
+        const timer = setTimeout(() => finish(`not within ${timeoutMs} ms: ${stderr}`), timeoutMs);
+        const finish = (failure?: string) => {
+          clearTimeout(timer);
+          changes.off('change', onChange);
+          if (failure) reject(new Error(`waiting for ${n} frames (have ${frames}): ${failure}`));
+          else resolve();
+        };
+        changes.on('change', onChange);
+        onChange();
+      }),
+    exited,
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+const readers = new Set<ChildProcess>();
+
+/** Resolves with whether a TCP connection to 127.0.0.1:port is accepted. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the test camera', () => {
+  let camera: Camera;
+
+  beforeAll(async () => {
+    camera = await startCamera();
+  });
+
+  afterAll(async () => {
+    for (const child of readers) child.kill('SIGKILL');
+    await stopAllCameras();
+  });
+
+  it('serves H.264 over RTSP/TCP on loopback', async () => {
+    expect(camera.url).toBe(`rtsp://127.0.0.1:${camera.port}/stream`);
+    const { stdout } = await run('ffprobe', [
+      ...['-v', 'error', '-rtsp_transport', 'tcp', '-select_streams', 'v'],
+      ...['-show_entries', 'stream=codec_name,width,height', '-of', 'json', camera.url],
+    ]);
+    expect(JSON.parse(stdout).streams).toEqual([{ codec_name: 'h264', width: 320, height: 240 }]);
+  });
+
+  it('stall() stops the frames but keeps sessions open; resume() brings them back', async () => {
+    const timingOut = startReader(camera.url, 3);
+    const patient = startReader(camera.url);
+    await Promise.all([timingOut.waitForFrames(5, 15_000), patient.waitForFrames(5, 15_000)]);
+
+    await camera.stall();
+    const atStall = patient.frames();
+    // 3 s of silence on its socket: the RTSP I/O timeout fires (ffmpeg still exits 0 there).
+    const { stderr } = await timingOut.exited;
+    expect(stderr).toMatch(/timed out/i);
+    // Meanwhile the other session got nothing (a frame or two may have been in flight) and stayed open.
+    expect(patient.frames() - atStall).toBeLessThanOrEqual(3);
+    await camera.resume();
+    await patient.waitForFrames(atStall + 10, 10_000);
+    patient.kill();
+  });
+
+  it('stop() frees the port and ends sessions; restart() serves again on the same port', async () => {
+    const reader = startReader(camera.url);
+    await reader.waitForFrames(3, 15_000);
+    const oldPid = camera.pid;
+
+    await camera.stop();
+    expect(alive(oldPid)).toBe(false);
+    expect(await accepts(camera.port)).toBe(false);
+    await reader.exited;
+    await camera.stop(); // a no-op now
+
+    await camera.restart();
+    expect(camera.pid).not.toBe(oldPid);
+    const again = startReader(camera.url);
+    await again.waitForFrames(3, 15_000);
+    again.kill();
+    // Signals reach the new process.
+    await camera.stall();
+    await camera.resume();
+  });
+
+  it('rejects with the reason when it cannot listen', async () => {
+    const port = await freePort();
+    const squatter = createServer().listen(port, '127.0.0.1');
+    await once(squatter, 'listening');
+    try {
+      await expect(startCamera({ port })).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+/);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('stall() on a stopped camera rejects instead of signalling a stranger', async () => {
+    const other = await startCamera({ fps: 5, width: 160, height: 120 });
+    await other.stop();
+    await expect(other.stall()).rejects.toThrow(/not running/);
+  });
+
+  it('stopAllCameras() stops every camera still running', async () => {
+    const other = await startCamera();
+    const pids = [camera.pid, other.pid];
+    await stopAllCameras();
+    expect(pids.filter(alive)).toEqual([]);
+  });
+});

@@ -1,0 +1,197 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+/** Debian's python: the first python3 on PATH may be another one without `gi`. */
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./rtsp-camera.py', import.meta.url));
+const READY_TIMEOUT_MS = 15_000;
+const KILL_AFTER_MS = 3000;
+/** Attempts at a fresh port when another process takes the one freePort() picked. */
+const PORT_ATTEMPTS = 3;
+
+export interface CameraOptions {
+  /** @default a free loopback port */
+  port?: number;
+  /** @default 10 */
+  fps?: number;
+  /** @default 320 */
+  width?: number;
+  /** @default 240 */
+  height?: number;
+}
+
+/** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
+export interface Camera {
+  /** `rtsp://127.0.0.1:<port>/stream`, as the camera announced it. */
+  readonly url: string;
+  readonly port: number;
+  /** PID of the current camera process (a new one after restart()). */
+  readonly pid: number;
+  /**
+   * Keep RTSP sessions open but send no more frames (a hung camera). A client connecting while
+   * stalled gets no DESCRIBE answer until resume(). Resolves once the camera acknowledged it.
+   */
+  stall(): Promise<void>;
+  /** Frames flow again on the open sessions. Resolves once the camera acknowledged it. */
+  resume(): Promise<void>;
+  /** SIGTERM, SIGKILL after 3 s; resolves once it exited. A no-op when it is not running. */
+  stop(): Promise<void>;
+  /** Stop if running, then start again on the same port and path (a camera reboot). */
+  restart(): Promise<void>;
+}
+
+interface CameraProcess {
+  child: ChildProcess;
+  exited: Promise<void>;
+  /** Resolves on the next stdout line equal to `line`; rejects if the camera exits first. */
+  nextLine(line: string): Promise<void>;
+  stderrTail(): string;
+}
+
+const running = new Set<CameraProcess>();
+
+export async function startCamera(options: CameraOptions = {}): Promise<Camera> {
+  let port = options.port ?? (await freePort());
+  let started: { proc: CameraProcess; url: string } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    try {
+      started = await spawnCamera(port, options);
+    } catch (error) {
+      // freePort() only says the port was free a moment ago: on a lost race, pick another.
+      const lostRace = options.port === undefined && /cannot listen/.test(String(error));
+      if (!lostRace || attempt >= PORT_ATTEMPTS) throw error;
+      port = await freePort();
+    }
+  }
+  let { proc } = started;
+  const { url } = started;
+
+  const signal = (sig: 'SIGUSR1' | 'SIGUSR2', ack: string): Promise<void> => {
+    const acked = proc.nextLine(ack);
+    // Fire-and-forget callers must not crash the run with an unhandled rejection.
+    acked.catch(() => {});
+    if (!isRunning(proc.child)) return Promise.reject(new Error(`camera ${url} is not running`));
+    process.kill(proc.child.pid!, sig);
+    return acked;
+  };
+
+  return {
+    url,
+    port,
+    get pid() {
+      return proc.child.pid!;
+    },
+    stall: () => signal('SIGUSR1', 'STALLED'),
+    resume: () => signal('SIGUSR2', 'RESUMED'),
+    stop: () => stopProcess(proc),
+    async restart() {
+      await stopProcess(proc);
+      proc = (await spawnCamera(port, options)).proc;
+    },
+  };
+}
+
+/** For afterAll: stop every camera still running in this test file. */
+export async function stopAllCameras(): Promise<void> {
+  await Promise.all([...running].map(stopProcess));
+}
+
+function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: CameraProcess; url: string }> {
+  const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof'];
+  if (options.fps !== undefined) args.push('--fps', String(options.fps));
+  if (options.width !== undefined) args.push('--width', String(options.width));
+  if (options.height !== undefined) args.push('--height', String(options.height));
+  // stdin stays an open pipe: the camera exits when it closes, i.e. when this process dies.
+  const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+
+  let stderr = '';
+  child.stderr!.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8000);
+  });
+  const lineWaiters = new Set<(line: string) => void>();
+  let partial = '';
+  child.stdout!.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) for (const waiter of [...lineWaiters]) waiter(line.trim());
+  });
+  const exited = new Promise<void>((resolve) => {
+    const gone = () => {
+      running.delete(proc);
+      resolve();
+    };
+    child.once('exit', gone);
+    // No /usr/bin/python3: 'error' and possibly no 'exit' at all.
+    child.once('error', (error) => {
+      stderr += `\n${error.message}`;
+      if (child.pid === undefined) gone();
+    });
+  });
+
+  const nextLine = (wanted: string | RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const waiter = (line: string) => {
+        if (typeof wanted === 'string' ? line !== wanted : !wanted.test(line)) return;
+        lineWaiters.delete(waiter);
+        resolve(line);
+      };
+      lineWaiters.add(waiter);
+      void exited.then(() => {
+        lineWaiters.delete(waiter);
+        reject(new Error(`camera on port ${port} exited (${describeExit(child)}) while waiting for ${wanted}: ${stderr}`));
+      });
+    });
+
+  const proc: CameraProcess = {
+    child,
+    exited,
+    nextLine: async (line) => {
+      await nextLine(line);
+    },
+    stderrTail: () => stderr,
+  };
+  running.add(proc);
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`camera on port ${port} was not ready within ${READY_TIMEOUT_MS} ms: ${stderr}`));
+      void stopProcess(proc);
+    }, READY_TIMEOUT_MS);
+    nextLine(/^READY rtsp:\/\//).then(
+      (line) => {
+        clearTimeout(timer);
+        resolve({ proc, url: line.slice('READY '.length) });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function stopProcess(proc: CameraProcess): Promise<void> {
+  if (!isRunning(proc.child)) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (isRunning(proc.child)) proc.child.kill('SIGKILL');
+  }, KILL_AFTER_MS);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+function describeExit(child: ChildProcess): string {
+  return child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`;
+}
+
+// If the worker exits without afterAll (a crash, a bail), do not leave cameras behind.
+process.once('exit', () => {
+  for (const proc of running) proc.child.kill('SIGKILL');
+});

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""A test camera: gst-rtsp-server serving an H.264 test pattern on 127.0.0.1.
+
+Run with Debian's /usr/bin/python3 (it has the `gi` bindings). Prints exactly one line
+`READY rtsp://127.0.0.1:<port><path>` once serving, then `STALLED` / `RESUMED` to acknowledge
+each SIGUSR1 (stall: RTSP sessions stay open, no frames flow) and SIGUSR2 (resume).
+SIGTERM/SIGINT exit cleanly. With --exit-on-stdin-eof it also exits when its parent goes away.
+"""
+import argparse
+import os
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--path", default="/stream")
+    parser.add_argument("--width", type=int, default=320)
+    parser.add_argument("--height", type=int, default=240)
+    parser.add_argument("--fps", type=int, default=10)
+    parser.add_argument("--keyint", type=int, default=0, help="frames between keyframes (default: fps)")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true", help="quit when stdin closes")
+    args = parser.parse_args()
+    if not args.path.startswith("/"):
+        parser.error("--path must start with /")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    Gst.init(None)
+    keyint = args.keyint or args.fps
+    launch = (
+        f"( videotestsrc is-live=true pattern=ball "
+        f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
+        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} "
+        f"! valve name=gate drop=false "
+        f"! rtph264pay name=pay0 pt=96 config-interval=1 )"
+    )
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(launch)
+    # One pipeline for all clients, like a camera's single encoder.
+    factory.set_shared(True)
+
+    # The valve of every live media: a stall must reach media built before and after the signal.
+    valves = {}
+    stalled = [False]
+
+    def on_unprepared(media):
+        valves.pop(media, None)
+
+    def on_configure(_factory, media):
+        valve = media.get_element().get_by_name("gate")
+        valve.set_property("drop", stalled[0])
+        valves[media] = valve
+        media.connect("unprepared", on_unprepared)
+
+    factory.connect("media-configure", on_configure)
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    server.get_mount_points().add_factory(args.path, factory)
+    if server.attach(None) == 0:
+        print(f"cannot listen on 127.0.0.1:{args.port} (port in use?)", file=sys.stderr, flush=True)
+        return 1
+
+    loop = GLib.MainLoop()
+
+    def set_stalled(value):
+        stalled[0] = value
+        for valve in valves.values():
+            valve.set_property("drop", value)
+        print("STALLED" if value else "RESUMED", flush=True)
+        return GLib.SOURCE_CONTINUE
+
+    def quit_loop(*_):
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, set_stalled, True)
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR2, set_stalled, False)
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, quit_loop)
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, quit_loop)
+
+    if args.exit_on_stdin_eof:
+        # A test runner killed with SIGKILL cannot stop us; its end of our stdin closing can.
+        def on_stdin(channel, condition):
+            if condition & (GLib.IO_HUP | GLib.IO_ERR) or not os.read(channel.unix_get_fd(), 4096):
+                return quit_loop()
+            return GLib.SOURCE_CONTINUE
+
+        GLib.io_add_watch(
+            GLib.IOChannel.unix_new(sys.stdin.fileno()),
+            GLib.PRIORITY_DEFAULT,
+            GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR,
+            on_stdin,
+        )
+
+    print(f"READY rtsp://127.0.0.1:{args.port}{args.path}", flush=True)
+    loop.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { locateFfmpeg } from '../../src/camera/ffmpeg-locate.js';
+import { ffmpegProber } from '../../src/camera/probe-segment.js';
+import { sweepAndRecover } from '../../src/lifecycle/recovery.js';
+import type { JournalData, SegmentRecord } from '../../src/spool/journal.js';
+import { LOSS_LEDGER_FILE, segmentName } from '../../src/spool/naming.js';
+import { procStartTime } from '../../src/spool/owner.js';
+import { Spool } from '../../src/spool/spool.js';
+import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
+
+let sample: Buffer;
+let prober: ReturnType<typeof ffmpegProber>;
+let sleeper: ReturnType<typeof spawn>;
+const deadPid = spawnSync('true').pid!;
+
+beforeAll(async () => {
+  const ffmpeg = await locateFfmpeg(undefined);
+  prober = ffmpegProber(ffmpeg.path);
+  const out = join(mkdtempSync(join(tmpdir(), 'recovery-sample-')), 'sample.ts');
+  execFileSync(ffmpeg.path, [
+    ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-t', '2'],
+    ...['-c:v', 'libx264', '-g', '10', '-f', 'mpegts', out],
+  ]);
+  sample = readFileSync(out);
+  sleeper = spawn('sleep', ['60']);
+});
+afterAll(() => {
+  sleeper.kill();
+});
+
+function record(camera: string, run: string, sequence: number, bytes: number): SegmentRecord {
+  return {
+    name: segmentName(sequence),
+    sequence,
+    start: new Date(Date.UTC(2026, 10, 22, 10, 0, sequence * 2)).toISOString(),
+    durationS: 2,
+    bytes,
+    idempotencyKey: `${camera}:${run}:${sequence}`,
+  };
+}
+
+/** An orphan spool dir as a killed relay leaves it. */
+function orphan(
+  root: string,
+  camera: string,
+  sequences: number[],
+  owner: { pid: number; procStart?: string | undefined },
+  suffix: string,
+) {
+  const dir = join(root, `trio-relay-segments-1-${suffix}`);
+  mkdirSync(dir, { mode: 0o700 });
+  for (const s of sequences) writeFileSync(join(dir, segmentName(s)), sample);
+  const journal: JournalData = {
+    version: 1,
+    cameraId: camera,
+    runId: `run${suffix}`,
+    owner: { ...owner, host: hostname(), startedAt: '2026-11-22T10:00:00.000Z' },
+    nextSequence: Math.max(-1, ...sequences) + 1,
+    segments: sequences.map((s) => record(camera, `run${suffix}`, s, sample.length)),
+    gaps: [],
+  };
+  writeFileSync(join(dir, 'journal.json'), JSON.stringify(journal));
+  return dir;
+}
+
+async function start(root: string, staleAfterMs = 3_600_000) {
+  const events: StampedEvent[] = [];
+  const bus = new EventBus();
+  bus.on((e) => events.push(e));
+  const emit = bus.forCamera('cam-a');
+  const spool = await Spool.create({ root, cameraId: 'cam-a', maxBytes: 1e9, emit });
+  const report = await sweepAndRecover({ spool, staleAfterMs, prober, emit });
+  return { spool, report, events };
+}
+
+describe('startup sweep and recovery', () => {
+  it('adopts a dead run of this camera: oldest first, original sequence, start and key', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const old = orphan(root, 'cam-a', [3, 4, 5], { pid: deadPid }, 'aaaa');
+    const { spool, report } = await start(root);
+    expect(report.adopted.map((r) => r.sequence)).toEqual([3, 4, 5]);
+    expect(report.adopted[0]).toEqual(record('cam-a', 'runaaaa', 3, sample.length));
+    expect(existsSync(old)).toBe(false);
+    expect(readdirSync(spool.dir).sort()).toEqual(['journal.json', ...[3, 4, 5].map(segmentName)]);
+    expect(spool.nextSequence).toBe(6);
+    const journal = JSON.parse(readFileSync(join(spool.dir, 'journal.json'), 'utf8')) as JournalData;
+    expect(journal.segments.map((s) => s.idempotencyKey)).toEqual([
+      'cam-a:runaaaa:3',
+      'cam-a:runaaaa:4',
+      'cam-a:runaaaa:5',
+    ]);
+  });
+
+  it('salvages a truncated partial segment and discards one without video', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const dir = orphan(root, 'cam-a', [0], { pid: deadPid }, 'bbbb');
+    writeFileSync(join(dir, segmentName(1)), sample.subarray(0, Math.floor(sample.length / 2) + 100));
+    writeFileSync(join(dir, segmentName(2)), Buffer.alloc(1000, 0));
+    const { report, events, spool } = await start(root);
+    expect(report.adopted.map((r) => r.sequence)).toEqual([0, 1]);
+    const salvaged = report.adopted[1]!;
+    expect(salvaged.bytes % 188).toBe(0);
+    expect(salvaged.start).toBe('2026-11-22T10:00:02.000Z'); // right after segment 0
+    expect(salvaged.idempotencyKey).toBe('cam-a:runbbbb:1');
+    expect(statSync(join(spool.dir, segmentName(1))).size).toBe(salvaged.bytes);
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'segment', phase: 'discarded', sequence: 2 }),
+    );
+    // The discarded partial's number is free again: no hole in the sequence.
+    expect(spool.nextSequence).toBe(2);
+  });
+
+  it('leaves a live relay alone, whatever its camera', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const live = { pid: sleeper.pid!, procStart: procStartTime(sleeper.pid!) };
+    const mine = orphan(root, 'cam-a', [1], live, 'cccc');
+    const theirs = orphan(root, 'cam-b', [1], live, 'dddd');
+    const past = new Date(Date.now() - 7_200_000);
+    utimesSync(join(theirs, 'journal.json'), past, past);
+    utimesSync(theirs, past, past);
+    const { report } = await start(root, 60_000);
+    expect(report.adopted).toEqual([]);
+    expect(existsSync(join(mine, segmentName(1)))).toBe(true);
+    expect(existsSync(join(theirs, segmentName(1)))).toBe(true);
+  });
+
+  it("keeps other cameras' orphans until --stale-after, then removes them and records the loss", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const fresh = orphan(root, 'cam-b', [7], { pid: deadPid }, 'eeee');
+    const stale = orphan(root, 'cam-c', [8], { pid: deadPid }, 'ffff');
+    const past = new Date(Date.now() - 7_200_000);
+    utimesSync(join(stale, 'journal.json'), past, past);
+    utimesSync(stale, past, past);
+    const { report } = await start(root);
+    expect(report.removedStale).toBe(1);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+    const losses = readFileSync(join(root, LOSS_LEDGER_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(losses).toEqual([
+      expect.objectContaining({ camera: 'cam-c', seqFrom: 8, seqTo: 8, reason: 'stale' }),
+    ]);
+  });
+
+  it("never follows a symlink or touches another uid's dir", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const target = mkdtempSync(join(tmpdir(), 'precious-'));
+    writeFileSync(join(target, 'keep.txt'), 'x');
+    symlinkSync(target, join(root, 'trio-relay-segments-1-link'));
+    const foreign = orphan(root, 'cam-z', [1], { pid: deadPid }, 'gggg');
+    const past = new Date(Date.now() - 7_200_000);
+    utimesSync(foreign, past, past);
+    utimesSync(join(foreign, 'journal.json'), past, past);
+    if (process.getuid?.() === 0) chownSync(foreign, 4242, 4242);
+    const { report } = await start(root);
+    expect(existsSync(join(target, 'keep.txt'))).toBe(true);
+    expect(existsSync(join(root, 'trio-relay-segments-1-link'))).toBe(true);
+    if (process.getuid?.() === 0) expect(existsSync(foreign)).toBe(true);
+    expect(report.leftAlone).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a broken journal or unreadable dir never stops the relay', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const dir = orphan(root, 'cam-a', [1], { pid: deadPid }, 'hhhh');
+    writeFileSync(join(dir, 'journal.json'), '{not json');
+    truncateSync(join(dir, segmentName(1)), 0);
+    await expect(start(root)).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `npm test` runs this first: the end-to-end suite needs a real RTSP camera (Debian's
+// gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe. As root with apt-get it
+// installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
+// silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
+// simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const PACKAGES = [
+  'python3-gi',
+  'gir1.2-gst-rtsp-server-1.0',
+  'gstreamer1.0-plugins-base',
+  'gstreamer1.0-plugins-good',
+  'gstreamer1.0-plugins-ugly',
+  'ffmpeg',
+];
+const DEFAULT_PYTHON = '/usr/bin/python3';
+const PYTHON = process.env.TRIO_TEST_DEPS_PYTHON || DEFAULT_PYTHON;
+/** Every element test/helpers/rtsp-camera.py builds. */
+const ELEMENTS = ['videotestsrc', 'capsfilter', 'x264enc', 'valve', 'rtph264pay'];
+const CHECK = `
+import gi
+gi.require_version('Gst', '1.0')
+gi.require_version('GstRtspServer', '1.0')
+from gi.repository import Gst, GstRtspServer
+Gst.init(None)
+missing = [e for e in ${JSON.stringify(ELEMENTS)} if Gst.ElementFactory.find(e) is None]
+if missing:
+    raise SystemExit('missing GStreamer elements: ' + ', '.join(missing))
+`;
+const INSTALL = `apt-get install -y --no-install-recommends ${PACKAGES.join(' ')}`;
+
+/** What is missing, one phrase each; empty when the end-to-end tests can run. */
+function problems() {
+  const found = [];
+  if (!existsSync(PYTHON)) found.push(`${PYTHON} not found`);
+  else {
+    const python = spawnSync(PYTHON, ['-c', CHECK], { encoding: 'utf8' });
+    if (python.error) found.push(`${PYTHON}: ${python.error.message}`);
+    else if (python.status !== 0) {
+      found.push(`${PYTHON}: ${(python.stderr || python.stdout).trim().split('\n').at(-1)}`);
+    }
+  }
+  for (const tool of ['ffprobe', 'ffmpeg']) {
+    const run = spawnSync(tool, ['-version'], { encoding: 'utf8' });
+    if (run.error || run.status !== 0) found.push(`${tool} not on PATH`);
+  }
+  return found;
+}
+
+let missing = problems();
+if (missing.length === 0) process.exit(0);
+
+const canInstall =
+  !process.env.TRIO_TEST_DEPS_NO_INSTALL &&
+  PYTHON === DEFAULT_PYTHON &&
+  process.getuid?.() === 0 &&
+  spawnSync('apt-get', ['--version']).status === 0;
+if (!canInstall) {
+  console.error(`The end-to-end tests need Debian packages that are missing (${missing.join('; ')}).`);
+  console.error(`Packages: ${PACKAGES.join(' ')}`);
+  console.error(`Install them as root, then run npm test again:\n  apt-get update && ${INSTALL}`);
+  process.exit(1);
+}
+
+console.error(`Installing the end-to-end test packages (${missing.join('; ')}):\n  ${INSTALL}`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...PACKAGES]]) {
+  // stdout too goes to stderr: npm shows both, and this script's stdout stays clean.
+  const run = spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], env });
+  if (run.status !== 0) {
+    console.error(`apt-get ${args[0]} failed (${run.error?.message ?? `exit ${run.status}`}); install by hand:`);
+    console.error(`  apt-get update && ${INSTALL}`);
+    process.exit(1);
+  }
+}
+missing = problems();
+if (missing.length > 0) {
+  console.error(`Still missing after installing ${PACKAGES.join(' ')}: ${missing.join('; ')}`);
+  process.exit(1);
+}
+console.error('End-to-end test packages installed.');

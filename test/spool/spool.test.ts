@@ -1,0 +1,61 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readJournal } from '../../src/spool/journal.js';
+import { segmentName } from '../../src/spool/naming.js';
+import { Spool } from '../../src/spool/spool.js';
+import { EventBus } from '../../src/telemetry/events.js';
+
+const emit = new EventBus().forCamera('cam');
+
+async function spoolWith(root: string, sequences: number) {
+  const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit });
+  for (let i = 0; i < sequences; i++) {
+    const name = segmentName(spool.nextSequence);
+    writeFileSync(join(spool.dir, name), Buffer.alloc(500, 1));
+    await spool.addClosed({ name, start: new Date(), durationS: 1 });
+  }
+  return spool;
+}
+
+describe('Spool', () => {
+  it('creates a 0700 dir with our prefix and journals every closed segment', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = await spoolWith(root, 2);
+    expect(spool.dir.startsWith(join(root, 'trio-relay-segments-'))).toBe(true);
+    expect(statSync(spool.dir).mode & 0o777).toBe(0o700);
+    const journal = await readJournal(spool.dir);
+    expect(journal?.segments.map((s) => s.sequence)).toEqual([0, 1]);
+    expect(journal?.owner.pid).toBe(process.pid);
+    expect(journal?.nextSequence).toBe(2);
+    // Write-then-rename leaves no temporary files behind.
+    expect(readdirSync(spool.dir).sort()).toEqual(['journal.json', segmentName(0), segmentName(1)]);
+  });
+
+  it('continues the sequence across runs, so a restart never reuses a name or a key', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const first = await spoolWith(root, 3);
+    for (const r of first.pending()) await first.delivered(r.sequence, []);
+    expect(await first.close()).toEqual({ removed: true, pending: 0 });
+    const second = await spoolWith(root, 1);
+    expect(second.pending()[0]?.sequence).toBe(3);
+    expect(second.pending()[0]?.idempotencyKey).toBe(`cam:${second.runId}:3`);
+  });
+
+  it('keeps a non-empty spool with its journal on close', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = await spoolWith(root, 2);
+    expect(await spool.close()).toEqual({ removed: false, pending: 2 });
+    expect(JSON.parse(readFileSync(join(spool.dir, 'journal.json'), 'utf8')).segments).toHaveLength(2);
+  });
+
+  it('allows one upload of a segment at a time', async () => {
+    const spool = await spoolWith(mkdtempSync(join(tmpdir(), 'spool-')), 1);
+    expect(spool.beginUpload(0)).toBe(true);
+    expect(spool.beginUpload(0)).toBe(false);
+    spool.endUpload(0);
+    expect(spool.beginUpload(0)).toBe(true);
+    expect(spool.beginUpload(99)).toBe(false);
+  });
+});
