@@ -87,6 +87,10 @@ export class FfmpegRun {
   get fps(): number {
     return this.#fps;
   }
+  /** We asked it to stop: what it lists from now on is its last, possibly empty, segment. */
+  get stopRequested(): boolean {
+    return this.#stopped;
+  }
   get lastOutputAt(): number {
     return this.#lastOutputAt;
   }

@@ -137,6 +137,7 @@ export class CaptureSupervisor {
       start,
       durationS: entry.endS - entry.startS,
       clockJumpS,
+      emptyIsLoss: !this.#run?.stopRequested,
     });
     if (!record) return;
     if (!this.#relaying) {

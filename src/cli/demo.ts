@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDurationMs } from '../config/parse.js';
 import { resolveRelayConfig } from '../config/relay-config.js';
+import { ExitCode } from '../errors.js';
 import { IngestServer } from '../ingest-server/server.js';
 import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
@@ -38,7 +39,7 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     ffmpeg: flags.ffmpeg,
   });
   const bus = new EventBus();
-  const output = attachOutput(bus, { json: false, verbose: false, statusLine: true });
+  const output = attachOutput(bus, { json: false, verbose: false, plainStatusMs: 2000 });
   output.write(
     `demo: local ingest at ${server.url}, relaying testsrc for ${durationMs / 1000} s (Ctrl-C stops early)`,
   );
@@ -54,14 +55,21 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
     await server.close();
   }
   const stats = server.stats();
-  const sent = server.accepted();
+  const sent = output.snapshot();
+  const cameraDir = join(outDir, 'demo-camera');
+  const last = server.accepted().at(-1);
   output.write(
     [
-      `demo: done. The ingest received ${stats.accepted} segment(s), ${(stats.bytes / 1024).toFixed(1)} KiB` +
+      `demo: the relay sent ${sent?.delivered ?? 0} segment(s), ${kib(sent?.bytesSent ?? 0)}; ` +
+        `the ingest received ${stats.accepted} segment(s), ${kib(stats.bytes)}` +
         (stats.duplicates ? ` (+${stats.duplicates} duplicate(s) ignored)` : ''),
-      `  segments and ledger: ${join(outDir, 'demo-camera')}`,
-      `  play one:            ffplay ${sent.at(-1)?.file ?? join(outDir, 'demo-camera', '<segment>.ts')}`,
+      `  segments and ledger: ${cameraDir}`,
+      ...(last?.file ? [`  play one:            ffplay ${join(cameraDir, last.file)}`] : []),
     ].join('\n'),
   );
-  return stats.accepted > 0 ? code : 1;
+  return stats.accepted > 0 ? code : ExitCode.failure;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
 }

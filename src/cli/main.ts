@@ -17,8 +17,6 @@ export async function main(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
   const parser = yargs(argv)
     .scriptName('trio-relay')
-    // A flag given twice: the last one wins (a wrapper script can append overrides).
-    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage(
       '$0 [relay] --source URL --token T [options]\n\nRelay a camera feed as MPEG-TS segments to an HTTP ingest.',
     )

@@ -88,7 +88,7 @@ export function relayOptions(y: Argv): Argv<RelayFlags> {
 }
 
 export async function runRelayCommand(flags: RelayFlags): Promise<number> {
-  const config = resolveRelayConfig(flags);
+  const config = resolveRelayConfig(lastWins(flags));
   const bus = new EventBus();
   const output = attachOutput(bus, { json: config.json, verbose: config.verbose });
   try {
@@ -96,4 +96,11 @@ export async function runRelayCommand(flags: RelayFlags): Promise<number> {
   } finally {
     output.close();
   }
+}
+
+/** A flag given twice: the last one wins, so a wrapper script can append overrides. */
+function lastWins(flags: RelayFlags): RelayFlags {
+  return Object.fromEntries(
+    Object.entries(flags).map(([key, value]) => [key, Array.isArray(value) ? value.at(-1) : value]),
+  ) as RelayFlags;
 }

@@ -29,6 +29,11 @@ export interface ClosedSegment {
   readonly start: Date;
   readonly durationS: number;
   readonly clockJumpS?: number | undefined;
+  /**
+   * An empty file listed after we stopped ffmpeg holds no frames; one listed while ffmpeg runs
+   * is video it failed to write (a full disk), which is a loss.
+   */
+  readonly emptyIsLoss?: boolean;
 }
 
 /**
@@ -160,6 +165,11 @@ export class Spool {
       idempotencyKey: `${this.#cameraId}:${this.#runId}:${sequence}`,
       ...(segment.clockJumpS === undefined ? {} : { clockJumpS: segment.clockJumpS }),
     };
+    if (bytes === 0 && !segment.emptyIsLoss) {
+      await unlink(path).catch(() => {});
+      this.#emit({ type: 'segment', phase: 'discarded', sequence, bytes, reason: 'empty' });
+      return undefined;
+    }
     this.#index(record);
     this.#emit({ type: 'segment', phase: 'closed', sequence, bytes, durationS: record.durationS });
     if (bytes === 0) {

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { IngestServer } from '../../src/ingest-server/server.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { killAllClis, startCli } from '../helpers/cli.js';
 import { probeSegment } from '../helpers/ffprobe.js';
@@ -75,5 +77,35 @@ describe('relay end to end: RTSP camera → built CLI → trio-relay ingest-serv
     expect(relay.stderr()).not.toContain(TOKEN);
     ingest.kill('SIGTERM');
     await ingest.exited;
+  });
+
+  it('works the same with the bundled ffmpeg 4.1 (its RTSP timeout flag is -stimeout)', async () => {
+    const bundled = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    camera ??= await startCamera();
+    const ingest = await IngestServer.start({
+      port: 0,
+      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
+      token: TOKEN,
+    });
+    try {
+      const spool = newSpoolDir();
+      const relay = startRelay(camera.url, ingest.url, spool, [
+        '--camera-id',
+        'cam-41',
+        '--ffmpeg',
+        bundled,
+        '-v',
+      ]);
+      await waitForClosed(relay, 3);
+      relay.kill('SIGTERM');
+      expect((await relay.exited).code, relay.stderr()).toBe(0);
+      expect(relay.stderr()).toMatch(/ffmpeg N-\d+.*\(flag\)/);
+      const accepted = ingest.accepted('cam-41');
+      expect(accepted.map((r) => r.sequence)).toEqual(closedSequences(relay));
+      const probe = await probeSegment(join(ingest.outDir, 'cam-41', accepted[0]!.file!));
+      expect(probe.firstVideoPacketIsKeyframe).toBe(true);
+    } finally {
+      await ingest.close();
+    }
   });
 });

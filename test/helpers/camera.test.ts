@@ -9,7 +9,9 @@ import { freePort } from './ports.js';
 const run = promisify(execFile);
 
 /** Debian's ffmpeg 5.1 takes the RTSP socket timeout as -timeout; 4.1 as -stimeout (there -timeout means listen!). */
-const ffmpegMajor = Number(/ffmpeg version (\d+)\./.exec(execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }))?.[1] ?? 4);
+const ffmpegMajor = Number(
+  /ffmpeg version (\d+)\./.exec(execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }))?.[1] ?? 4,
+);
 
 /** An RTSP/TCP client counting the frames it receives, from ffmpeg's -progress output. */
 interface Reader {
@@ -117,7 +119,9 @@ describe('the test camera', () => {
 
     await camera.stall();
     const atStall = patient.frames();
-    // 3 s of silence on its socket: the RTSP I/O timeout fires (ffmpeg still exits 0 there).
+    // The RTSP I/O timeout (3 s) fires. gst-rtsp-server keeps sending RTCP about every 5 s over the
+    // stalled session, so it fires later than 3 s after the stall (6.5-8.5 s measured).
+    // ffmpeg exits 0 here, as if the stream had ended.
     const { stderr } = await timingOut.exited;
     expect(stderr).toMatch(/timed out/i);
     // Meanwhile the other session got nothing (a frame or two may have been in flight) and stayed open.

@@ -19,11 +19,15 @@ export interface CameraOptions {
   width?: number;
   /** @default 240 */
   height?: number;
+  /** Frames between keyframes. @default fps (one per second) */
+  keyint?: number;
+  /** @default '/stream' */
+  path?: string;
 }
 
 /** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
 export interface Camera {
-  /** `rtsp://127.0.0.1:<port>/stream`, as the camera announced it. */
+  /** `rtsp://127.0.0.1:<port><path>`, as the camera announced it. */
   readonly url: string;
   readonly port: number;
   /** PID of the current camera process (a new one after restart()). */
@@ -46,7 +50,6 @@ interface CameraProcess {
   exited: Promise<void>;
   /** Resolves on the next stdout line equal to `line`; rejects if the camera exits first. */
   nextLine(line: string): Promise<void>;
-  stderrTail(): string;
 }
 
 const running = new Set<CameraProcess>();
@@ -102,6 +105,8 @@ function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: Came
   if (options.fps !== undefined) args.push('--fps', String(options.fps));
   if (options.width !== undefined) args.push('--width', String(options.width));
   if (options.height !== undefined) args.push('--height', String(options.height));
+  if (options.keyint !== undefined) args.push('--keyint', String(options.keyint));
+  if (options.path !== undefined) args.push('--path', options.path);
   // stdin stays an open pipe: the camera exits when it closes, i.e. when this process dies.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout!.setEncoding('utf8');
@@ -141,7 +146,11 @@ function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: Came
       lineWaiters.add(waiter);
       void exited.then(() => {
         lineWaiters.delete(waiter);
-        reject(new Error(`camera on port ${port} exited (${describeExit(child)}) while waiting for ${wanted}: ${stderr}`));
+        reject(
+          new Error(
+            `camera on port ${port} exited (${describeExit(child)}) while waiting for ${wanted}: ${stderr}`,
+          ),
+        );
       });
     });
 
@@ -151,7 +160,6 @@ function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: Came
     nextLine: async (line) => {
       await nextLine(line);
     },
-    stderrTail: () => stderr,
   };
   running.add(proc);
 

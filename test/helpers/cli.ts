@@ -172,7 +172,10 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
 }
 
 /** Run to completion (SIGKILL after `timeoutMs`) and return the exit and all output. */
-export async function runCli(args: string[], options: CliOptions & { timeoutMs: number }): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: CliOptions & { timeoutMs: number },
+): Promise<CliResult> {
   const cli = startCli(args, options);
   let timedOut = false;
   const timer = setTimeout(() => {

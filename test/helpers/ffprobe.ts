@@ -48,7 +48,8 @@ export async function probeSegment(file: string): Promise<SegmentProbe> {
 function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${file} ${args.at(-1)} failed (${error.code ?? error.signal}): ${stderr}`));
+      if (error)
+        reject(new Error(`${file} ${args.at(-1)} failed (${error.code ?? error.signal}): ${stderr}`));
       else resolve({ stdout, stderr });
     });
   });

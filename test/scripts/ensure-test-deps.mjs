@@ -70,7 +70,9 @@ for (const args of [['update'], ['install', '-y', '--no-install-recommends', ...
   // stdout too goes to stderr: npm shows both, and this script's stdout stays clean.
   const run = spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], env });
   if (run.status !== 0) {
-    console.error(`apt-get ${args[0]} failed (${run.error?.message ?? `exit ${run.status}`}); install by hand:`);
+    console.error(
+      `apt-get ${args[0]} failed (${run.error?.message ?? `exit ${run.status}`}); install by hand:`,
+    );
     console.error(`  apt-get update && ${INSTALL}`);
     process.exit(1);
   }
