@@ -224,15 +224,18 @@ export class CaptureSupervisor {
   async #waitBeforeRestart(delayMs: number): Promise<void> {
     const signal = this.#stopping.signal;
     const target = this.#o.source.probe;
-    const probe = () => (target ? tcpProbe(target.host, target.port, 1000) : Promise.resolve(true));
-    if (!target || (await probe())) return sleep(delayMs, signal);
+    if (!target) return sleep(delayMs, signal);
+    const probe = () => tcpProbe(target.host, target.port, 1000);
+    const deadline = Date.now() + delayMs;
+    // Reachable: the trouble is elsewhere (a wrong path, the stream not ready), so back off fully.
+    if (await probe()) return sleep(Math.max(0, deadline - Date.now()), signal);
     this.#o.emit({
       type: 'log',
       level: 'info',
       message: `camera ${this.#o.source.display} unreachable: probing`,
     });
-    while (!signal.aborted) {
-      await sleep(this.#o.probeIntervalMs, signal);
+    while (!signal.aborted && Date.now() < deadline) {
+      await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - Date.now())), signal);
       if (!signal.aborted && (await probe())) return;
     }
   }

@@ -1,162 +1,205 @@
 /** Fault injection for the local ingest: what a flaky cloud does, on a schedule tests control. */
 
-export type FaultRule =
-  /** Answer `count` requests with `status` (e.g. 5×503, 2×429 with Retry-After, 401 from now on). */
-  | { kind: 'status'; status: number; count: number; retryAfterS?: number; afterMs?: number }
-  /** Answer every n-th request with `status`, until cleared. */
-  | { kind: 'every'; n: number; status: number; afterMs?: number }
-  /** Read the body, never answer. */
-  | { kind: 'hang'; count: number; afterMs?: number }
-  /** Destroy the connection in the middle of the body. */
-  | { kind: 'reset'; count: number; afterMs?: number }
-  /** Stop listening (connections refused) for `forMs`, or until `up()`. */
-  | { kind: 'down'; forMs?: number; afterMs?: number };
+export { FaultSpecError, formatFaultRule, parseFaultSpec } from './fault-spec.js';
 
+interface Delayed {
+  /** Start applying this long after the rule was added (a schedule for the CLI). @default 0 */
+  afterMs?: number;
+}
+/** Answer `count` ingest requests with `status` (Infinity: from now on), reading their bodies. */
+export interface StatusFault extends Delayed {
+  kind: 'status';
+  status: number;
+  count: number;
+  /** Sent as `Retry-After: <s>` (e.g. with 429 or 503). */
+  retryAfterS?: number;
+}
+/** Answer every n-th ingest request this rule sees with `status`, until cleared. */
+export interface EveryFault extends Delayed {
+  kind: 'every';
+  n: number;
+  status: number;
+  retryAfterS?: number;
+}
+/** Read the whole body and never answer; the socket stays open until the server closes. */
+export interface HangFault extends Delayed {
+  kind: 'hang';
+  count: number;
+}
+/** Destroy the connection once some of the body has arrived. */
+export interface ResetFault extends Delayed {
+  kind: 'reset';
+  count: number;
+}
+/** Stop listening (connections refused) for `forMs`, or until `up()`; same port afterwards. */
+export interface DownFault extends Delayed {
+  kind: 'down';
+  forMs?: number;
+}
+export type FaultRule = StatusFault | EveryFault | HangFault | ResetFault | DownFault;
+
+/** What to do with one ingest request. */
 export type FaultAction =
   | { kind: 'pass' }
   | { kind: 'status'; status: number; retryAfterS?: number }
   | { kind: 'hang' }
   | { kind: 'reset' };
 
-export class FaultSpecError extends Error {
-  readonly code = 'ERR_BAD_FAULT_SPEC';
+/** How the injector takes the server's listener down and up (the server serializes the two). */
+export interface ListenerControl {
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
+type RequestFault = Exclude<FaultRule, DownFault>;
 interface ActiveRule {
-  rule: FaultRule;
+  rule: RequestFault;
   activeFrom: number;
+  /** Requests this rule has decided (status/hang/reset) or seen (every). */
   used: number;
 }
+interface ScheduledDown {
+  rule: DownFault;
+  at: number;
+  timer: NodeJS.Timeout;
+}
 
-/** Decides, request by request, whether and how to misbehave. `down` is delegated to the server. */
+/**
+ * Decides, request by request, whether and how the ingest misbehaves. Rules apply in the order
+ * they were added: the first active, unexhausted rule decides, and a counted rule is dropped
+ * once its count is used. An `every` rule passes the requests it does not fault on to the
+ * rules after it. `down` rules act on the listener, not on requests.
+ */
 export class FaultInjector {
+  readonly #control: ListenerControl;
   #rules: ActiveRule[] = [];
-  readonly #setDown: (down: boolean) => Promise<void>;
+  readonly #scheduled = new Set<ScheduledDown>();
   #upTimer: NodeJS.Timeout | undefined;
+  #disposed = false;
 
-  constructor(setDown: (down: boolean) => Promise<void>) {
-    this.#setDown = setDown;
+  constructor(control: ListenerControl) {
+    this.#control = control;
   }
 
+  /** Add a rule behind the others; throws a TypeError naming the bad field. */
   add(rule: FaultRule): void {
-    const activeFrom = Date.now() + (rule.afterMs ?? 0);
+    validateFaultRule(rule);
+    const afterMs = rule.afterMs ?? 0;
     if (rule.kind === 'down') {
-      const start = () => {
-        void this.down();
-        if (rule.forMs !== undefined) this.#upTimer = setTimeout(() => void this.up(), rule.forMs);
+      if (afterMs === 0) {
+        void this.down(rule.forMs);
+        return;
+      }
+      const scheduled: ScheduledDown = {
+        rule,
+        at: Date.now() + afterMs,
+        timer: setTimeout(() => {
+          this.#scheduled.delete(scheduled);
+          void this.down(rule.forMs);
+        }, afterMs),
       };
-      if (rule.afterMs) setTimeout(start, rule.afterMs).unref();
-      else start();
+      this.#scheduled.add(scheduled);
       return;
     }
-    this.#rules.push({ rule, activeFrom, used: 0 });
+    this.#rules.push({ rule, activeFrom: Date.now() + afterMs, used: 0 });
   }
 
-  /** Drop every request rule (a `down` in force stays until `up()`). */
+  /**
+   * Drop every request rule and every scheduled `down`. A `down` already in force keeps its
+   * timer (clearing never strands the server down); `up()` ends it early.
+   */
   clear(): void {
     this.#rules = [];
+    for (const s of this.#scheduled) clearTimeout(s.timer);
+    this.#scheduled.clear();
   }
 
-  pending(): readonly FaultRule[] {
-    return this.#rules.map((r) => r.rule);
+  /** Rules still to come, with what is left of them (remaining count, remaining delay). */
+  pending(): FaultRule[] {
+    const now = Date.now();
+    const rules: FaultRule[] = this.#rules.map(({ rule, activeFrom, used }) =>
+      delayed(rule.kind === 'every' ? rule : { ...rule, count: rule.count - used }, activeFrom - now),
+    );
+    for (const { rule, at } of this.#scheduled) rules.push(delayed(rule, at - now));
+    return rules;
   }
 
-  /** Close the listener and every connection: clients get ECONNREFUSED. */
-  down(): Promise<void> {
-    return this.#setDown(true);
-  }
-
-  /** Listen again on the same port. */
-  up(): Promise<void> {
+  /** Close the listener and every open connection: clients get ECONNREFUSED until `up()`. */
+  async down(forMs?: number): Promise<void> {
+    if (this.#disposed) return;
     clearTimeout(this.#upTimer);
-    return this.#setDown(false);
+    if (forMs !== undefined) this.#upTimer = setTimeout(() => void this.up(), forMs);
+    await this.#control.stop();
   }
 
-  /** The action for the next ingest request. */
+  /** Listen again, on the same port. */
+  async up(): Promise<void> {
+    clearTimeout(this.#upTimer);
+    if (this.#disposed) return;
+    await this.#control.start();
+  }
+
+  /** Decide the next ingest request (called once per request, in arrival order). */
   next(): FaultAction {
     const now = Date.now();
-    for (const active of this.#rules) {
+    for (const [index, active] of this.#rules.entries()) {
+      if (now < active.activeFrom) continue;
       const { rule } = active;
-      if (now < active.activeFrom || rule.kind === 'down') continue;
+      active.used++;
       if (rule.kind === 'every') {
-        active.used++;
-        if (active.used % rule.n === 0) return { kind: 'status', status: rule.status };
+        if (active.used % rule.n === 0) return statusAction(rule);
         continue;
       }
-      if (active.used >= rule.count) continue;
-      active.used++;
-      if (rule.kind === 'status') {
-        return rule.retryAfterS === undefined
-          ? { kind: 'status', status: rule.status }
-          : { kind: 'status', status: rule.status, retryAfterS: rule.retryAfterS };
-      }
-      return { kind: rule.kind };
+      if (active.used >= rule.count) this.#rules.splice(index, 1);
+      return rule.kind === 'status' ? statusAction(rule) : { kind: rule.kind };
     }
     return { kind: 'pass' };
   }
 
+  /** Cancel every timer; later `down()`/`up()` calls do nothing (the server is closing). */
   dispose(): void {
+    this.#disposed = true;
+    this.clear();
     clearTimeout(this.#upTimer);
   }
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
-
-function durationMs(text: string, spec: string): number {
-  const m = DURATION.exec(text);
-  if (!m) throw new FaultSpecError(`bad duration "${text}" in fault spec "${spec}"`);
-  return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] ?? 's'] ?? 1000);
+/** A copy of `rule` whose `afterMs` is the delay still to run (absent once it has run). */
+function delayed<T extends FaultRule>(rule: T, remainingMs: number): T {
+  const { afterMs: _afterMs, ...rest } = rule;
+  return (remainingMs > 0 ? { ...rest, afterMs: remainingMs } : rest) as T;
 }
 
-/**
- * Parse a `--fault` spec:
- * - `503x5` — the next 5 requests get 503; `429x3:retry-after=2` — with Retry-After: 2
- * - `401` — 401 from now on (any status without `x` lasts forever)
- * - `every3:500` — every 3rd request gets 500
- * - `hangx2` — 2 requests read but never answered; `resetx2` — 2 connections reset mid-body
- * - `down:60s` — refuse connections for 60 s
- * Any rule may end with `:after=30s` to start later.
- */
-export function parseFaultSpec(spec: string): FaultRule {
-  const [head = '', ...options] = spec.trim().split(':');
-  const opts = new Map<string, string>();
-  let downFor: number | undefined;
-  let everyStatus: number | undefined;
-  for (const o of options) {
-    const [k, v] = o.split('=');
-    if (v !== undefined && k) opts.set(k, v);
-    else if (head === 'down' && k) downFor = durationMs(k, spec);
-    else if (/^every\d+$/.test(head) && /^\d{3}$/.test(k ?? '')) everyStatus = Number(k);
-    else throw new FaultSpecError(`unknown option "${o}" in fault spec "${spec}"`);
+function statusAction(rule: StatusFault | EveryFault): FaultAction {
+  return rule.retryAfterS === undefined
+    ? { kind: 'status', status: rule.status }
+    : { kind: 'status', status: rule.status, retryAfterS: rule.retryAfterS };
+}
+
+/** Rules come from tests and from parsed CLI specs: check them once, naming the field. */
+export function validateFaultRule(rule: FaultRule): void {
+  const check = (ok: boolean, field: string, value: unknown, expected: string) => {
+    if (!ok) throw new TypeError(`fault rule ${rule.kind}: ${field} ${String(value)} is not ${expected}`);
+  };
+  const isCount = (n: number) => n === Number.POSITIVE_INFINITY || (Number.isSafeInteger(n) && n >= 1);
+  const isMs = (n: number | undefined) => n === undefined || (Number.isFinite(n) && n >= 0);
+  check(isMs(rule.afterMs), 'afterMs', rule.afterMs, 'a duration in ms (0 or more)');
+  switch (rule.kind) {
+    case 'status':
+    case 'every':
+      check(Number.isInteger(rule.status) && rule.status >= 400 && rule.status <= 599, 'status', rule.status, '400–599');
+      check(isMs(rule.retryAfterS), 'retryAfterS', rule.retryAfterS, 'a number of seconds (0 or more)');
+      if (rule.kind === 'status') check(isCount(rule.count), 'count', rule.count, 'a whole number ≥ 1 or Infinity');
+      else check(Number.isSafeInteger(rule.n) && rule.n >= 1, 'n', rule.n, 'a whole number ≥ 1');
+      return;
+    case 'hang':
+    case 'reset':
+      check(isCount(rule.count), 'count', rule.count, 'a whole number ≥ 1 or Infinity');
+      return;
+    case 'down':
+      check(isMs(rule.forMs), 'forMs', rule.forMs, 'a duration in ms (0 or more)');
+      return;
+    default:
+      throw new TypeError(`unknown fault rule kind ${String((rule as { kind: unknown }).kind)}`);
   }
-  for (const k of opts.keys()) {
-    if (k !== 'after' && k !== 'retry-after')
-      throw new FaultSpecError(`unknown option "${k}" in fault spec "${spec}"`);
-  }
-  const after = opts.has('after') ? { afterMs: durationMs(opts.get('after')!, spec) } : {};
-  if (head === 'down')
-    return { kind: 'down', ...(downFor === undefined ? {} : { forMs: downFor }), ...after };
-  const every = /^every(\d+)$/.exec(head);
-  if (every && everyStatus !== undefined && Number(every[1]) > 0) {
-    return { kind: 'every', n: Number(every[1]), status: everyStatus, ...after };
-  }
-  const counted = /^(hang|reset)x(\d+)$/.exec(head);
-  if (counted) return { kind: counted[1] as 'hang' | 'reset', count: Number(counted[2]), ...after };
-  const status = /^([1-5]\d\d)(?:x(\d+))?$/.exec(head);
-  if (status) {
-    const retryAfter = opts.get('retry-after');
-    if (retryAfter !== undefined && !/^\d+$/.test(retryAfter)) {
-      throw new FaultSpecError(`retry-after must be whole seconds in fault spec "${spec}"`);
-    }
-    return {
-      kind: 'status',
-      status: Number(status[1]),
-      count: status[2] === undefined ? Number.POSITIVE_INFINITY : Number(status[2]),
-      ...(retryAfter === undefined ? {} : { retryAfterS: Number(retryAfter) }),
-      ...after,
-    };
-  }
-  throw new FaultSpecError(
-    `unknown fault "${spec}" (expected e.g. 503x5, 429x3:retry-after=2, 401, every3:500, hangx2, resetx2, down:60s)`,
-  );
 }

@@ -1,77 +1,82 @@
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SegmentHeaders } from './segment-headers.js';
 
-export interface GapInfo {
-  seq_from: number;
-  seq_to: number;
-  start: string;
-  end: string;
-  reason: string;
-}
+export type { GapField, GapInfo } from './segment-headers.js';
 
-/** One line of `<out>/<camera>/ledger.jsonl`. */
-export interface LedgerEntry {
+export type LedgerEvent = 'segment' | 'register' | 'session_end';
+export type LedgerStatus = 'accepted' | 'duplicate' | 'rejected' | 'fault';
+
+/** One line of `<out>/<camera>/ledger.jsonl`: what arrived, when, and what we answered. */
+export interface LedgerEntry extends SegmentHeaders {
+  /** Arrival time, ISO-8601 UTC. */
   ts: string;
   camera: string;
-  event: 'segment' | 'register' | 'session_end';
-  status: 'accepted' | 'duplicate' | 'rejected' | 'fault';
+  event: LedgerEvent;
+  status: LedgerStatus;
+  /** What the client was answered; 0 when it got no answer (hang, reset). */
   http_status: number;
   size: number;
   sha256: string | null;
-  /** File name inside `<out>/<camera>/`. */
+  /** File name inside `<out>/<camera>/`, when something was stored. */
   file: string | null;
-  idempotency_key: string | null;
-  sequence: number | null;
-  start: string | null;
-  duration: number | null;
-  /** Parsed X-Segment-Gap (or `{raw}` when it does not parse). */
-  gap: GapInfo[] | { raw: string } | null;
-  clock_jump: number | null;
 }
 
 export const LEDGER_FILE = 'ledger.jsonl';
 
-export async function appendLedger(outDir: string, entry: LedgerEntry): Promise<void> {
-  await appendFile(join(outDir, entry.camera, LEDGER_FILE), `${JSON.stringify(entry)}\n`);
+/** A row with every field present (null when unknown), so the ledger's shape never varies. */
+export function newEntry(
+  camera: string,
+  event: LedgerEvent,
+  status: LedgerStatus,
+  httpStatus: number,
+  fields: Partial<Omit<LedgerEntry, 'camera' | 'event' | 'status' | 'http_status'>> = {},
+): LedgerEntry {
+  return {
+    ts: new Date().toISOString(),
+    camera,
+    event,
+    status,
+    http_status: httpStatus,
+    size: 0,
+    sha256: null,
+    file: null,
+    idempotency_key: null,
+    sequence: null,
+    start: null,
+    duration: null,
+    gap: null,
+    clock_jump: null,
+    ...fields,
+  };
 }
 
-/** Every ledger row under `outDir`, camera by camera (to rebuild the de-duplication set). */
-export async function readLedgers(outDir: string): Promise<LedgerEntry[]> {
+/** Append one row. Callers serialize per camera, so rows land in decision order. */
+export async function appendLedger(outDir: string, entry: LedgerEntry): Promise<void> {
+  await appendFile(join(outDir, entry.camera, LEDGER_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Every ledger row under `outDir`, oldest first across cameras (to rebuild what was seen).
+ * A ledger whose last line was torn by a crash gets a newline, so the next row starts clean.
+ */
+export async function loadLedgers(outDir: string): Promise<LedgerEntry[]> {
   const rows: LedgerEntry[] = [];
-  for (const camera of await readdir(outDir).catch(() => [] as string[])) {
-    const text = await readFile(join(outDir, camera, LEDGER_FILE), 'utf8').catch(() => '');
+  const cameras = await readdir(outDir, { withFileTypes: true }).catch(() => []);
+  for (const dir of cameras) {
+    if (!dir.isDirectory()) continue;
+    const file = join(outDir, dir.name, LEDGER_FILE);
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (text !== '' && !text.endsWith('\n')) await appendFile(file, '\n');
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        rows.push(JSON.parse(line) as LedgerEntry);
+        rows.push({ ...(JSON.parse(line) as LedgerEntry), camera: dir.name });
       } catch {
-        // A torn last line after a crash: skip it.
+        // A torn last line from a crash mid-append: that request was never answered 2xx.
       }
     }
   }
-  return rows;
-}
-
-/** `seq=12-14; start=…; end=…; reason=evicted, seq=…` → gap objects. */
-export function parseGapHeader(value: string | undefined): LedgerEntry['gap'] {
-  if (!value) return null;
-  const gaps: GapInfo[] = [];
-  for (const part of value.split(/,\s*(?=seq=)/)) {
-    const fields = new Map(
-      part.split(';').map((kv) => {
-        const i = kv.indexOf('=');
-        return [kv.slice(0, i).trim(), kv.slice(i + 1).trim()] as const;
-      }),
-    );
-    const seq = /^(\d+)-(\d+)$/.exec(fields.get('seq') ?? '');
-    if (!seq || !fields.get('reason')) return { raw: value };
-    gaps.push({
-      seq_from: Number(seq[1]),
-      seq_to: Number(seq[2]),
-      start: fields.get('start') ?? '',
-      end: fields.get('end') ?? '',
-      reason: fields.get('reason')!,
-    });
-  }
-  return gaps;
+  // ISO timestamps sort as strings; the sort is stable, so rows of one camera keep file order.
+  return rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
 }

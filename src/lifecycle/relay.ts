@@ -148,13 +148,13 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
       // Wrong key: stop capturing, keep everything spooled for a run with the right one.
       await supervisor.stop();
       await uploader.stop();
-      emit({ type: 'state', state: 'failed', detail: outcome.value.message });
+      emit({ type: 'state', state: 'failed', detail: outcome.value.code });
       throw outcome.value;
     }
     if (outcome.which === 'capture' && 'error' in outcome.value) {
       await uploader.drain(config.drainTimeoutMs);
       await uploader.stop();
-      emit({ type: 'state', state: 'failed', detail: outcome.value.error.message });
+      emit({ type: 'state', state: 'failed', detail: outcome.value.error.code });
       throw outcome.value.error;
     }
     const finished = outcome.which === 'capture';

@@ -184,4 +184,30 @@ describe('startup sweep and recovery', () => {
     truncateSync(join(dir, segmentName(1)), 0);
     await expect(start(root)).resolves.toBeDefined();
   });
+
+  it('kills the ffmpeg a dead relay left running in its spool dir, and nothing else', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const dir = join(root, 'trio-relay-segments-1-iiii');
+    // Stand-ins: one process whose command line is ffmpeg writing into the orphan, one that is not.
+    const leftover = spawn('sh', ['-c', `sleep 60; : ffmpeg ${dir}/seg-%09d.ts`]);
+    const bystander = spawn('sh', ['-c', 'sleep 60; : something else']);
+    orphan(root, 'cam-a', [1], { pid: deadPid }, 'iiii');
+    const journal = JSON.parse(readFileSync(join(dir, 'journal.json'), 'utf8')) as JournalData;
+    writeFileSync(
+      join(dir, 'journal.json'),
+      JSON.stringify({ ...journal, owner: { ...journal.owner, ffmpegPid: leftover.pid } }),
+    );
+    // A reused pid recorded in another orphan's journal: not ffmpeg in that dir, so it survives.
+    const other = orphan(root, 'cam-a', [2], { pid: deadPid }, 'jjjj');
+    const otherJournal = JSON.parse(readFileSync(join(other, 'journal.json'), 'utf8')) as JournalData;
+    writeFileSync(
+      join(other, 'journal.json'),
+      JSON.stringify({ ...otherJournal, owner: { ...otherJournal.owner, ffmpegPid: bystander.pid } }),
+    );
+    const killed = new Promise((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
+    await start(root);
+    expect(await killed).toBe('SIGKILL');
+    expect(bystander.exitCode).toBeNull();
+    bystander.kill();
+  });
 });

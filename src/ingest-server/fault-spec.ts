@@ -1,0 +1,134 @@
+import { ExitCode, RelayError } from '../errors.js';
+import type { FaultRule } from './faults.js';
+
+const EXAMPLES = 'e.g. 503x5, 429x3:retry-after=2, every3:500, hangx2, resetx2, down:60s, 401:after=30s';
+
+/** A `--fault` spec that does not parse; the message names the spec and what was expected. */
+export class FaultSpecError extends RelayError {
+  readonly spec: string;
+  constructor(spec: string, problem: string) {
+    super('ERR_BAD_FAULT_SPEC', `bad fault spec "${spec}": ${problem} (${EXAMPLES})`, {
+      exitCode: ExitCode.badInput,
+    });
+    this.spec = spec;
+  }
+}
+
+/**
+ * Parse one `trio-relay ingest-server --fault <spec>` (repeatable; rules apply in order).
+ *
+ * ```text
+ * spec     = rule *( ":" option )
+ * rule     = STATUS [ "x" COUNT ]        503x5 (next 5 ingest requests get 503); 401 (from now on)
+ *          | "every" N ":" STATUS        every3:500 (every 3rd request, until cleared)
+ *          | "hang" [ "x" COUNT ]        hangx2 (read the body, never answer); hang (all of them)
+ *          | "reset" [ "x" COUNT ]       resetx2 (drop the connection mid-body)
+ *          | "down" [ ":" DURATION ]     down:60s (refuse connections; "down" alone: until up())
+ * option   = "after=" DURATION           start that long after the server starts (any rule)
+ *          | "retry-after=" SECONDS      send Retry-After (STATUS and every rules only)
+ * STATUS   = 400..599;  COUNT, N = whole number >= 1
+ * DURATION = number [ "ms" | "s" | "m" | "h" ]   (a bare number is seconds)
+ * ```
+ * Examples: `503x5`, `429x3:retry-after=2`, `every3:500`, `hangx2`, `resetx2`, `down:60s`,
+ * `401:after=30s`. Throws {@link FaultSpecError} (`code: 'ERR_BAD_FAULT_SPEC'`) on anything else.
+ */
+export function parseFaultSpec(spec: string): FaultRule {
+  const fail = (problem: string): never => {
+    throw new FaultSpecError(spec, problem);
+  };
+  const [head = '', ...parts] = spec.trim().toLowerCase().split(':');
+  const positional: string[] = [];
+  const options = new Map<string, string>();
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      positional.push(part);
+      continue;
+    }
+    const key = part.slice(0, eq);
+    if (key !== 'after' && key !== 'retry-after') fail(`unknown option "${key}" (expected after= or retry-after=)`);
+    if (options.has(key)) fail(`option "${key}" given twice`);
+    options.set(key, part.slice(eq + 1));
+  }
+  const after = options.get('after');
+  const delay = after === undefined ? {} : { afterMs: durationMs(after, 'after', fail) };
+  const retryAfter = options.get('retry-after');
+  const retry = retryAfter === undefined ? {} : { retryAfterS: seconds(retryAfter, fail) };
+  const allow = (count: number, what: string) => {
+    if (positional.length > count) fail(`unexpected "${positional[count]}" after ${what}`);
+  };
+  const noRetry = () => {
+    if (retryAfter !== undefined) fail('retry-after= applies only to status and every rules');
+  };
+
+  let m: RegExpExecArray | null;
+  if (head === 'down') {
+    allow(1, 'down');
+    noRetry();
+    const forMs = positional[0] === undefined ? {} : { forMs: durationMs(positional[0], 'down', fail) };
+    return { kind: 'down', ...forMs, ...delay };
+  }
+  if ((m = /^every(.*)$/.exec(head))) {
+    const n = count(m[1]!, fail);
+    if (positional[0] === undefined) fail(`every${m[1]} needs a status, e.g. every${m[1]}:500`);
+    allow(1, 'the status');
+    return { kind: 'every', n, status: status(positional[0]!, fail), ...retry, ...delay };
+  }
+  if ((m = /^(hang|reset)(?:x(.*))?$/.exec(head))) {
+    allow(0, m[1]!);
+    noRetry();
+    const kind = m[1] as 'hang' | 'reset';
+    return { kind, count: m[2] === undefined ? Number.POSITIVE_INFINITY : count(m[2], fail), ...delay };
+  }
+  if ((m = /^(\d+)(?:x(.*))?$/.exec(head))) {
+    allow(0, 'the status');
+    const n = m[2] === undefined ? Number.POSITIVE_INFINITY : count(m[2], fail);
+    return { kind: 'status', status: status(m[1]!, fail), count: n, ...retry, ...delay };
+  }
+  return fail(head === '' ? 'empty' : `unknown fault "${head}"`);
+}
+
+/** The spec `parseFaultSpec` reads back as `rule` (for logs and `pending()` listings). */
+export function formatFaultRule(rule: FaultRule): string {
+  const times = (n: number) => (n === Number.POSITIVE_INFINITY ? '' : `x${n}`);
+  const retry = 'retryAfterS' in rule && rule.retryAfterS !== undefined ? `:retry-after=${rule.retryAfterS}` : '';
+  const after = rule.afterMs ? `:after=${rule.afterMs}ms` : '';
+  switch (rule.kind) {
+    case 'status':
+      return `${rule.status}${times(rule.count)}${retry}${after}`;
+    case 'every':
+      return `every${rule.n}:${rule.status}${retry}${after}`;
+    case 'hang':
+    case 'reset':
+      return `${rule.kind}${times(rule.count)}${after}`;
+    case 'down':
+      return `down${rule.forMs === undefined ? '' : `:${rule.forMs}ms`}${after}`;
+  }
+}
+
+type Fail = (problem: string) => never;
+
+function count(text: string, fail: Fail): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) fail(`count "${text}" is not a whole number ≥ 1`);
+  return n;
+}
+
+function status(text: string, fail: Fail): number {
+  const n = Number(text);
+  if (!/^\d{3}$/.test(text) || n < 400 || n > 599) fail(`status "${text}" is not an HTTP error status (400–599)`);
+  return n;
+}
+
+function seconds(text: string, fail: Fail): number {
+  if (!/^\d+$/.test(text)) fail(`retry-after "${text}" is not a whole number of seconds`);
+  return Number(text);
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function durationMs(text: string, what: string, fail: Fail): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  if (!m) return fail(`${what} "${text}" is not a duration (e.g. 500ms, 30s, 2m)`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
+}

@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { type FaultRule, validateFaultRule } from './faults.js';
+
+export interface IngestServerOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port; `down`/`up` faults keep whichever port was bound. */
+  port: number;
+  /** Where segments, `camera.json` and `ledger.jsonl` go, one folder per camera. */
+  outDir: string;
+  /** When set (non-empty), every request needs `X-API-Key: <token>`. Never logged or stored. */
+  token?: string | undefined;
+  /** Larger segment bodies get 413. @default 256 MiB */
+  maxBodyBytes?: number;
+  /** Fault rules in force from the start (see `parseFaultSpec` for the CLI form). */
+  faults?: readonly FaultRule[];
+  /** One human line per request (segment, registration, session end). */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
+
+export interface NormalizedOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly outDir: string;
+  readonly token: string | undefined;
+  readonly maxBodyBytes: number;
+  readonly faults: readonly FaultRule[];
+  readonly log: (line: string) => void;
+}
+
+/** Defaults in one place; each bad option gets a TypeError naming it, its value and what was expected. */
+export function normalizeOptions(options: IngestServerOptions): NormalizedOptions {
+  const { host = '127.0.0.1', port, outDir, token, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const expect = (ok: boolean, name: string, value: unknown, expected: string) => {
+    if (!ok) throw new TypeError(`ingest-server option ${name}: ${String(value)} is not ${expected}`);
+  };
+  expect(typeof host === 'string' && host !== '', 'host', host, 'a host name or address');
+  expect(Number.isInteger(port) && port >= 0 && port <= 65_535, 'port', port, 'a port number (0–65535)');
+  expect(typeof outDir === 'string' && outDir !== '', 'outDir', outDir, 'a directory path');
+  expect(token === undefined || typeof token === 'string', 'token', typeof token, 'a string');
+  expect(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0, 'maxBodyBytes', maxBodyBytes, 'a byte count ≥ 1');
+  expect(options.log === undefined || typeof options.log === 'function', 'log', typeof options.log, 'a function');
+  const faults = options.faults ?? [];
+  for (const rule of faults) validateFaultRule(rule);
+  return {
+    host,
+    port,
+    outDir: resolve(outDir),
+    // An empty token (say, TRIO_TOKEN='') means no token rather than "the empty key".
+    token: token === '' ? undefined : token,
+    maxBodyBytes,
+    faults,
+    log: options.log ?? (() => {}),
+  };
+}
