@@ -39,21 +39,26 @@ export type IngestServerEvents = {
 /** The human line for one request, e.g. `cam 92ac8e61 seq 12  183.2 KB  accepted`. */
 export function formatOutcome(o: RequestOutcome): string {
   const cam = `cam ${(o.camera ?? '?').slice(0, 8)}`;
-  const answer = o.outcome === 'fault' && o.fault !== 'status' ? (o.fault ?? '') : String(o.httpStatus);
   switch (o.route) {
     case 'register':
-      return o.outcome === 'accepted' ? `${cam} registered` : `register ${o.outcome} ${o.httpStatus}`;
+      return o.outcome === 'accepted' ? `${cam} registered` : `register ${verdict(o)}`;
     case 'session_end':
-      return o.outcome === 'accepted' ? `${cam} session ended` : `${cam} session end ${o.outcome} ${o.httpStatus}`;
+      return o.outcome === 'accepted' ? `${cam} session ended` : `${cam} session end ${verdict(o)}`;
     case 'other':
-      return `${o.method} ${o.path}  ${o.outcome.replace('_', ' ')} ${o.httpStatus}`;
+      return `${o.method} ${o.path}  ${verdict(o)}`;
     case 'ingest': {
-      const e = o.entry;
-      const kb = `${((e?.size ?? 0) / 1024).toFixed(1)} KB`;
-      const status = o.outcome === 'accepted' || o.outcome === 'duplicate' ? o.outcome : `${o.outcome} ${answer}`;
-      return `${cam} seq ${e?.sequence ?? '-'}  ${kb}  ${status}${notes(e)}`;
+      const kb = `${((o.entry?.size ?? 0) / 1024).toFixed(1)} KB`;
+      return `${cam} seq ${o.entry?.sequence ?? '-'}  ${kb}  ${verdict(o)}${notes(o.entry)}`;
     }
   }
+}
+
+/** `accepted`, `duplicate`, `fault 503`, `fault hang`, `rejected 415`, `unauthorized 401`… */
+function verdict(o: RequestOutcome): string {
+  if (o.outcome === 'accepted' || o.outcome === 'duplicate') return o.outcome;
+  if (o.outcome === 'fault') return `fault ${o.fault === 'status' ? o.httpStatus : o.fault}`;
+  if (o.httpStatus === 0) return 'abandoned by the client';
+  return `${o.outcome.replace('_', ' ')} ${o.httpStatus}`;
 }
 
 function notes(e: LedgerEntry | null): string {

@@ -46,7 +46,8 @@ export function parseFaultSpec(spec: string): FaultRule {
       continue;
     }
     const key = part.slice(0, eq);
-    if (key !== 'after' && key !== 'retry-after') fail(`unknown option "${key}" (expected after= or retry-after=)`);
+    if (key !== 'after' && key !== 'retry-after')
+      fail(`unknown option "${key}" (expected after= or retry-after=)`);
     if (options.has(key)) fail(`option "${key}" given twice`);
     options.set(key, part.slice(eq + 1));
   }
@@ -61,29 +62,36 @@ export function parseFaultSpec(spec: string): FaultRule {
     if (retryAfter !== undefined) fail('retry-after= applies only to status and every rules');
   };
 
-  let m: RegExpExecArray | null;
   if (head === 'down') {
     allow(1, 'down');
     noRetry();
     const forMs = positional[0] === undefined ? {} : { forMs: durationMs(positional[0], 'down', fail) };
     return { kind: 'down', ...forMs, ...delay };
   }
-  if ((m = /^every(.*)$/.exec(head))) {
-    const n = count(m[1]!, fail);
-    if (positional[0] === undefined) fail(`every${m[1]} needs a status, e.g. every${m[1]}:500`);
+  const every = /^every(.*)$/.exec(head);
+  if (every) {
+    const n = count(every[1]!, fail);
+    if (positional[0] === undefined) fail(`every${n} needs a status, e.g. every${n}:500`);
     allow(1, 'the status');
-    return { kind: 'every', n, status: status(positional[0]!, fail), ...retry, ...delay };
+    return { kind: 'every', n, status: statusCode(positional[0]!, fail), ...retry, ...delay };
   }
-  if ((m = /^(hang|reset)(?:x(.*))?$/.exec(head))) {
-    allow(0, m[1]!);
+  const counted = /^(hang|reset)(?:x(.*))?$/.exec(head);
+  if (counted) {
+    const kind = counted[1] as 'hang' | 'reset';
+    allow(0, kind);
     noRetry();
-    const kind = m[1] as 'hang' | 'reset';
-    return { kind, count: m[2] === undefined ? Number.POSITIVE_INFINITY : count(m[2], fail), ...delay };
+    return { kind, count: times(counted[2], fail), ...delay };
   }
-  if ((m = /^(\d+)(?:x(.*))?$/.exec(head))) {
+  const status = /^(\d+)(?:x(.*))?$/.exec(head);
+  if (status) {
     allow(0, 'the status');
-    const n = m[2] === undefined ? Number.POSITIVE_INFINITY : count(m[2], fail);
-    return { kind: 'status', status: status(m[1]!, fail), count: n, ...retry, ...delay };
+    return {
+      kind: 'status',
+      status: statusCode(status[1]!, fail),
+      count: times(status[2], fail),
+      ...retry,
+      ...delay,
+    };
   }
   return fail(head === '' ? 'empty' : `unknown fault "${head}"`);
 }
@@ -91,7 +99,8 @@ export function parseFaultSpec(spec: string): FaultRule {
 /** The spec `parseFaultSpec` reads back as `rule` (for logs and `pending()` listings). */
 export function formatFaultRule(rule: FaultRule): string {
   const times = (n: number) => (n === Number.POSITIVE_INFINITY ? '' : `x${n}`);
-  const retry = 'retryAfterS' in rule && rule.retryAfterS !== undefined ? `:retry-after=${rule.retryAfterS}` : '';
+  const retry =
+    'retryAfterS' in rule && rule.retryAfterS !== undefined ? `:retry-after=${rule.retryAfterS}` : '';
   const after = rule.afterMs ? `:after=${rule.afterMs}ms` : '';
   switch (rule.kind) {
     case 'status':
@@ -110,13 +119,20 @@ type Fail = (problem: string) => never;
 
 function count(text: string, fail: Fail): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) fail(`count "${text}" is not a whole number ≥ 1`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    fail(`count "${text}" is not a whole number ≥ 1`);
   return n;
 }
 
-function status(text: string, fail: Fail): number {
+/** `x<count>` → count; no `x` at all → Infinity ("from now on"). */
+function times(text: string | undefined, fail: Fail): number {
+  return text === undefined ? Number.POSITIVE_INFINITY : count(text, fail);
+}
+
+function statusCode(text: string, fail: Fail): number {
   const n = Number(text);
-  if (!/^\d{3}$/.test(text) || n < 400 || n > 599) fail(`status "${text}" is not an HTTP error status (400–599)`);
+  if (!/^\d{3}$/.test(text) || n < 400 || n > 599)
+    fail(`status "${text}" is not an HTTP error status (400–599)`);
   return n;
 }
 

@@ -49,6 +49,8 @@ export type FaultAction =
 export interface ListenerControl {
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** A timer-driven down or up failed (say, the port was taken meanwhile): nobody awaits it. */
+  onError(error: unknown): void;
 }
 
 type RequestFault = Exclude<FaultRule, DownFault>;
@@ -87,7 +89,7 @@ export class FaultInjector {
     const afterMs = rule.afterMs ?? 0;
     if (rule.kind === 'down') {
       if (afterMs === 0) {
-        void this.down(rule.forMs);
+        this.#background(this.down(rule.forMs));
         return;
       }
       const scheduled: ScheduledDown = {
@@ -95,7 +97,7 @@ export class FaultInjector {
         at: Date.now() + afterMs,
         timer: setTimeout(() => {
           this.#scheduled.delete(scheduled);
-          void this.down(rule.forMs);
+          this.#background(this.down(rule.forMs));
         }, afterMs),
       };
       this.#scheduled.add(scheduled);
@@ -128,7 +130,7 @@ export class FaultInjector {
   async down(forMs?: number): Promise<void> {
     if (this.#disposed) return;
     clearTimeout(this.#upTimer);
-    if (forMs !== undefined) this.#upTimer = setTimeout(() => void this.up(), forMs);
+    if (forMs !== undefined) this.#upTimer = setTimeout(() => this.#background(this.up()), forMs);
     await this.#control.stop();
   }
 
@@ -154,6 +156,11 @@ export class FaultInjector {
       return rule.kind === 'status' ? statusAction(rule) : { kind: rule.kind };
     }
     return { kind: 'pass' };
+  }
+
+  /** A timer's down/up: nobody awaits it, so its failure goes to the server's log. */
+  #background(step: Promise<void>): void {
+    step.catch((error: unknown) => this.#control.onError(error));
   }
 
   /** Cancel every timer; later `down()`/`up()` calls do nothing (the server is closing). */
@@ -187,9 +194,15 @@ export function validateFaultRule(rule: FaultRule): void {
   switch (rule.kind) {
     case 'status':
     case 'every':
-      check(Number.isInteger(rule.status) && rule.status >= 400 && rule.status <= 599, 'status', rule.status, '400–599');
+      check(
+        Number.isInteger(rule.status) && rule.status >= 400 && rule.status <= 599,
+        'status',
+        rule.status,
+        '400–599',
+      );
       check(isMs(rule.retryAfterS), 'retryAfterS', rule.retryAfterS, 'a number of seconds (0 or more)');
-      if (rule.kind === 'status') check(isCount(rule.count), 'count', rule.count, 'a whole number ≥ 1 or Infinity');
+      if (rule.kind === 'status')
+        check(isCount(rule.count), 'count', rule.count, 'a whole number ≥ 1 or Infinity');
       else check(Number.isSafeInteger(rule.n) && rule.n >= 1, 'n', rule.n, 'a whole number ≥ 1');
       return;
     case 'hang':

@@ -40,8 +40,18 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
   expect(Number.isInteger(port) && port >= 0 && port <= 65_535, 'port', port, 'a port number (0–65535)');
   expect(typeof outDir === 'string' && outDir !== '', 'outDir', outDir, 'a directory path');
   expect(token === undefined || typeof token === 'string', 'token', typeof token, 'a string');
-  expect(Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0, 'maxBodyBytes', maxBodyBytes, 'a byte count ≥ 1');
-  expect(options.log === undefined || typeof options.log === 'function', 'log', typeof options.log, 'a function');
+  expect(
+    Number.isSafeInteger(maxBodyBytes) && maxBodyBytes > 0,
+    'maxBodyBytes',
+    maxBodyBytes,
+    'a byte count ≥ 1',
+  );
+  expect(
+    options.log === undefined || typeof options.log === 'function',
+    'log',
+    typeof options.log,
+    'a function',
+  );
   const faults = options.faults ?? [];
   for (const rule of faults) validateFaultRule(rule);
   return {

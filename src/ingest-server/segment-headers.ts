@@ -53,7 +53,8 @@ export function parseGapHeader(value: string | undefined): GapField | null {
     }
     const seq = /^(\d+)(?:-(\d+))?$/.exec(fields.get('seq') ?? '');
     const reason = fields.get('reason');
-    if (!seq || !reason) return { raw: value };
+    // A reason is one word; anything else means the split went wrong (e.g. a stray comma).
+    if (!seq || !reason || !/^[\w.-]+$/.test(reason)) return { raw: value };
     gaps.push({
       seq_from: Number(seq[1]),
       seq_to: Number(seq[2] ?? seq[1]),

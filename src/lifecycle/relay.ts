@@ -61,9 +61,13 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
     capMs: config.retryMaxMs,
     retryAfterCapMs: config.retryAfterMaxMs,
   };
+  let fatalError: RelayError | undefined;
   let fail!: (error: RelayError) => void;
   const fatal = new Promise<RelayError>((resolve) => {
-    fail = resolve;
+    fail = (error) => {
+      fatalError ??= error;
+      resolve(error);
+    };
   });
 
   const uploader = new Uploader({
@@ -168,12 +172,16 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
     // A finished file is drained completely (a signal still interrupts); a stop gets --drain-timeout.
     const drained = finished
       ? await Promise.race([
-          uploader.drain(Number.MAX_SAFE_INTEGER),
+          uploader.drain(),
           signal.then(() => uploader.drain(config.drainTimeoutMs)),
           fatal.then(() => false),
         ])
       : await uploader.drain(config.drainTimeoutMs);
     await uploader.stop();
+    if (fatalError) {
+      emit({ type: 'state', state: 'failed', detail: fatalError.code });
+      throw fatalError;
+    }
     await endSession(transport, api, emit);
     const left = await spool.close();
     emit({

@@ -1,11 +1,11 @@
 import PQueue from 'p-queue';
 import { AuthError } from '../errors.js';
 import { redact } from '../redact.js';
-import type { SegmentRecord } from '../spool/journal.js';
+import type { GapRecord, SegmentRecord } from '../spool/journal.js';
 import type { Spool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
-import { classify } from './classify.js';
+import { classify, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
 import type { HttpTransport } from './transport.js';
 
@@ -73,14 +73,15 @@ export class Uploader {
     void this.#queue.add(() => this.#deliver(record)).finally(() => this.#queued.delete(record.sequence));
   }
 
-  /** Wait until everything queued is delivered or `timeoutMs` passes; true when all went out. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    if (this.#queue.size === 0 && this.#queue.pending === 0) return true;
+  /** Wait until everything queued is delivered, or `timeoutMs` passes; true when all went out. */
+  async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const idle = this.#queue.onIdle().then(() => true as const);
+    // setTimeout cannot wait past 2^31 ms (it would fire at once): no timer for "no limit".
+    if (!Number.isFinite(timeoutMs)) return idle;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    const idle = this.#queue.onIdle().then(() => true as const);
     const result = await Promise.race([idle, timedOut]);
     clearTimeout(timer);
     return result;
@@ -95,7 +96,7 @@ export class Uploader {
   }
 
   async #deliver(record: SegmentRecord): Promise<void> {
-    const { spool, api, transport, emit } = this.#o;
+    const { spool, api, transport } = this.#o;
     const signal = this.#abort.signal;
     if (this.#o.beforeFirstUpload) {
       this.#ready ??= this.#o.beforeFirstUpload(signal);
@@ -107,62 +108,73 @@ export class Uploader {
         this.#retrying.delete(record.sequence);
         return;
       }
-      const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
-      let verdict: ReturnType<typeof classify>;
+      let retryInMs: number | undefined;
       try {
+        const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
         const request = api.ingest(record, spool.pathOf(record), gaps, this.#o.uploadTimeoutMs, signal);
-        verdict = classify(await transport.send(request));
+        const verdict = classify(await transport.send(request));
+        if (signal.aborted) return;
+        // Settled while still in flight, so eviction cannot take the segment in between.
+        retryInMs = await this.#settle(record, verdict, gaps, attempt);
       } finally {
         spool.endUpload(record.sequence);
       }
-      if (signal.aborted) return;
-      switch (verdict.class) {
-        case 'ok':
-          this.#retrying.delete(record.sequence);
-          this.#delivered++;
-          this.#bytesSent += record.bytes;
-          await spool.delivered(record.sequence, gaps);
-          emit({
-            type: 'segment',
-            phase: 'delivered',
-            sequence: record.sequence,
-            bytes: record.bytes,
-            attempt,
-          });
-          return;
-        case 'auth':
-          this.#retrying.delete(record.sequence);
-          this.#o.onAuthFailure(new AuthError(verdict.status, redact(api.ingestUrl)));
-          return;
-        case 'reject':
-          this.#retrying.delete(record.sequence);
-          this.#lastError = `segment ${record.sequence} rejected with HTTP ${verdict.status}`;
-          emit({
-            type: 'log',
-            level: 'warn',
-            message: `${this.#lastError}; kept in rejected/: ${redact(verdict.body.slice(0, 200))}`,
-          });
-          await spool.reject(record.sequence, verdict.status, verdict.body);
-          return;
-        case 'unreadable':
-          this.#retrying.delete(record.sequence);
-          this.#lastError = `segment ${record.sequence} unreadable: ${verdict.reason}`;
-          await spool.drop(record.sequence, 'unreadable');
-          return;
-        case 'transient': {
-          this.#retrying.add(record.sequence);
-          const delayMs = backoffDelay(this.#o.backoff, attempt, verdict.retryAfterMs);
-          this.#lastError = redact(verdict.reason);
-          emit({
-            type: 'segment',
-            phase: 'retry',
-            sequence: record.sequence,
-            attempt,
-            delayMs,
-            reason: this.#lastError,
-          });
-          await sleep(delayMs, signal);
-        }
+      if (retryInMs === undefined) return;
+      await sleep(retryInMs, signal);
+    }
+  }
+
+  /** Act on one attempt's verdict; returns the delay before the next attempt, if any. */
+  async #settle(
+    record: SegmentRecord,
+    verdict: Verdict,
+    gaps: readonly GapRecord[],
+    attempt: number,
+  ): Promise<number | undefined> {
+    const { spool, api, emit } = this.#o;
+    if (verdict.class !== 'transient') this.#retrying.delete(record.sequence);
+    switch (verdict.class) {
+      case 'ok':
+        this.#delivered++;
+        this.#bytesSent += record.bytes;
+        await spool.delivered(record.sequence, gaps);
+        emit({
+          type: 'segment',
+          phase: 'delivered',
+          sequence: record.sequence,
+          bytes: record.bytes,
+          attempt,
+        });
+        return undefined;
+      case 'auth':
+        this.#o.onAuthFailure(new AuthError(verdict.status, redact(api.ingestUrl)));
+        return undefined;
+      case 'reject':
+        this.#lastError = `segment ${record.sequence} rejected with HTTP ${verdict.status}`;
+        emit({
+          type: 'log',
+          level: 'warn',
+          message: `${this.#lastError}; kept in rejected/: ${redact(verdict.body.slice(0, 200))}`,
+        });
+        await spool.reject(record.sequence, verdict.status, verdict.body);
+        return undefined;
+      case 'unreadable':
+        this.#lastError = `segment ${record.sequence} unreadable: ${verdict.reason}`;
+        await spool.drop(record.sequence, 'unreadable');
+        return undefined;
+      case 'transient': {
+        this.#retrying.add(record.sequence);
+        const delayMs = backoffDelay(this.#o.backoff, attempt, verdict.retryAfterMs);
+        this.#lastError = redact(verdict.reason);
+        emit({
+          type: 'segment',
+          phase: 'retry',
+          sequence: record.sequence,
+          attempt,
+          delayMs,
+          reason: this.#lastError,
+        });
+        return delayMs;
       }
     }
   }

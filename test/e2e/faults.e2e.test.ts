@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../src/ingest-server/faults.js';
-import { IngestServer } from '../../src/ingest-server/server.js';
+import type { IngestServer } from '../../src/ingest-server/server.js';
 import { LOSS_LEDGER_FILE } from '../../src/spool/naming.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, killAllClis } from '../helpers/cli.js';
 import { expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
+import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, spoolDirs, startRelay, TOKEN, waitForClosed } from '../helpers/relay-run.js';
 
 /**
@@ -33,11 +33,7 @@ afterEach(async () => {
 });
 
 async function startIngest(): Promise<IngestServer> {
-  ingest = await IngestServer.start({
-    port: 0,
-    outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
-    token: TOKEN,
-  });
+  ingest = await startTestIngest();
   return ingest;
 }
 

@@ -13,10 +13,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { IngestServer } from '../../src/ingest-server/server.js';
+import type { IngestServer } from '../../src/ingest-server/server.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, cliPath, killAllClis } from '../helpers/cli.js';
 import { acceptedSequences, expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
+import { startTestIngest } from '../helpers/ingest.js';
 import { childPids, running } from '../helpers/proc.js';
 import {
   closedSequences,
@@ -24,7 +25,6 @@ import {
   newSpoolDir,
   spoolDirs,
   startRelay,
-  TOKEN,
   waitForClosed,
 } from '../helpers/relay-run.js';
 
@@ -39,11 +39,7 @@ afterAll(async () => {
 });
 
 async function startIngest(): Promise<IngestServer> {
-  ingest = await IngestServer.start({
-    port: 0,
-    outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
-    token: TOKEN,
-  });
+  ingest = await startTestIngest();
   return ingest;
 }
 
@@ -220,5 +216,28 @@ describe('lifecycle', () => {
     expect(readdirSync(spool)).toContain('trio-relay-segments-1-link');
     // Root can hand the dir to another uid; otherwise it is ours and stale, and is removed.
     expect(existsSync(foreign)).toBe(foreignUid);
+  });
+
+  it('a second signal during the drain exits at once (130) with the spool intact', async () => {
+    const camera = await startCamera();
+    const server = await startIngest();
+    const spool = newSpoolDir();
+    const relay = startRelay(camera.url, server.url, spool, [
+      '--camera-id',
+      'cam-twice',
+      '--drain-timeout',
+      '30s',
+    ]);
+    await server.waitFor((s) => s.accepted >= 2, 30_000);
+    server.faults.add({ kind: 'hang', count: Number.POSITIVE_INFINITY });
+    await server.waitFor((s) => s.faulted >= 1, 30_000);
+    relay.kill('SIGINT');
+    await relay.waitForOutput(/"state":"draining"/, 10_000, 'stderr');
+    relay.kill('SIGINT');
+    expect((await relay.exited).code).toBe(130);
+    const left = (journalOf(spool)?.segments ?? []).map((s: { sequence: number }) => s.sequence);
+    const delivered = acceptedSequences(server, 'cam-twice');
+    expect(left.length).toBeGreaterThan(0);
+    expect([...delivered, ...left].sort((a, b) => a - b)).toEqual(closedSequences(relay));
   });
 });

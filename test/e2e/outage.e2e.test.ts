@@ -1,13 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IngestServer } from '../../src/ingest-server/server.js';
 import { startCamera, stopAllCameras } from '../helpers/camera.js';
 import { killAllClis } from '../helpers/cli.js';
 import { expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
+import { startTestIngest } from '../helpers/ingest.js';
 import { rssBytes } from '../helpers/proc.js';
-import { newSpoolDir, startRelay, TOKEN, waitForClosed } from '../helpers/relay-run.js';
+import { newSpoolDir, startRelay, waitForClosed } from '../helpers/relay-run.js';
 
 afterAll(async () => {
   killAllClis();
@@ -19,11 +16,7 @@ describe('a 60 s ingest outage', () => {
     timeout: 180_000,
   }, async () => {
     const camera = await startCamera();
-    const ingest = await IngestServer.start({
-      port: 0,
-      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
-      token: TOKEN,
-    });
+    const ingest = await startTestIngest();
     const spool = newSpoolDir();
     const relay = startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-outage']);
     try {

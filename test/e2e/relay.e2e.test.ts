@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IngestServer } from '../../src/ingest-server/server.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { killAllClis, startCli } from '../helpers/cli.js';
 import { probeSegment } from '../helpers/ffprobe.js';
+import { startTestIngest } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
 import {
   closedSequences,
@@ -82,11 +82,7 @@ describe('relay end to end: RTSP camera → built CLI → trio-relay ingest-serv
   it('works the same with the bundled ffmpeg 4.1 (its RTSP timeout flag is -stimeout)', async () => {
     const bundled = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
     camera ??= await startCamera();
-    const ingest = await IngestServer.start({
-      port: 0,
-      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
-      token: TOKEN,
-    });
+    const ingest = await startTestIngest();
     try {
       const spool = newSpoolDir();
       const relay = startRelay(camera.url, ingest.url, spool, [
@@ -104,6 +100,31 @@ describe('relay end to end: RTSP camera → built CLI → trio-relay ingest-serv
       expect(accepted.map((r) => r.sequence)).toEqual(closedSequences(relay));
       const probe = await probeSegment(join(ingest.outDir, 'cam-41', accepted[0]!.file!));
       expect(probe.firstVideoPacketIsKeyframe).toBe(true);
+    } finally {
+      await ingest.close();
+    }
+  });
+
+  it('--codec copy passes the camera stream through, each segment starting on a keyframe', async () => {
+    camera ??= await startCamera();
+    const ingest = await startTestIngest();
+    try {
+      const relay = startRelay(camera.url, ingest.url, newSpoolDir(), [
+        '--camera-id',
+        'cam-copy',
+        '--codec',
+        'copy',
+      ]);
+      await waitForClosed(relay, 3);
+      relay.kill('SIGTERM');
+      expect((await relay.exited).code, relay.stderr()).toBe(0);
+      const accepted = ingest.accepted('cam-copy');
+      expect(accepted.map((r) => r.sequence)).toEqual(closedSequences(relay));
+      for (const row of accepted.slice(0, -1)) {
+        const probe = await probeSegment(join(ingest.outDir, 'cam-copy', row.file!));
+        expect(probe.videoCodec).toBe('h264');
+        expect(probe.firstVideoPacketIsKeyframe).toBe(true);
+      }
     } finally {
       await ingest.close();
     }

@@ -42,7 +42,7 @@ def main() -> int:
         f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
         f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} "
         f"! valve name=gate drop=false "
-        f"! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        f"! rtph264pay name=pay0 pt=96 config-interval=-1 )"
     )
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)

@@ -1,0 +1,268 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { drain, firstChunk, readSmallBody, receiveBody } from './body.js';
+import type { Catalog } from './catalog.js';
+import type { RequestOutcome, Route } from './events.js';
+import type { FaultAction, FaultInjector } from './faults.js';
+import { appendLedger, type LedgerEntry, newEntry } from './ledger.js';
+import type { NormalizedOptions } from './options.js';
+import { readSegmentHeaders, type SegmentHeaders } from './segment-headers.js';
+
+/** What the handlers need from the server: settings, state, and one way to report. */
+export interface RouteContext {
+  readonly options: NormalizedOptions;
+  readonly faults: FaultInjector;
+  readonly catalog: Catalog;
+  /** Count, log and announce an outcome; called before the answer goes out. */
+  record(outcome: RequestOutcome): void;
+}
+
+const INGEST_PATH = /^\/api\/stream\/ingest\/([^/]+)$/;
+/** The relay's own `--camera-id` rule; it also keeps ids safe as folder names (no `..`). */
+const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const MAX_REGISTER_BYTES = 64 * 1024;
+
+type Base = Pick<RequestOutcome, 'route' | 'method' | 'path' | 'camera'>;
+
+/** Route one request of the cloud contract: register, ingest a segment, end the session. */
+export async function handleRequest(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const ingest = INGEST_PATH.exec(path);
+  const route: Route =
+    path === '/api/cameras' && method === 'POST'
+      ? 'register'
+      : ingest && method === 'POST'
+        ? 'ingest'
+        : ingest && method === 'DELETE'
+          ? 'session_end'
+          : 'other';
+  const camera = ingest ? cameraFromPath(ingest[1]!) : null;
+  const base: Base = { route, method, path, camera };
+
+  if (!authorized(ctx.options.token, req.headers['x-api-key'])) {
+    ctx.record(outcome(base, 401, 'unauthorized'));
+    return send(res, 401, { error: 'invalid api key' });
+  }
+  if (route === 'other') {
+    ctx.record(outcome(base, 404, 'not_found'));
+    return send(res, 404, { error: 'not found' });
+  }
+  if (route === 'register') return register(ctx, req, res, base);
+  if (camera === null) {
+    ctx.record(outcome(base, 400, 'rejected'));
+    return send(res, 400, { error: 'invalid camera id' });
+  }
+  await mkdir(join(ctx.options.outDir, camera), { recursive: true, mode: 0o700 });
+  if (route === 'session_end') return endSession(ctx, res, { ...base, camera });
+  return ingestSegment(ctx, req, res, { ...base, camera });
+}
+
+async function register(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  base: Base,
+): Promise<void> {
+  const reject = (status: number, error: string) => {
+    ctx.record(outcome(base, status, 'rejected'));
+    send(res, status, { error });
+  };
+  const text = await readSmallBody(req, MAX_REGISTER_BYTES);
+  if (text === undefined) return reject(413, `registration body over ${MAX_REGISTER_BYTES} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return reject(400, 'invalid json');
+  }
+  const id = (body as { id?: unknown } | null)?.id;
+  if (typeof id !== 'string' || !CAMERA_ID.test(id)) return reject(400, 'missing or invalid id');
+  const dir = join(ctx.options.outDir, id);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ctx.catalog.exclusive(id, async () => {
+    // Written aside then renamed: a crash never leaves a half camera.json.
+    const json = `${JSON.stringify(body, null, 2)}\n`;
+    await writeFile(join(dir, '.camera.json.tmp'), json, { mode: 0o600 });
+    await rename(join(dir, '.camera.json.tmp'), join(dir, 'camera.json'));
+    const entry = newEntry(id, 'register', 'accepted', 201, {
+      file: 'camera.json',
+      size: Buffer.byteLength(json),
+    });
+    await appendLedger(ctx.options.outDir, entry);
+    ctx.record(outcome({ ...base, camera: id }, 201, 'accepted', entry));
+  });
+  send(res, 201, { id });
+}
+
+async function endSession(
+  ctx: RouteContext,
+  res: ServerResponse,
+  base: Base & { camera: string },
+): Promise<void> {
+  await ctx.catalog.exclusive(base.camera, async () => {
+    const entry = newEntry(base.camera, 'session_end', 'accepted', 204);
+    await appendLedger(ctx.options.outDir, entry);
+    ctx.record(outcome(base, 204, 'accepted', entry));
+  });
+  send(res, 204);
+}
+
+async function ingestSegment(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  base: Base & { camera: string },
+): Promise<void> {
+  const { outDir, maxBodyBytes } = ctx.options;
+  const { camera } = base;
+  const headers = readSegmentHeaders(req.headers);
+  const action = ctx.faults.next();
+  if (action.kind !== 'pass') return injectFault(ctx, req, res, base, headers, action);
+
+  const ledger = (status: LedgerEntry['status'], http: number, fields: Partial<LedgerEntry> = {}) =>
+    ctx.catalog.exclusive(camera, async () => {
+      const entry = newEntry(camera, 'segment', status, http, { ...headers, ...fields });
+      await appendLedger(outDir, entry);
+      ctx.record(outcome(base, http, status, entry));
+      return entry;
+    });
+  const reject = async (status: number, error: string, size = 0, close = false) => {
+    await ledger('rejected', status, { size });
+    send(res, status, { error }, close ? { connection: 'close' } : {});
+  };
+
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'video/mp2t') return reject(415, 'expected Content-Type: video/mp2t');
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  // Refuse before reading a byte; `connection: close` spares us reading what we refused.
+  if (declared > maxBodyBytes) return reject(413, `segment over ${maxBodyBytes} bytes`, declared, true);
+
+  const dir = join(outDir, camera);
+  const body = await receiveBody(req, dir, maxBodyBytes);
+  if (body.kind === 'aborted') {
+    await ledger('rejected', 0, { size: body.size });
+    return;
+  }
+  if (body.kind === 'too_large') return reject(413, `segment over ${maxBodyBytes} bytes`, body.size, true);
+  if (body.size === 0) {
+    await rm(body.temp, { force: true });
+    return reject(400, 'empty segment');
+  }
+  const stored = { size: body.size, sha256: body.sha256 };
+  await ctx.catalog.exclusive(camera, async () => {
+    // Decided inside the camera's exclusive section: two retries of one key never both land.
+    const duplicate = ctx.catalog.has(camera, headers.idempotency_key);
+    let entry: LedgerEntry;
+    if (duplicate) {
+      await rm(body.temp, { force: true });
+      entry = newEntry(camera, 'segment', 'duplicate', 204, { ...headers, ...stored });
+    } else {
+      const file = segmentFileName(headers, ctx.catalog.arrivals(camera), body.sha256);
+      await rename(body.temp, join(dir, file));
+      entry = newEntry(camera, 'segment', 'accepted', 204, { ...headers, ...stored, file });
+    }
+    await appendLedger(outDir, entry);
+    // Only a ledgered segment counts as seen: if the append failed, the client's retry lands.
+    if (!duplicate) ctx.catalog.add(entry);
+    ctx.record(outcome(base, 204, entry.status, entry));
+  });
+  send(res, 204);
+}
+
+async function injectFault(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  base: Base & { camera: string },
+  headers: SegmentHeaders,
+  action: Exclude<FaultAction, { kind: 'pass' }>,
+): Promise<void> {
+  // Status faults read the body like a real server would; hangs read it and never answer;
+  // resets wait for the first bytes. Recorded before the client sees anything, like the rest.
+  const size = action.kind === 'reset' ? await firstChunk(req) : await drain(req);
+  const http = action.kind === 'status' ? action.status : 0;
+  await ctx.catalog.exclusive(base.camera, async () => {
+    const entry = newEntry(base.camera, 'segment', 'fault', http, { ...headers, size });
+    await appendLedger(ctx.options.outDir, entry);
+    ctx.record({ ...outcome(base, http, 'fault', entry), fault: action.kind });
+  });
+  if (action.kind === 'reset') req.socket.destroy();
+  if (action.kind !== 'status') return; // hang: the socket stays open until down() or close()
+  const retry: Record<string, string> =
+    action.retryAfterS === undefined ? {} : { 'retry-after': String(action.retryAfterS) };
+  const error = action.status === 401 ? 'invalid api key' : `injected fault ${action.status}`;
+  send(res, action.status, { error }, retry);
+}
+
+/**
+ * `<sequence>-<tag>.ts` with the sequence zero-padded to 9 digits, else `a<arrival>-<tag>.ts`
+ * (the camera's arrival count); the tag is a short hash of the Idempotency-Key (else of the
+ * content), so two different segments claiming one sequence do not overwrite each other.
+ */
+export function segmentFileName(headers: SegmentHeaders, arrival: number, sha256: string): string {
+  const tag = createHash('sha256')
+    .update(headers.idempotency_key ?? sha256)
+    .digest('hex')
+    .slice(0, 8);
+  const order = headers.sequence === null ? `a${pad(arrival)}` : pad(headers.sequence);
+  return `${order}-${tag}.ts`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(9, '0');
+}
+
+function outcome(
+  base: Base,
+  httpStatus: number,
+  result: RequestOutcome['outcome'],
+  entry: LedgerEntry | null = null,
+): RequestOutcome {
+  return { ...base, httpStatus, outcome: result, fault: null, entry };
+}
+
+function cameraFromPath(segment: string): string | null {
+  try {
+    const id = decodeURIComponent(segment);
+    return CAMERA_ID.test(id) ? id : null;
+  } catch {
+    return null; // malformed %-escape
+  }
+}
+
+/** Constant-time compare of digests, so neither the key's bytes nor its length leak. */
+function authorized(token: string | undefined, given: string | string[] | undefined): boolean {
+  if (token === undefined) return true;
+  const value = Array.isArray(given) ? given[0] : given;
+  if (value === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(token), digest(value));
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body?: object,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  const json = JSON.stringify(body);
+  res
+    .writeHead(status, {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(json)),
+    })
+    .end(json);
+}
