@@ -112,6 +112,8 @@ export class CaptureSupervisor {
     emit({ type: 'state', state: 'connecting', detail: source.display });
     const run = await FfmpegRun.start(ffmpeg.path, args, (entry) => this.#onEntry(entry));
     this.#run = run;
+    // A stop that came while ffmpeg was being spawned found no run to stop: stop this one now.
+    if (this.#stopping.signal.aborted) void run.stop(this.#o.stopGraceMs);
     await spool.setFfmpegPid(run.pid);
     emit({ type: 'ffmpeg', phase: 'started', ...(run.pid === undefined ? {} : { pid: run.pid }) });
     const watchdog = this.#watch(run);
