@@ -63,12 +63,3 @@ export class SpoolError extends RelayError {
 export function isRelayError(error: unknown): error is RelayError {
   return error instanceof RelayError;
 }
-
-/** errno code of a Node system error, if any. */
-export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}

@@ -64,7 +64,6 @@ export async function sweepAndRecover(options: RecoveryOptions): Promise<Recover
       emit({ type: 'log', level: 'warn', message: `sweep: could not handle ${dir.path}: ${String(error)}` });
     }
   }
-  if (report.adopted.length > 0) await spool.commitAdoption();
   return { ...report, adopted: report.adopted.sort((a, b) => a.sequence - b.sequence) };
 }
 
@@ -120,6 +119,8 @@ async function adopt(
     }
   }
   spool.adoptGaps(journal.gaps);
+  // The new journal must list the moved files before the old one goes.
+  await spool.commitAdoption();
   await rm(dir.path, { recursive: true, force: true });
   emit({
     type: 'log',

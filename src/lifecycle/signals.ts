@@ -1,15 +1,23 @@
+/** A repeat within this window is the same stop request, not a second one. */
+export const REPEAT_WINDOW_MS = 1000;
+
 /**
- * SIGTERM/SIGINT in one place: the first starts a graceful stop, a second one forces an
+ * SIGTERM/SIGINT in one place: the first starts a graceful stop, a later one forces an
  * immediate exit (the spool on disk is consistent at every moment, so nothing is lost).
+ * `timeout(1)` signals both the relay and its process group, so one stop often arrives twice
+ * within milliseconds: such a repeat is ignored, or the wrapper would skip the drain.
  */
 export class ShutdownSignals {
   readonly #onFirst: (signal: NodeJS.Signals) => void;
   readonly #onSecond: (signal: NodeJS.Signals) => void;
-  #count = 0;
+  #firstAt: number | undefined;
   readonly #handler = (signal: NodeJS.Signals) => {
-    this.#count++;
-    if (this.#count === 1) this.#onFirst(signal);
-    else this.#onSecond(signal);
+    if (this.#firstAt === undefined) {
+      this.#firstAt = Date.now();
+      this.#onFirst(signal);
+    } else if (Date.now() - this.#firstAt >= REPEAT_WINDOW_MS) {
+      this.#onSecond(signal);
+    }
   };
 
   constructor(onFirst: (signal: NodeJS.Signals) => void, onSecond: (signal: NodeJS.Signals) => void) {

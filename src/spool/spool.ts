@@ -212,10 +212,6 @@ export class Spool {
     this.#inFlight.delete(sequence);
   }
 
-  get inFlightCount(): number {
-    return this.#inFlight.size;
-  }
-
   /** The ingest acknowledged it: forget it, drop the gaps it announced, delete the file. */
   async delivered(sequence: number, announced: readonly GapRecord[]): Promise<void> {
     const record = this.#unindex(sequence);

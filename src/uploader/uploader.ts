@@ -41,7 +41,6 @@ export class Uploader {
   #retrying = new Set<number>();
   #delivered = 0;
   #bytesSent = 0;
-  #lastError: string | undefined;
   #stopped = false;
 
   constructor(options: UploaderOptions) {
@@ -58,19 +57,22 @@ export class Uploader {
   get retrying(): number {
     return this.#retrying.size;
   }
-  get lastError(): string | undefined {
-    return this.#lastError;
-  }
-  /** Segments queued or in flight. */
-  get backlog(): number {
-    return this.#queue.size + this.#queue.pending;
-  }
 
   /** Queue a spooled segment; a segment already queued is not queued twice. */
   enqueue(record: SegmentRecord): void {
     if (this.#stopped || this.#queued.has(record.sequence)) return;
     this.#queued.add(record.sequence);
-    void this.#queue.add(() => this.#deliver(record)).finally(() => this.#queued.delete(record.sequence));
+    this.#queue
+      .add(() => this.#deliver(record))
+      .catch((error: unknown) => {
+        // A local failure (the spool's disk): the segment stays spooled for the next start.
+        this.#o.emit({
+          type: 'error',
+          code: 'ERR_UPLOAD',
+          message: `segment ${record.sequence}: ${String(error)}`,
+        });
+      })
+      .finally(() => this.#queued.delete(record.sequence));
   }
 
   /** Wait until everything queued is delivered, or `timeoutMs` passes; true when all went out. */
@@ -150,29 +152,26 @@ export class Uploader {
         this.#o.onAuthFailure(new AuthError(verdict.status, redact(api.ingestUrl)));
         return undefined;
       case 'reject':
-        this.#lastError = `segment ${record.sequence} rejected with HTTP ${verdict.status}`;
         emit({
           type: 'log',
           level: 'warn',
-          message: `${this.#lastError}; kept in rejected/: ${redact(verdict.body.slice(0, 200))}`,
+          message: `segment ${record.sequence} rejected with HTTP ${verdict.status}; kept in rejected/: ${redact(verdict.body.slice(0, 200))}`,
         });
         await spool.reject(record.sequence, verdict.status, verdict.body);
         return undefined;
       case 'unreadable':
-        this.#lastError = `segment ${record.sequence} unreadable: ${verdict.reason}`;
         await spool.drop(record.sequence, 'unreadable');
         return undefined;
       case 'transient': {
         this.#retrying.add(record.sequence);
         const delayMs = backoffDelay(this.#o.backoff, attempt, verdict.retryAfterMs);
-        this.#lastError = redact(verdict.reason);
         emit({
           type: 'segment',
           phase: 'retry',
           sequence: record.sequence,
           attempt,
           delayMs,
-          reason: this.#lastError,
+          reason: redact(verdict.reason),
         });
         return delayMs;
       }

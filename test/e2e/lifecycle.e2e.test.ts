@@ -218,7 +218,7 @@ describe('lifecycle', () => {
     expect(existsSync(foreign)).toBe(foreignUid);
   });
 
-  it('a second signal during the drain exits at once (130) with the spool intact', async () => {
+  it('a second signal during the drain exits at once (130) with the spool intact; an immediate repeat does not', async () => {
     const camera = await startCamera();
     const server = await startIngest();
     const spool = newSpoolDir();
@@ -232,7 +232,15 @@ describe('lifecycle', () => {
     server.faults.add({ kind: 'hang', count: Number.POSITIVE_INFINITY });
     await server.waitFor((s) => s.faulted >= 1, 30_000);
     relay.kill('SIGINT');
+    relay.kill('SIGINT'); // a repeat right away (as timeout(1) sends) is the same stop
     await relay.waitForOutput(/"state":"draining"/, 10_000, 'stderr');
+    // Two progress events after the drain began: more than a second has passed.
+    await relay.waitForOutput(
+      /"state":"draining"[\s\S]*"type":"progress"[\s\S]*"type":"progress"/,
+      10_000,
+      'stderr',
+    );
+    expect(relay.stderr()).not.toMatch(/second SIGINT/);
     relay.kill('SIGINT');
     expect((await relay.exited).code).toBe(130);
     const left = (journalOf(spool)?.segments ?? []).map((s: { sequence: number }) => s.sequence);
