@@ -33,6 +33,9 @@ export async function spawnChild(file: string, args: readonly string[]): Promise
     stdin: 'ignore',
     // We stop ffmpeg ourselves (SIGINT, then SIGKILL); execa must not kill it on our exit first.
     cleanup: false,
+    // Its own process group: a Ctrl-C or timeout(1)'s group signal reaches the relay only, which
+    // then stops ffmpeg in order (its last segment closed, listed and spooled).
+    detached: true,
     forceKillAfterDelay: false,
   });
   return { child };
