@@ -71,7 +71,10 @@ export class CaptureSupervisor {
       failures = exit.segments > 0 ? 1 : failures + 1;
       const detail = describeExit(exit);
       emit({ type: 'error', code: 'ERR_FFMPEG_EXIT', message: detail });
-      if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) await this.#freeDisk();
+      // ENOSPC: make room the same way the size bound does, loudly.
+      if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) {
+        await this.#o.spool.freeSpace('disk-full');
+      }
       if (failures > maxRestarts) {
         throw new CaptureError(
           `ffmpeg failed ${failures} times in a row, giving up (--max-restarts): ${detail}`,
@@ -212,11 +215,6 @@ export class CaptureSupervisor {
         });
       }
     }
-  }
-
-  /** ffmpeg hit ENOSPC: make room the same way the size bound does, loudly. */
-  async #freeDisk(): Promise<void> {
-    await this.#o.spool.freeSpace('disk-full');
   }
 
   /**

@@ -5,7 +5,7 @@ import { type Codec, type Encoder, HARDWARE_ENCODERS, type Resolution } from '..
 import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { oneOf, parseDurationMs, parseHttpUrl, parsePort, parsePositive, parseResolution } from './parse.js';
+import { oneOf, parseDurationMs, parseHttpUrl, parsePositive, parseResolution } from './parse.js';
 
 /** Every default in one place (README's CLI reference mirrors this). */
 export const RELAY_DEFAULTS = {
@@ -199,5 +199,3 @@ export function checkSpoolDir(dir: string): string {
   }
   return path;
 }
-
-export { parsePort };
