@@ -102,6 +102,11 @@ function segmentArgs({ settings, outputPattern, startNumber }: FfmpegArgsInput):
     'segment',
     '-segment_format',
     'mpegts',
+    // Each packet goes through to the file as it is muxed: a SIGKILL leaves on disk what was
+    // captured, for salvage, instead of an empty file behind ffmpeg's 32 KiB output buffer. The
+    // option must reach the mpegts sub-muxer; a top-level -flush_packets does not (5.1 and 4.1).
+    '-segment_format_options',
+    'flush_packets=1',
     '-segment_time',
     String(settings.segmentDurationS),
     // Each closed segment is announced as "name,start,end" on stdout: no directory polling.

@@ -64,6 +64,7 @@ describe('buildFfmpegArgs', () => {
     expect(flagValue(a, '-f')).toBe('lavfi');
     expect(flagValue(a, '-segment_list')).toBe('pipe:1');
     expect(flagValue(a, '-segment_list_type')).toBe('csv');
+    expect(flagValue(a, '-segment_format_options')).toBe('flush_packets=1');
     expect(flagValue(a, '-segment_start_number')).toBe('42');
     expect(flagValue(a, '-segment_time')).toBe('10');
     expect(a).not.toContain('-reset_timestamps');
