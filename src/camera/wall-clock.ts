@@ -1,30 +1,47 @@
-/** A jump of the wall clock larger than this (s) against ffmpeg's timeline is reported. */
+/** A step of the wall clock against the monotonic clock larger than this (s) is reported. */
 const JUMP_THRESHOLD_S = 2;
+
+/** The two clocks the relay reads; tests pass fakes. */
+export interface Clocks {
+  /** Wall clock, ms since the epoch (steps with NTP or a manual change). */
+  wallMs(): number;
+  /** Monotonic clock, ms (never steps). */
+  monoMs(): number;
+}
+
+export const SYSTEM_CLOCKS: Clocks = { wallMs: () => Date.now(), monoMs: () => performance.now() };
 
 /**
  * Maps one ffmpeg run's timestamps to UTC wall clock. The first segment anchors the timeline
- * (closing time minus its duration); later segments follow the anchor so timestamps stay
- * continuous, unless the wall clock moved away from it (NTP step, suspend), which is reported.
+ * (closing time minus its end time); later segments follow the anchor so timestamps stay
+ * continuous. A jump is judged by the wall clock against the monotonic clock, not by when
+ * ffmpeg happens to list a segment: a late or early listing (the final segment of a stop, a
+ * busy box) is no jump, while an NTP step or a manual change is, and is reported once.
  */
 export class WallClock {
   #anchorMs: number | undefined;
+  /** wall − monotonic when the anchor was (re)set. */
+  #offsetMs = 0;
   #lastEndMs: number | undefined;
-  readonly #now: () => number;
+  readonly #clocks: Clocks;
 
-  constructor(now: () => number = Date.now) {
-    this.#now = now;
+  constructor(clocks: Clocks = SYSTEM_CLOCKS) {
+    this.#clocks = clocks;
   }
 
   place(startS: number, endS: number): { start: Date; clockJumpS?: number } {
-    const observedStartMs = this.#now() - (endS - startS) * 1000;
+    const wall = this.#clocks.wallMs();
+    const offset = wall - this.#clocks.monoMs();
     let clockJumpS: number | undefined;
     if (this.#anchorMs === undefined) {
-      this.#anchorMs = observedStartMs - startS * 1000;
+      this.#anchorMs = wall - endS * 1000;
+      this.#offsetMs = offset;
     } else {
-      const driftS = (observedStartMs - (this.#anchorMs + startS * 1000)) / 1000;
-      if (Math.abs(driftS) > Math.max(JUMP_THRESHOLD_S, endS - startS)) {
-        clockJumpS = Math.round(driftS * 1000) / 1000;
-        this.#anchorMs = observedStartMs - startS * 1000;
+      const jumpMs = offset - this.#offsetMs;
+      if (Math.abs(jumpMs) > JUMP_THRESHOLD_S * 1000) {
+        clockJumpS = Math.round(jumpMs) / 1000;
+        this.#anchorMs += jumpMs;
+        this.#offsetMs = offset;
       }
     }
     const startMs = this.#anchorMs + startS * 1000;

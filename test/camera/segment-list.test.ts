@@ -24,21 +24,61 @@ describe('parseSegmentListLine', () => {
 });
 
 describe('WallClock', () => {
+  /** Fake clocks: `elapse` moves both, `step` moves the wall clock only (NTP, a manual change). */
+  function fakeClocks(wall = 1_000_000) {
+    let mono = 5_000;
+    return {
+      clocks: { wallMs: () => wall, monoMs: () => mono },
+      elapse(ms: number) {
+        wall += ms;
+        mono += ms;
+      },
+      step(ms: number) {
+        wall += ms;
+      },
+      get wall() {
+        return wall;
+      },
+    };
+  }
+
   it('anchors on the first segment and keeps later ones continuous', () => {
-    let now = 1_000_000;
-    const clock = new WallClock(() => now);
+    const t = fakeClocks();
+    const clock = new WallClock(t.clocks);
     expect(clock.place(0, 2).start.getTime()).toBe(998_000);
-    now = 1_002_300; // closing latency jitter is not a jump
+    t.elapse(2300); // closing latency jitter is not a jump
     expect(clock.place(2, 4)).toEqual({ start: new Date(1_000_000) });
   });
 
-  it('reports a wall-clock jump and re-anchors', () => {
-    let now = 1_000_000;
-    const clock = new WallClock(() => now);
+  it('a segment listed late or early (the final one of a stop) is no jump', () => {
+    const t = fakeClocks();
+    const clock = new WallClock(t.clocks);
     clock.place(0, 2);
-    now += 2000 + 3600_000; // NTP stepped the clock an hour forward
+    t.elapse(300); // SIGINT: ffmpeg lists its 2 s segment 0.3 s after the last one
+    expect(clock.place(2, 4)).toEqual({ start: new Date(1_000_000) });
+    t.elapse(9000); // a busy box lists the next one very late
+    expect(clock.place(4, 6)).toEqual({ start: new Date(1_002_000) });
+  });
+
+  it('reports a step of the wall clock once, and re-anchors on it', () => {
+    const t = fakeClocks();
+    const clock = new WallClock(t.clocks);
+    clock.place(0, 2);
+    t.elapse(2000);
+    t.step(3600_000); // NTP stepped the clock an hour forward
     const placed = clock.place(2, 4);
     expect(placed.clockJumpS).toBe(3600);
-    expect(placed.start.getTime()).toBe(now - 2000);
+    expect(placed.start.getTime()).toBe(t.wall - 2000);
+    t.elapse(2000);
+    expect(clock.place(4, 6)).toEqual({ start: new Date(t.wall - 2000) });
+  });
+
+  it('reports a backward step as a negative jump', () => {
+    const t = fakeClocks();
+    const clock = new WallClock(t.clocks);
+    clock.place(0, 2);
+    t.elapse(2000);
+    t.step(-30_000);
+    expect(clock.place(2, 4).clockJumpS).toBe(-30);
   });
 });
