@@ -63,3 +63,15 @@ export class SpoolError extends RelayError {
 export function isRelayError(error: unknown): error is RelayError {
   return error instanceof RelayError;
 }
+
+/** Another relay already runs this camera on this spool root. */
+export class SpoolBusyError extends RelayError {
+  constructor(cameraId: string, root: string, holder?: { pid: number; host: string; since: string }) {
+    const who = holder ? ` (pid ${holder.pid} on ${holder.host}, since ${holder.since})` : '';
+    super(
+      'ERR_SPOOL_BUSY',
+      `another trio-relay is already relaying camera ${cameraId} with spool dir ${root}${who}: stop it first, or give this one another --camera-id or --spool-dir`,
+      { exitCode: ExitCode.badInput },
+    );
+  }
+}

@@ -46,17 +46,27 @@ export async function runToCompletion(
   file: string,
   args: readonly string[],
   timeoutMs: number,
-): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; failed: boolean }> {
+  signal?: AbortSignal,
+): Promise<{
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  failed: boolean;
+  /** It did not finish: timed out, cancelled, or could not be started. */
+  incomplete: boolean;
+}> {
   const result = await execa(file, [...args], {
     reject: false,
     timeout: timeoutMs,
     stdin: 'ignore',
     encoding: 'utf8',
+    ...(signal ? { cancelSignal: signal } : {}),
   });
   return {
     exitCode: result.exitCode,
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     failed: result.failed,
+    incomplete: result.timedOut || result.isCanceled || result.exitCode === undefined,
   };
 }

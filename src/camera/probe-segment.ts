@@ -1,16 +1,13 @@
+import type { SegmentProber } from '../spool/salvage.js';
 import { runToCompletion } from './exec.js';
 
-export interface VideoProbe {
-  /** Video packets that demux cleanly. */
-  readonly packets: number;
-  readonly durationS: number;
-}
+const PROBE_TIMEOUT_MS = 30_000;
 
-/** Probes a (possibly truncated) MPEG-TS file with ffmpeg itself: ffprobe is not always there. */
-export type SegmentProber = (file: string) => Promise<VideoProbe>;
-
-/** Demux the video stream to framecrc (one line per packet) and measure what is there. */
-export function ffmpegProber(ffmpegPath: string): SegmentProber {
+/**
+ * Demux the video stream to framecrc (one line per packet) and measure what is there, with
+ * ffmpeg itself: ffprobe is not always installed. `signal` ends a probe early (a stop's budget).
+ */
+export function ffmpegProber(ffmpegPath: string, signal?: AbortSignal): SegmentProber {
   return async (file) => {
     const args = [
       '-hide_banner',
@@ -27,8 +24,9 @@ export function ffmpegProber(ffmpegPath: string): SegmentProber {
       'framecrc',
       '-',
     ];
-    const result = await runToCompletion(ffmpegPath, args, 30_000);
-    if (result.failed && result.exitCode !== 0 && !result.stdout) return { packets: 0, durationS: 0 };
+    const result = await runToCompletion(ffmpegPath, args, PROBE_TIMEOUT_MS, signal);
+    // Not knowing is not "no video": the caller keeps the file.
+    if (result.incomplete) throw new Error(`probing ${file} did not finish: ${result.stderr.slice(-200)}`);
     let timebase = 1 / 90_000;
     let first: number | undefined;
     let last = 0;

@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 
-export type SourceKind = 'rtsp' | 'http' | 'file' | 'v4l2' | 'testsrc';
+import type { SourceKind } from '../types.js';
+
+export type { SourceKind };
 
 /** A parsed `--source`: what ffmpeg reads and how the camera id is derived from it. */
 export interface Source {

@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { CaptureError } from '../errors.js';
 import type { SegmentRecord } from '../spool/journal.js';
 import { segmentSequence } from '../spool/naming.js';
-import { salvagePartial } from '../spool/salvage.js';
-import type { Spool } from '../spool/spool.js';
+import { type SegmentProber, salvagePartial } from '../spool/salvage.js';
+import type { CaptureSpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
 import { type BackoffPolicy, backoffDelay, sleep } from '../uploader/backoff.js';
 import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
 import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';
-import type { SegmentProber } from './probe-segment.js';
 import { tcpProbe } from './reachability.js';
 import type { SegmentListEntry } from './segment-list.js';
 import type { Source } from './source.js';
@@ -20,7 +19,7 @@ export interface SupervisorOptions {
   readonly ffmpeg: FfmpegBinary;
   readonly source: Source;
   readonly settings: CaptureSettings;
-  readonly spool: Spool;
+  readonly spool: CaptureSpool;
   readonly emit: Emit;
   /** A segment is closed, durable and journaled: hand it to the uploader. */
   readonly onSegment: (record: SegmentRecord) => void;
@@ -49,9 +48,11 @@ export class CaptureSupervisor {
   /** Names this ffmpeg run announced: only the others can be leftovers. */
   #announced = new Set<string>();
   #relaying = false;
+  #stopGraceMs: number;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    this.#stopGraceMs = options.stopGraceMs;
   }
 
   get running(): FfmpegRun | undefined {
@@ -89,9 +90,10 @@ export class CaptureSupervisor {
   }
 
   /** Graceful: ffmpeg closes and lists its current segment, which is spooled before this resolves. */
-  async stop(): Promise<void> {
+  async stop(graceMs: number = this.#o.stopGraceMs): Promise<void> {
     this.#stopping.abort();
-    await this.#run?.stop(this.#o.stopGraceMs);
+    this.#stopGraceMs = graceMs;
+    await this.#run?.stop(graceMs);
   }
 
   /** Immediate (second signal): nothing more is spooled. */
@@ -116,7 +118,7 @@ export class CaptureSupervisor {
     const run = await FfmpegRun.start(ffmpeg.path, args, (entry) => this.#onEntry(entry));
     this.#run = run;
     // A stop that came while ffmpeg was being spawned found no run to stop: stop this one now.
-    if (this.#stopping.signal.aborted) void run.stop(this.#o.stopGraceMs);
+    if (this.#stopping.signal.aborted) void run.stop(this.#stopGraceMs);
     await spool.setFfmpegPid(run.pid);
     emit({ type: 'ffmpeg', phase: 'started', ...(run.pid === undefined ? {} : { pid: run.pid }) });
     const watchdog = this.#watch(run);
@@ -143,6 +145,7 @@ export class CaptureSupervisor {
       durationS: entry.endS - entry.startS,
       clockJumpS,
       emptyIsLoss: !this.#run?.stopRequested,
+      final: this.#stopping.signal.aborted,
     });
     if (!record) return;
     if (!this.#relaying) {
@@ -184,7 +187,11 @@ export class CaptureSupervisor {
     );
   }
 
-  /** Files a dead ffmpeg left unannounced: keep the decodable ones, count the rest as lost. */
+  /**
+   * Files an ffmpeg left unannounced (it was killed, or got the stop signal straight from
+   * systemd or a shell's `kill 0`): keep what holds video; what held video that cannot be
+   * decoded is recorded as lost capture, never dropped in silence.
+   */
   async #salvageLeftovers(startNumber: number): Promise<void> {
     const { spool, emit, prober } = this.#o;
     let names: string[];
@@ -198,21 +205,34 @@ export class CaptureSupervisor {
       if (sequence === undefined || sequence < startNumber || this.#announced.has(name)) continue;
       const result = await salvagePartial(join(spool.dir, name), prober).catch(() => undefined);
       if (!result) continue;
-      if (result.kept) {
-        const start = this.#clock.next(result.durationS, result.mtimeMs);
-        const record = await spool.addClosed({ name, start, durationS: result.durationS });
-        if (!record) continue;
-        emit({ type: 'segment', phase: 'salvaged', sequence, bytes: result.bytes });
-        this.#o.onSegment(record);
-      } else {
-        // No video packet in it: nothing was lost, but it is counted.
-        emit({
-          type: 'segment',
-          phase: 'discarded',
-          sequence,
-          bytes: result.bytes,
-          reason: 'partial-undecodable',
-        });
+      switch (result.kind) {
+        case 'kept':
+        case 'unprobed': {
+          const durationS =
+            result.kind === 'kept' ? result.durationS : this.#clock.sinceLastEndS(result.mtimeMs);
+          const start = this.#clock.next(durationS, result.mtimeMs);
+          const record = await spool.addClosed({
+            name,
+            start,
+            durationS,
+            final: this.#stopping.signal.aborted,
+          });
+          if (!record) continue;
+          emit({ type: 'segment', phase: 'salvaged', sequence, bytes: result.bytes });
+          if (result.kind === 'unprobed')
+            emit({ type: 'log', level: 'warn', message: `kept ${name} unprobed: ${result.why}` });
+          this.#o.onSegment(record);
+          break;
+        }
+        case 'lost': {
+          const durationS = this.#clock.sinceLastEndS(result.mtimeMs);
+          const start = this.#clock.next(durationS, result.mtimeMs);
+          await spool.recordLost({ sequence, start, durationS, bytes: result.bytes }, 'unsalvageable');
+          break;
+        }
+        case 'empty':
+          // No frame was written into it: nothing was lost, but it is counted.
+          emit({ type: 'segment', phase: 'discarded', sequence, bytes: result.bytes, reason: 'empty' });
       }
     }
   }

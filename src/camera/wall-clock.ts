@@ -49,6 +49,11 @@ export class WallClock {
     return clockJumpS === undefined ? { start: new Date(startMs) } : { start: new Date(startMs), clockJumpS };
   }
 
+  /** Seconds from the end of the last placed segment to `mtimeMs` (0 when none was placed). */
+  sinceLastEndS(mtimeMs: number): number {
+    return this.#lastEndMs === undefined ? 0 : Math.max(0, (mtimeMs - this.#lastEndMs) / 1000);
+  }
+
   /** Start of a salvaged segment: right after the last one, else its file time minus its length. */
   next(durationS: number, mtimeMs: number): Date {
     const startMs = this.#lastEndMs ?? mtimeMs - durationS * 1000;

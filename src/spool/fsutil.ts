@@ -1,9 +1,18 @@
-import { open, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+/**
+ * Files the relay keeps are opened without following a symlink at the last component: in a
+ * directory someone else could write to, a planted link must not redirect our writes or feed
+ * us their data (open fails with ELOOP instead).
+ */
+const NOFOLLOW = constants.O_NOFOLLOW;
 
 /** Flush a file's data to the device, so a power cut cannot leave it shorter than we believe. */
 export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, constants.O_RDONLY | NOFOLLOW);
   try {
     await handle.sync();
   } finally {
@@ -20,21 +29,53 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replace `path` atomically: write a sibling, fsync it, rename over, fsync the directory. */
+/**
+ * Replace `path` atomically: write a new sibling (never an existing file or a link), fsync it,
+ * rename it over, fsync the directory. The sibling is removed whatever fails, ENOSPC included.
+ */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  let handle: FileHandle | undefined;
   try {
+    handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, 0o600);
     await handle.writeFile(data, 'utf8');
     await handle.sync();
-  } finally {
     await handle.close();
-  }
-  try {
+    handle = undefined;
     await rename(tmp, path);
   } catch (error) {
+    await handle?.close().catch(() => {});
     await unlink(tmp).catch(() => {});
     throw error;
   }
   await fsyncDir(dirname(path));
+}
+
+/** Append text durably (fsync before returning) to a file we own, created 0600 if missing. */
+export async function appendDurable(path: string, text: string): Promise<number> {
+  const handle = await open(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW,
+    0o600,
+  );
+  try {
+    await handle.appendFile(text, 'utf8');
+    await handle.datasync();
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Read a small file we own; undefined when missing, unreadable or a symlink. */
+export async function readNoFollow(path: string): Promise<string | undefined> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, constants.O_RDONLY | NOFOLLOW);
+    return await readFile(handle, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close().catch(() => {});
+  }
 }

@@ -1,8 +1,15 @@
 /** Names shared by the spool, the sweep and recovery: one place so they cannot drift apart. */
 
-/** Every per-run spool dir starts with this (tmp appends `-<pid>-<random>`). */
+/**
+ * Every per-run spool dir starts with this, then `-<camera id>~` (tmp appends `-<pid>-<random>`),
+ * so a dir whose journal was never written still says whose it is. Earlier releases named
+ * dirs `trio-relay-segments-<pid>-<random>`.
+ */
 export const SPOOL_DIR_PREFIX = 'trio-relay-segments';
-export const JOURNAL_FILE = 'journal.json';
+/** Append-only journal (JSON lines) of a spool dir. */
+export const JOURNAL_FILE = 'journal.jsonl';
+/** The single-JSON journal of earlier releases, still read by recovery. */
+export const LEGACY_JOURNAL_FILE = 'journal.json';
 /** Loss ledger (JSONL) in the spool root: every evicted, rejected or abandoned segment. */
 export const LOSS_LEDGER_FILE = 'trio-relay-losses.jsonl';
 /** Bounded folder beside the spool dirs for segments the ingest refused (4xx). */
@@ -27,7 +34,25 @@ export function isSpoolDirName(name: string): boolean {
   return name.startsWith(`${SPOOL_DIR_PREFIX}-`);
 }
 
+/** The prefix tmp gets for a camera's run dir. */
+export function spoolDirPrefix(cameraId: string): string {
+  return `${SPOOL_DIR_PREFIX}-${cameraId}~`;
+}
+
+/** The camera a spool dir belongs to, from its name; undefined for dirs of earlier releases. */
+export function spoolDirCamera(name: string): string | undefined {
+  if (!isSpoolDirName(name)) return undefined;
+  const rest = name.slice(SPOOL_DIR_PREFIX.length + 1);
+  const end = rest.lastIndexOf('~');
+  return end > 0 ? rest.slice(0, end) : undefined;
+}
+
 /** Per-camera state file in the spool root: the next sequence, so it never restarts at 0. */
 export function cameraStateFile(cameraId: string): string {
   return `trio-relay-camera-${cameraId}.json`;
+}
+
+/** Per-camera lock file in the spool root: one relay per camera and spool at a time. */
+export function cameraLockFile(cameraId: string): string {
+  return `trio-relay-camera-${cameraId}.lock`;
 }

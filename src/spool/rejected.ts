@@ -1,13 +1,24 @@
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redact } from '../redact.js';
 import { REJECTED_DIR } from './naming.js';
 
-/** At most this many rejected segments are kept per camera; older ones are deleted first. */
-export const MAX_REJECTED_FILES = 100;
+/** A camera's rejected/ folder as a whole, so it can be counted inside --max-spool-mb. */
+export interface RejectedUsage {
+  readonly bytes: number;
+  readonly files: number;
+}
+
+function rejectedDir(root: string, camera: string): string {
+  return join(root, REJECTED_DIR, camera);
+}
 
 /**
- * Move a segment the ingest refused (a 4xx other than 401/403) into `<root>/trio-relay-rejected/<camera>/`,
- * beside a `.json` with the status and the first bytes of the answer, for an operator to inspect.
+ * Move a segment the ingest refused (a 4xx other than 401/403) into
+ * `<root>/trio-relay-rejected/<camera>/`, beside a `.json` with the status and the first bytes of
+ * the answer (secrets masked: an ingest may echo the key), for an operator to inspect. The folder
+ * is then pruned oldest first to `maxBytes`.
  */
 export async function moveToRejected(
   root: string,
@@ -15,25 +26,61 @@ export async function moveToRejected(
   file: string,
   name: string,
   info: { status: number; body: string; sequence: number },
-): Promise<string> {
-  const dir = join(root, REJECTED_DIR, camera);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  maxBytes: number,
+): Promise<RejectedUsage> {
+  const dir = await ensureDir(root, camera);
   const target = join(dir, name);
   await rename(file, target);
-  await writeFile(`${target}.json`, `${JSON.stringify({ ts: new Date().toISOString(), ...info })}\n`, {
-    mode: 0o600,
-  });
-  await prune(dir);
-  return target;
+  const note = { ts: new Date().toISOString(), ...info, body: redact(info.body) };
+  const handle = await open(
+    `${target}.json`,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    await handle.writeFile(`${JSON.stringify(note)}\n`, 'utf8');
+  } finally {
+    await handle.close();
+  }
+  return prune(dir, maxBytes);
 }
 
-async function prune(dir: string): Promise<void> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.ts'));
-  if (names.length <= MAX_REJECTED_FILES) return;
-  const withTimes = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n))).mtimeMs })));
-  withTimes.sort((a, b) => a.t - b.t);
-  for (const { n } of withTimes.slice(0, withTimes.length - MAX_REJECTED_FILES)) {
-    await rm(join(dir, n), { force: true });
-    await rm(join(dir, `${n}.json`), { force: true });
+/** What a camera's rejected/ folder holds now (nothing when it does not exist). */
+export async function rejectedUsage(root: string, camera: string): Promise<RejectedUsage> {
+  return prune(rejectedDir(root, camera), Number.POSITIVE_INFINITY).catch(() => ({ bytes: 0, files: 0 }));
+}
+
+/** Create the folder 0700, and refuse one that is a symlink (it would take our files elsewhere). */
+async function ensureDir(root: string, camera: string): Promise<string> {
+  const top = join(root, REJECTED_DIR);
+  const dir = rejectedDir(root, camera);
+  for (const path of [top, dir]) {
+    await mkdir(path, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    if (!(await lstat(path)).isDirectory()) throw new Error(`${path} is not a directory`);
   }
+  return dir;
+}
+
+/** Delete the oldest segments (with their notes) until the folder fits in `maxBytes`. */
+async function prune(dir: string, maxBytes: number): Promise<RejectedUsage> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.ts'));
+  const files = await Promise.all(
+    names.map(async (n) => {
+      const info = await stat(join(dir, n)).catch(() => undefined);
+      return { n, t: info?.mtimeMs ?? 0, bytes: info?.size ?? 0 };
+    }),
+  );
+  files.sort((a, b) => a.t - b.t);
+  let bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+  let kept = files.length;
+  for (const f of files) {
+    if (bytes <= maxBytes) break;
+    await rm(join(dir, f.n), { force: true });
+    await rm(join(dir, `${f.n}.json`), { force: true });
+    bytes -= f.bytes;
+    kept--;
+  }
+  return { bytes, files: kept };
 }

@@ -1,14 +1,19 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type JournalData, journalPath, readJournal } from './journal.js';
-import { isSpoolDirName } from './naming.js';
+import { cameraLockHeld } from './lock.js';
+import { isSpoolDirName, LEGACY_JOURNAL_FILE, spoolDirCamera } from './naming.js';
 import { ownerAlive } from './owner.js';
 
 export interface SpoolDirInfo {
   readonly path: string;
   readonly journal: JournalData | undefined;
+  /** Whose dir it is: from the journal, else from the dir's name; undefined when neither says. */
+  readonly cameraId: string | undefined;
   /** Since the journal (or the dir, without one) last changed. */
   readonly ageMs: number;
+  /** Named by an earlier release, which took no lock: only its journal's owner tells if it lives. */
+  readonly legacy: boolean;
   readonly alive: boolean;
 }
 
@@ -20,7 +25,10 @@ export interface ScanResult {
 
 /**
  * List the spool dirs under `root` that this user may manage: our prefix, a real directory
- * (lstat, so a symlink is never followed), owned by our uid.
+ * (lstat, so a symlink is never followed), owned by our uid. A dir is alive while its camera's
+ * lock is held (the kernel's word, good across containers and pid namespaces); dirs of earlier
+ * releases, which took no lock, fall back to the journal's owner (pid, host, start time). The
+ * caller's own camera always looks alive by its lock, since the caller holds it.
  */
 export async function scanSpoolRoot(
   root: string,
@@ -44,10 +52,19 @@ export async function scanSpoolRoot(
       continue;
     }
     const journal = await readJournal(path);
-    const journalTime = journal ? (await stat(journalPath(path)).catch(() => undefined))?.mtimeMs : undefined;
-    const ageMs = now - Math.max(info.mtimeMs, journalTime ?? 0);
-    const alive = journal ? ownerAlive(journal.owner, ageMs < staleAfterMs) : false;
-    result.dirs.push({ path, journal, ageMs, alive });
+    const cameraId = journal?.cameraId ?? spoolDirCamera(name);
+    const journalTime = Math.max(
+      ...(await Promise.all(
+        [journalPath(path), join(path, LEGACY_JOURNAL_FILE)].map(
+          async (p) => (await stat(p).catch(() => undefined))?.mtimeMs ?? 0,
+        ),
+      )),
+    );
+    const ageMs = now - Math.max(info.mtimeMs, journalTime);
+    const legacy = spoolDirCamera(name) === undefined;
+    const locked = legacy || cameraId === undefined ? undefined : await cameraLockHeld(root, cameraId);
+    const alive = locked ?? (journal ? ownerAlive(journal.owner, ageMs < staleAfterMs) : false);
+    result.dirs.push({ path, journal, cameraId, ageMs, legacy, alive });
   }
   return result;
 }

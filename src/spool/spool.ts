@@ -1,25 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import { SpoolError } from '../errors.js';
 import type { Emit } from '../telemetry/events.js';
-import { fsyncDir, fsyncPath, writeFileAtomic } from './fsutil.js';
+import type { LossReason } from '../types.js';
+import { readCameraState, writeCameraState } from './camera-state.js';
+import { fsyncDir, fsyncPath } from './fsutil.js';
 import {
   type GapRecord,
   type JournalData,
-  type LossReason,
+  type JournalEntry,
+  JournalWriter,
   type SegmentRecord,
-  writeJournal,
 } from './journal.js';
-import { recordLoss } from './losses.js';
-import { cameraStateFile, SEGMENT_PATTERN, SPOOL_DIR_PREFIX, segmentSequence } from './naming.js';
+import { gapOf, recordLoss } from './losses.js';
+import { SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
 import { currentOwner } from './owner.js';
-import { moveToRejected } from './rejected.js';
+import { moveToRejected, rejectedUsage } from './rejected.js';
 
 export interface SpoolOptions {
   readonly root: string;
   readonly cameraId: string;
+  /** Bound of this camera's pending segments and its rejected/ folder together. */
   readonly maxBytes: number;
   readonly emit: Emit;
 }
@@ -34,13 +37,61 @@ export interface ClosedSegment {
    * is video it failed to write (a full disk), which is a loss.
    */
   readonly emptyIsLoss?: boolean;
+  /**
+   * The last, partial segment of a stop: when the bound is reached it is the one dropped, not
+   * an older complete segment.
+   */
+  readonly final?: boolean;
+}
+
+/** A stretch of capture that could not be kept (a partial segment with no decodable video). */
+export interface LostCapture {
+  readonly sequence: number;
+  readonly start: Date;
+  readonly durationS: number;
+  readonly bytes: number;
+}
+
+/** What capture (the supervisor) does with the spool: name, add and account for segments. */
+export interface CaptureSpool {
+  readonly dir: string;
+  readonly outputPattern: string;
+  readonly nextSequence: number;
+  setFfmpegPid(pid: number | undefined): Promise<void>;
+  addClosed(segment: ClosedSegment): Promise<SegmentRecord | undefined>;
+  recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
+  freeSpace(reason: LossReason): Promise<void>;
+}
+
+/** What delivery (the uploader) does with the spool: read, claim and settle segments. */
+export interface DeliverySpool {
+  gaps(): readonly GapRecord[];
+  pathOf(record: SegmentRecord): string;
+  beginUpload(sequence: number): boolean;
+  endUpload(sequence: number): void;
+  delivered(sequence: number, announced: readonly GapRecord[]): Promise<void>;
+  reject(sequence: number, status: number, body: string): Promise<void>;
+  drop(sequence: number, reason: LossReason): Promise<void>;
+}
+
+/** What recovery does with the spool: take over an earlier run's segments and gaps. */
+export interface RecoverySpool {
+  readonly root: string;
+  readonly dir: string;
+  readonly cameraId: string;
+  reserveSequencesBelow(next: number): void;
+  adopt(record: SegmentRecord, fromPath: string): Promise<SegmentRecord>;
+  adoptGaps(gaps: readonly GapRecord[]): Promise<void>;
+  recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
+  commitAdoption(): Promise<void>;
 }
 
 /**
- * One camera's spool for one run: a 0700 dir of closed segments plus a journal. The journal on
- * disk is the source of truth; the in-memory map is its index, rebuilt by recovery on any start.
+ * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
+ * The journal on disk is the source of truth; the in-memory map is its index, rebuilt by
+ * recovery on any start. Capture, delivery and recovery each see it through their own role.
  */
-export class Spool {
+export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #root: string;
   readonly #dir: string;
   readonly #cameraId: string;
@@ -49,12 +100,14 @@ export class Spool {
   readonly #emit: Emit;
   readonly #segments = new Map<number, SegmentRecord>();
   readonly #inFlight = new Set<number>();
+  readonly #journal: JournalWriter;
   #gaps: GapRecord[] = [];
   #bytes = 0;
+  #rejectedBytes = 0;
   #nextSequence: number;
   #ffmpegPid: number | undefined;
-  #chain: Promise<void> = Promise.resolve();
-  #queued: Promise<void> | undefined;
+  #journalFailing = false;
+  #freeing = false;
   #closed: Promise<{ removed: boolean; pending: number }> | undefined;
 
   private constructor(options: SpoolOptions, dir: string, nextSequence: number) {
@@ -65,20 +118,34 @@ export class Spool {
     this.#emit = options.emit;
     this.#runId = randomBytes(6).toString('hex');
     this.#nextSequence = nextSequence;
+    this.#journal = new JournalWriter(dir, () => this.#snapshot());
   }
 
-  /** Create this run's dir (0700, our prefix) and its first journal. */
+  /**
+   * Create this run's dir (0700, named after the camera so it is recognised even without a
+   * journal) and its first journal. Call it holding the camera's lock.
+   */
   static async create(options: SpoolOptions): Promise<Spool> {
     let dir: string;
     try {
-      dir = tmp.dirSync({ tmpdir: options.root, prefix: SPOOL_DIR_PREFIX, mode: 0o700, keep: true }).name;
+      dir = tmp.dirSync({
+        tmpdir: options.root,
+        prefix: spoolDirPrefix(options.cameraId),
+        mode: 0o700,
+        keep: true,
+      }).name;
     } catch (error) {
       throw new SpoolError(`cannot create a spool dir in ${options.root}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const spool = new Spool(options, dir, await readNextSequence(options.root, options.cameraId));
-    await spool.#persist();
+    const state = await readCameraState(options.root, options.cameraId);
+    const spool = new Spool(options, dir, state.nextSequence);
+    spool.#gaps.push(...state.gaps);
+    spool.#rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
+    await spool.#write(() => spool.#journal.rewrite());
+    // The carried gaps are in this run's journal now: the state file need not hold them twice.
+    if (state.gaps.length > 0 && !spool.#journalFailing) await spool.#writeCameraState();
     return spool;
   }
 
@@ -125,7 +192,7 @@ export class Spool {
   /** Record ffmpeg's pid so a later start can kill it if this relay dies without it. */
   async setFfmpegPid(pid: number | undefined): Promise<void> {
     this.#ffmpegPid = pid;
-    await this.#persist();
+    await this.#record({ op: 'owner', owner: currentOwner(pid) });
   }
 
   /** Raise the next sequence past names found elsewhere (orphans of earlier runs). */
@@ -149,11 +216,16 @@ export class Spool {
       await fsyncPath(path);
       bytes = (await stat(path)).size;
     } catch (error) {
+      // Listed by ffmpeg, yet not there: its video is lost, and it is said so.
       this.#emit({
         type: 'log',
         level: 'warn',
         message: `segment ${segment.name} vanished: ${(error as Error).message}`,
       });
+      await this.recordLost(
+        { sequence, start: segment.start, durationS: segment.durationS, bytes: 0 },
+        'write-failed',
+      );
       return undefined;
     }
     const record: SegmentRecord = {
@@ -177,27 +249,50 @@ export class Spool {
       await this.drop(sequence, 'write-failed');
       return undefined;
     }
+    if (segment.final && this.#used() > this.#maxBytes) {
+      // At a stop, a short last segment is worth less than the complete one it would evict.
+      await this.drop(sequence, 'evicted');
+      return undefined;
+    }
+    await this.#record({ op: 'add', segment: record });
     await this.#enforceBound(sequence);
-    await this.#persist();
     return record;
   }
 
-  /** Take over a segment of an earlier run (moved into this dir, keeping its sequence and key). */
-  async adopt(record: SegmentRecord, fromPath: string): Promise<void> {
-    await rename(fromPath, join(this.#dir, record.name));
-    this.#index(record);
-    this.#emit({ type: 'segment', phase: 'adopted', sequence: record.sequence, bytes: record.bytes });
+  /**
+   * Take over a segment of an earlier run, journaled first, then moved into this dir, keeping
+   * its start and key. A sequence this spool already holds (two dead runs that numbered from the
+   * same point) is renumbered rather than overwritten.
+   */
+  async adopt(record: SegmentRecord, fromPath: string): Promise<SegmentRecord> {
+    let adopted = record;
+    if (this.#segments.has(record.sequence) || (await exists(join(this.#dir, record.name)))) {
+      const sequence = this.#nextSequence;
+      adopted = { ...record, sequence, name: segmentName(sequence) };
+      this.#emit({
+        type: 'log',
+        level: 'warn',
+        message: `two earlier runs both used sequence ${record.sequence}: adopting ${fromPath} as ${sequence}`,
+      });
+    }
+    this.#index(adopted);
+    await this.#record({ op: 'add', segment: adopted });
+    await rename(fromPath, join(this.#dir, adopted.name));
+    this.#emit({ type: 'segment', phase: 'adopted', sequence: adopted.sequence, bytes: adopted.bytes });
+    return adopted;
   }
 
   /** Carry over gaps an earlier run had not yet announced. */
-  adoptGaps(gaps: readonly GapRecord[]): void {
-    this.#gaps.push(...gaps);
+  async adoptGaps(gaps: readonly GapRecord[]): Promise<void> {
+    if (gaps.length === 0) return;
+    for (const gap of gaps) this.#addGap(gap);
+    await this.#record({ op: 'gaps', gaps: this.#gaps });
   }
 
   /** Persist after a batch of adoptions, and remember the sequence for the next run. */
   async commitAdoption(): Promise<void> {
     await fsyncDir(this.#dir);
-    await this.#persist();
+    await this.#write(() => this.#journal.rewrite());
     await this.#writeCameraState();
   }
 
@@ -215,36 +310,45 @@ export class Spool {
   /** The ingest acknowledged it: forget it, drop the gaps it announced, delete the file. */
   async delivered(sequence: number, announced: readonly GapRecord[]): Promise<void> {
     const record = this.#unindex(sequence);
-    if (announced.length > 0) this.#gaps = this.#gaps.filter((g) => !announced.includes(g));
-    await this.#persist();
+    const entries: JournalEntry[] = [{ op: 'del', sequence }];
+    if (announced.length > 0) {
+      this.#gaps = this.#gaps.filter((g) => !announced.includes(g));
+      entries.push({ op: 'gaps', gaps: this.#gaps });
+    }
+    await this.#record(...entries);
     if (record) await unlink(join(this.#dir, record.name)).catch(() => {});
   }
 
   /** The ingest refused it for good (4xx): keep it in rejected/, record and announce the loss. */
   async reject(sequence: number, status: number, body: string): Promise<void> {
-    const record = this.#segments.get(sequence);
+    const record = this.#unindex(sequence);
     if (!record) return;
-    this.#unindex(sequence);
-    await moveToRejected(this.#root, this.#cameraId, join(this.#dir, record.name), record.name, {
-      status,
-      body,
-      sequence,
-    }).catch((error: unknown) => {
+    try {
+      const usage = await moveToRejected(
+        this.#root,
+        this.#cameraId,
+        join(this.#dir, record.name),
+        record.name,
+        { status, body, sequence },
+        this.#maxBytes / 4,
+      );
+      this.#rejectedBytes = usage.bytes;
+    } catch (error) {
       this.#emit({
         type: 'log',
         level: 'warn',
         message: `could not keep rejected ${record.name}: ${String(error)}`,
       });
-      return unlink(join(this.#dir, record.name)).catch(() => {});
-    });
-    await this.#lose(record, 'rejected');
+      await unlink(join(this.#dir, record.name)).catch(() => {});
+    }
+    await this.#lose(gapOf(record, 'rejected'), { op: 'del', sequence });
     this.#emit({ type: 'segment', phase: 'rejected', sequence, bytes: record.bytes, status });
-    await this.#persist();
+    await this.#enforceBound();
   }
 
   /**
-   * Drop the oldest pending segment that is not being uploaded, loudly. The only way a segment
-   * leaves the spool undelivered. Returns false when nothing could be evicted.
+   * Drop the oldest pending segment that is not being uploaded, loudly. Returns false when
+   * nothing could be evicted.
    */
   async evictOldest(reason: LossReason, keep?: number): Promise<boolean> {
     for (const record of this.#segments.values()) {
@@ -257,16 +361,22 @@ export class Spool {
 
   /**
    * The disk is full (ENOSPC): evict the oldest segments until there is room for a couple more
-   * segments and a rewrite of the journal, which grows with the backlog.
+   * segments and the journal.
    */
   async freeSpace(reason: LossReason): Promise<void> {
-    const average = this.#segments.size ? this.#bytes / this.#segments.size : 0;
-    const target = Math.max(2 * average, JSON.stringify(this.#snapshot()).length * 2);
-    let freed = 0;
-    for (let evicted = 0; evicted < 2 || freed < target; evicted++) {
-      const before = this.#bytes;
-      if (!(await this.evictOldest(reason))) break;
-      freed += before - this.#bytes;
+    if (this.#freeing) return;
+    this.#freeing = true;
+    try {
+      const average = this.#segments.size ? this.#bytes / this.#segments.size : 0;
+      const target = Math.max(2 * average, 64 * 1024);
+      let freed = 0;
+      for (let evicted = 0; evicted < 2 || freed < target; evicted++) {
+        const before = this.#bytes;
+        if (!(await this.evictOldest(reason))) break;
+        freed += before - this.#bytes;
+      }
+    } finally {
+      this.#freeing = false;
     }
   }
 
@@ -275,14 +385,37 @@ export class Spool {
     const record = this.#unindex(sequence);
     if (!record) return;
     await unlink(join(this.#dir, record.name)).catch(() => {});
-    await this.#lose(record, reason);
+    await this.#lose(gapOf(record, reason), { op: 'del', sequence });
     this.#emit({ type: 'segment', phase: 'evicted', sequence, bytes: record.bytes, reason });
     this.#emit({
       type: 'log',
       level: 'warn',
       message: `dropped segment ${sequence} (${reason}, ${record.bytes} bytes, started ${record.start})`,
     });
-    await this.#persist();
+  }
+
+  /**
+   * Capture that never became a segment (a partial one with no decodable video): ledgered and
+   * announced like a dropped segment, so the cloud can tell lost video from video never shot.
+   */
+  async recordLost(lost: LostCapture, reason: LossReason): Promise<void> {
+    this.#nextSequence = Math.max(this.#nextSequence, lost.sequence + 1);
+    const gap = gapOf(
+      {
+        sequence: lost.sequence,
+        start: lost.start.toISOString(),
+        durationS: lost.durationS,
+        bytes: lost.bytes,
+      },
+      reason,
+    );
+    await this.#lose(gap, { op: 'next', nextSequence: this.#nextSequence });
+    this.#emit({ type: 'segment', phase: 'evicted', sequence: lost.sequence, bytes: lost.bytes, reason });
+    this.#emit({
+      type: 'log',
+      level: 'warn',
+      message: `lost ${round3(lost.durationS)} s of capture in segment ${lost.sequence} (${reason}, started ${gap.start})`,
+    });
   }
 
   /**
@@ -290,19 +423,17 @@ export class Spool {
    * The camera's next sequence is remembered either way.
    */
   async close(): Promise<{ removed: boolean; pending: number }> {
-    if (this.#closed) return this.#closed;
-    this.#closed = this.#close();
+    this.#closed ??= this.#close();
     return this.#closed;
   }
 
   async #close(): Promise<{ removed: boolean; pending: number }> {
-    await this.#chain;
+    await this.#journal.close();
     await this.#writeCameraState();
     if (this.#segments.size === 0 && this.#gaps.length === 0) {
       await rm(this.#dir, { recursive: true, force: true });
       return { removed: true, pending: 0 };
     }
-    await this.#persist();
     return { removed: false, pending: this.#segments.size };
   }
 
@@ -321,30 +452,28 @@ export class Spool {
     return record;
   }
 
-  async #enforceBound(newest: number): Promise<void> {
-    while (this.#bytes > this.#maxBytes) {
+  /** Bytes counted against --max-spool-mb: pending segments and the rejected/ folder. */
+  #used(): number {
+    return this.#bytes + this.#rejectedBytes;
+  }
+
+  async #enforceBound(newest?: number): Promise<void> {
+    while (this.#used() > this.#maxBytes) {
       if (!(await this.evictOldest('evicted', newest))) break;
     }
   }
 
-  async #lose(record: SegmentRecord, reason: LossReason): Promise<void> {
-    const end = new Date(Date.parse(record.start) + record.durationS * 1000).toISOString();
-    const gap: GapRecord = {
-      seqFrom: record.sequence,
-      seqTo: record.sequence,
-      start: record.start,
-      end,
-      reason,
-      bytes: record.bytes,
-    };
+  /** Ledger line (fsync'd), gap for the next delivered segment, and the journal, in that order. */
+  async #lose(gap: GapRecord, ...entries: JournalEntry[]): Promise<void> {
     this.#addGap(gap);
     await recordLoss(this.#root, this.#cameraId, gap).catch((error: unknown) => {
       this.#emit({
-        type: 'log',
-        level: 'warn',
-        message: `could not write the loss ledger: ${String(error)}`,
+        type: 'error',
+        code: 'ERR_LEDGER',
+        message: `could not write the loss ledger (the loss is still announced to the cloud): ${String(error)}`,
       });
     });
+    await this.#record(...entries, { op: 'gaps', gaps: this.#gaps });
   }
 
   /** Merge with the previous gap when contiguous and for the same reason, so headers stay short. */
@@ -364,7 +493,7 @@ export class Spool {
 
   #snapshot(): JournalData {
     return {
-      version: 1,
+      version: 2,
       cameraId: this.#cameraId,
       runId: this.#runId,
       owner: currentOwner(this.#ffmpegPid),
@@ -374,49 +503,56 @@ export class Spool {
     };
   }
 
-  /** Coalesced journal write: at most one queued behind the one in progress, with the latest state. */
-  #persist(): Promise<void> {
-    if (this.#queued) return this.#queued;
-    const write = this.#chain.then(async () => {
-      this.#queued = undefined;
-      try {
-        await writeJournal(this.#dir, this.#snapshot());
-      } catch (error) {
-        // A full disk can refuse the journal; the segment files stay and recovery can still read them.
+  #record(...entries: JournalEntry[]): Promise<void> {
+    return this.#write(() => this.#journal.append(...entries));
+  }
+
+  /**
+   * A journal write that fails is said once (an error event, not a quiet log line) and retried
+   * as a full rewrite with the next change; on a full disk the oldest segments make room first.
+   * The segment files stay either way, and the dir's name still says whose they are.
+   */
+  async #write(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+      if (this.#journalFailing) {
+        this.#journalFailing = false;
+        this.#emit({ type: 'log', level: 'info', message: 'the spool journal is written again' });
+      }
+      return;
+    } catch (error) {
+      if (!this.#journalFailing) {
+        this.#journalFailing = true;
         this.#emit({
-          type: 'log',
-          level: 'warn',
-          message: `could not write the spool journal: ${String(error)}`,
+          type: 'error',
+          code: 'ERR_JOURNAL',
+          message: `could not write the spool journal in ${this.#dir}: ${String(error)}`,
         });
       }
-    });
-    this.#queued = write;
-    this.#chain = write;
-    return write;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC' || this.#freeing) return;
+    }
+    await this.freeSpace('disk-full');
+    await this.#journal.rewrite().then(
+      () => {
+        this.#journalFailing = false;
+      },
+      () => {},
+    );
   }
 
   async #writeCameraState(): Promise<void> {
-    const data = {
-      cameraId: this.#cameraId,
+    await writeCameraState(this.#root, this.#cameraId, {
       nextSequence: this.#nextSequence,
-      updatedAt: new Date().toISOString(),
-    };
-    await writeFileAtomic(
-      join(this.#root, cameraStateFile(this.#cameraId)),
-      `${JSON.stringify(data)}\n`,
-    ).catch(() => {});
+      gaps: [],
+    }).catch(() => {});
   }
 }
 
-async function readNextSequence(root: string, cameraId: string): Promise<number> {
-  try {
-    const data = JSON.parse(await readFile(join(root, cameraStateFile(cameraId)), 'utf8')) as {
-      nextSequence?: unknown;
-    };
-    return typeof data.nextSequence === 'number' && data.nextSequence >= 0 ? data.nextSequence : 0;
-  } catch {
-    return 0;
-  }
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function round3(n: number): number {

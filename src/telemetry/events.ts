@@ -1,4 +1,4 @@
-import type { LossReason } from '../spool/journal.js';
+import type { LossReason } from '../types.js';
 
 export type RelayState =
   | 'starting'

@@ -8,17 +8,17 @@ import {
   readFileSync,
   statSync,
   symlinkSync,
-  truncateSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../../src/camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../../src/camera/probe-segment.js';
 import { sweepAndRecover } from '../../src/lifecycle/recovery.js';
-import type { JournalData, SegmentRecord } from '../../src/spool/journal.js';
+import { type JournalData, readJournal, type SegmentRecord } from '../../src/spool/journal.js';
+import { CameraLock } from '../../src/spool/lock.js';
 import { LOSS_LEDGER_FILE, segmentName } from '../../src/spool/naming.js';
 import { procStartTime } from '../../src/spool/owner.js';
 import { Spool } from '../../src/spool/spool.js';
@@ -79,14 +79,49 @@ function orphan(
   return dir;
 }
 
-async function start(root: string, staleAfterMs = 3_600_000) {
+const locks: CameraLock[] = [];
+afterEach(async () => {
+  for (const lock of locks.splice(0)) await lock.release();
+});
+
+/** As the relay starts: the camera's lock, a new spool, then the sweep. */
+async function start(root: string, staleAfterMs = 3_600_000, probe = prober, cameraId = 'cam-a') {
   const events: StampedEvent[] = [];
   const bus = new EventBus();
   bus.on((e) => events.push(e));
-  const emit = bus.forCamera('cam-a');
-  const spool = await Spool.create({ root, cameraId: 'cam-a', maxBytes: 1e9, emit });
-  const report = await sweepAndRecover({ spool, staleAfterMs, prober, emit });
+  const emit = bus.forCamera(cameraId);
+  locks.push(await CameraLock.acquire(root, cameraId));
+  const spool = await Spool.create({ root, cameraId, maxBytes: 1e9, emit });
+  const report = await sweepAndRecover({ spool, staleAfterMs, prober: probe, emit });
   return { spool, report, events };
+}
+
+function ledger(root: string): Array<Record<string, unknown>> {
+  if (!existsSync(join(root, LOSS_LEDGER_FILE))) return [];
+  return readFileSync(join(root, LOSS_LEDGER_FILE), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** An orphan as this release leaves it: named after its camera, journal as JSON lines. */
+function orphanV2(root: string, camera: string, sequences: number[], suffix: string, journal = true) {
+  const dir = join(root, `trio-relay-segments-${camera}~-1-${suffix}`);
+  mkdirSync(dir, { mode: 0o700 });
+  for (const s of sequences) writeFileSync(join(dir, segmentName(s)), sample);
+  if (journal) {
+    const state: JournalData = {
+      version: 2,
+      cameraId: camera,
+      runId: `run${suffix}`,
+      owner: { pid: deadPid, host: hostname(), startedAt: '2026-11-22T10:00:00.000Z' },
+      nextSequence: Math.max(-1, ...sequences) + 1,
+      segments: sequences.map((s) => record(camera, `run${suffix}`, s, sample.length)),
+      gaps: [],
+    };
+    writeFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify({ op: 'head', state })}\n`);
+  }
+  return dir;
 }
 
 describe('startup sweep and recovery', () => {
@@ -97,9 +132,9 @@ describe('startup sweep and recovery', () => {
     expect(report.adopted.map((r) => r.sequence)).toEqual([3, 4, 5]);
     expect(report.adopted[0]).toEqual(record('cam-a', 'runaaaa', 3, sample.length));
     expect(existsSync(old)).toBe(false);
-    expect(readdirSync(spool.dir).sort()).toEqual(['journal.json', ...[3, 4, 5].map(segmentName)]);
+    expect(readdirSync(spool.dir).sort()).toEqual(['journal.jsonl', ...[3, 4, 5].map(segmentName)]);
     expect(spool.nextSequence).toBe(6);
-    const journal = JSON.parse(readFileSync(join(spool.dir, 'journal.json'), 'utf8')) as JournalData;
+    const journal = (await readJournal(spool.dir))!;
     expect(journal.segments.map((s) => s.idempotencyKey)).toEqual([
       'cam-a:runaaaa:3',
       'cam-a:runaaaa:4',
@@ -107,7 +142,7 @@ describe('startup sweep and recovery', () => {
     ]);
   });
 
-  it('salvages a truncated partial segment and discards one without video', async () => {
+  it('salvages a truncated partial segment; one with bytes but no video is a declared loss', async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const dir = orphan(root, 'cam-a', [0], { pid: deadPid }, 'bbbb');
     writeFileSync(join(dir, segmentName(1)), sample.subarray(0, Math.floor(sample.length / 2) + 100));
@@ -120,13 +155,50 @@ describe('startup sweep and recovery', () => {
     expect(salvaged.idempotencyKey).toBe('cam-a:runbbbb:1');
     expect(statSync(join(spool.dir, segmentName(1))).size).toBe(salvaged.bytes);
     expect(events).toContainEqual(
-      expect.objectContaining({ type: 'segment', phase: 'discarded', sequence: 2 }),
+      expect.objectContaining({ type: 'segment', phase: 'evicted', sequence: 2, reason: 'unsalvageable' }),
     );
-    // The discarded partial's number is free again: no hole in the sequence.
-    expect(spool.nextSequence).toBe(2);
+    expect(ledger(root)).toEqual([
+      expect.objectContaining({ camera: 'cam-a', seqFrom: 2, seqTo: 2, reason: 'unsalvageable' }),
+    ]);
+    expect(spool.gaps()).toEqual([expect.objectContaining({ seqFrom: 2, reason: 'unsalvageable' })]);
+    expect(spool.nextSequence).toBe(3);
   });
 
-  it('leaves a live relay alone, whatever its camera', async () => {
+  it('a partial segment that cannot be probed is kept and delivered, never taken for "no video"', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const dir = orphan(root, 'cam-a', [0], { pid: deadPid }, 'bbb2');
+    writeFileSync(join(dir, segmentName(1)), sample.subarray(0, 188 * 20));
+    const failing = () => Promise.reject(new Error('probe timed out'));
+    const { report, spool } = await start(root, 3_600_000, failing);
+    expect(report.adopted.map((r) => r.sequence)).toEqual([0, 1]);
+    expect(statSync(join(spool.dir, segmentName(1))).size).toBe(188 * 20);
+    expect(ledger(root)).toEqual([]);
+  });
+
+  it('a dir of this camera without a journal (disk full at its start) is recovered from its files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const dir = orphanV2(root, 'cam-a', [4, 5], 'nojr', false);
+    const { report, spool } = await start(root);
+    expect(report.adopted.map((r) => r.sequence)).toEqual([4, 5]);
+    expect(existsSync(dir)).toBe(false);
+    expect(spool.nextSequence).toBe(6);
+    expect(ledger(root)).toEqual([]);
+  });
+
+  it('two dead runs that numbered from the same point are both adopted whole: none overwrites the other', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    orphanV2(root, 'cam-a', [7, 8], 'run1');
+    const second = orphanV2(root, 'cam-a', [7, 8], 'run2');
+    writeFileSync(join(second, segmentName(8)), Buffer.concat([sample, sample]));
+    const { report, spool } = await start(root);
+    expect(report.adopted).toHaveLength(4);
+    expect(new Set(report.adopted.map((r) => r.idempotencyKey)).size).toBe(4);
+    const sizes = report.adopted.map((r) => statSync(spool.pathOf(r)).size).sort((a, b) => a - b);
+    expect(sizes).toEqual([sample.length, sample.length, sample.length, 2 * sample.length]);
+    expect(ledger(root)).toEqual([]);
+  });
+
+  it('leaves a live relay alone, whatever its camera (an earlier release: by its pid)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const live = { pid: sleeper.pid!, procStart: procStartTime(sleeper.pid!) };
     const mine = orphan(root, 'cam-a', [1], live, 'cccc');
@@ -169,20 +241,57 @@ describe('startup sweep and recovery', () => {
     const past = new Date(Date.now() - 7_200_000);
     utimesSync(foreign, past, past);
     utimesSync(join(foreign, 'journal.json'), past, past);
-    if (process.getuid?.() === 0) chownSync(foreign, 4242, 4242);
+    // Root hands the dir to another uid; any other user cannot, and sees its own stale dir go.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(foreign, 4242, 4242);
     const { report } = await start(root);
     expect(existsSync(join(target, 'keep.txt'))).toBe(true);
     expect(existsSync(join(root, 'trio-relay-segments-1-link'))).toBe(true);
-    if (process.getuid?.() === 0) expect(existsSync(foreign)).toBe(true);
-    expect(report.leftAlone).toBeGreaterThanOrEqual(1);
+    expect(existsSync(foreign)).toBe(asRoot);
+    expect(report.leftAlone).toBe(asRoot ? 2 : 1);
   });
 
-  it('a broken journal or unreadable dir never stops the relay', async () => {
+  it('a broken journal never stops the relay, and never deletes segments unaccounted', async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
-    const dir = orphan(root, 'cam-a', [1], { pid: deadPid }, 'hhhh');
-    writeFileSync(join(dir, 'journal.json'), '{not json');
-    truncateSync(join(dir, segmentName(1)), 0);
-    await expect(start(root)).resolves.toBeDefined();
+    // Whose? Neither the journal nor the (old-style) name says: kept until --stale-after...
+    const unknown = orphan(root, 'cam-a', [1], { pid: deadPid }, 'hhhh');
+    writeFileSync(join(unknown, 'journal.json'), '{not json');
+    // ...while a dir named after this camera is recovered from its files.
+    const mine = orphanV2(root, 'cam-a', [2], 'hhh2');
+    writeFileSync(join(mine, 'journal.jsonl'), '{not json');
+    const first = await start(root);
+    expect(first.report.adopted.map((r) => r.sequence)).toEqual([2]);
+    expect(existsSync(join(unknown, segmentName(1)))).toBe(true);
+    await first.spool.close();
+    await locks.pop()!.release();
+    const past = new Date(Date.now() - 7_200_000);
+    utimesSync(join(unknown, 'journal.json'), past, past);
+    utimesSync(unknown, past, past);
+    // Past --stale-after it goes, and its segment is in the ledger (the camera unknown).
+    const second = await start(root, 60_000);
+    expect(second.report.removedStale).toBe(1);
+    expect(existsSync(unknown)).toBe(false);
+    expect(ledger(root)).toEqual([
+      expect.objectContaining({ camera: 'unknown', seqFrom: 1, seqTo: 1, reason: 'stale' }),
+    ]);
+  });
+
+  it("another camera's stale dir: every segment, journaled or not, is ledgered and announced by that camera's next run", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const stale = orphanV2(root, 'cam-b', [3], 'kkkk');
+    writeFileSync(join(stale, segmentName(4)), sample); // written after the journal, never listed
+    const past = new Date(Date.now() - 7_200_000);
+    utimesSync(join(stale, 'journal.jsonl'), past, past);
+    utimesSync(stale, past, past);
+    const a = await start(root, 60_000);
+    expect(a.report.removedStale).toBe(1);
+    expect(ledger(root)).toEqual([
+      expect.objectContaining({ camera: 'cam-b', seqFrom: 3, reason: 'stale' }),
+      expect.objectContaining({ camera: 'cam-b', seqFrom: 4, reason: 'stale' }),
+    ]);
+    const b = await start(root, 60_000, prober, 'cam-b');
+    expect(b.spool.gaps().map((g) => g.seqFrom)).toEqual([3, 4]);
+    expect(b.spool.nextSequence).toBe(5);
   });
 
   it('kills the ffmpeg a dead relay left running in its spool dir, and nothing else', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,14 +23,14 @@ describe('Spool', () => {
   it('creates a 0700 dir with our prefix and journals every closed segment', async () => {
     const root = mkdtempSync(join(tmpdir(), 'spool-'));
     const spool = await spoolWith(root, 2);
-    expect(spool.dir.startsWith(join(root, 'trio-relay-segments-'))).toBe(true);
+    expect(spool.dir.startsWith(join(root, 'trio-relay-segments-cam~'))).toBe(true);
     expect(statSync(spool.dir).mode & 0o777).toBe(0o700);
     const journal = await readJournal(spool.dir);
     expect(journal?.segments.map((s) => s.sequence)).toEqual([0, 1]);
     expect(journal?.owner.pid).toBe(process.pid);
     expect(journal?.nextSequence).toBe(2);
-    // Write-then-rename leaves no temporary files behind.
-    expect(readdirSync(spool.dir).sort()).toEqual(['journal.json', segmentName(0), segmentName(1)]);
+    // Appends and write-then-rename leave no temporary files behind.
+    expect(readdirSync(spool.dir).sort()).toEqual(['journal.jsonl', segmentName(0), segmentName(1)]);
   });
 
   it('continues the sequence across runs, so a restart never reuses a name or a key', async () => {
@@ -47,7 +47,7 @@ describe('Spool', () => {
     const root = mkdtempSync(join(tmpdir(), 'spool-'));
     const spool = await spoolWith(root, 2);
     expect(await spool.close()).toEqual({ removed: false, pending: 2 });
-    expect(JSON.parse(readFileSync(join(spool.dir, 'journal.json'), 'utf8')).segments).toHaveLength(2);
+    expect((await readJournal(spool.dir))?.segments).toHaveLength(2);
   });
 
   it('allows one upload of a segment at a time', async () => {
@@ -57,5 +57,41 @@ describe('Spool', () => {
     spool.endUpload(0);
     expect(spool.beginUpload(0)).toBe(true);
     expect(spool.beginUpload(99)).toBe(false);
+  });
+
+  it('one journal line per change, not a rewrite: the cost does not grow with the backlog', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = await spoolWith(root, 50);
+    const lines = () => readFileSync(join(spool.dir, 'journal.jsonl'), 'utf8').trim().split('\n');
+    const before = lines().length;
+    const first = spool.pending()[0]!;
+    await spool.delivered(first.sequence, []);
+    expect(lines().length).toBe(before + 1);
+    expect(JSON.parse(lines().at(-1)!)).toEqual({ op: 'del', sequence: first.sequence });
+  });
+
+  it('at a stop, a final partial segment over the bound is dropped, not an older complete one', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1000, emit });
+    writeFileSync(join(spool.dir, segmentName(0)), Buffer.alloc(600, 1));
+    await spool.addClosed({ name: segmentName(0), start: new Date(), durationS: 5 });
+    writeFileSync(join(spool.dir, segmentName(1)), Buffer.alloc(600, 1));
+    await spool.addClosed({ name: segmentName(1), start: new Date(), durationS: 3, final: true });
+    expect(spool.pending().map((r) => r.sequence)).toEqual([0]);
+    expect(spool.gaps()).toEqual([expect.objectContaining({ seqFrom: 1, reason: 'evicted' })]);
+  });
+
+  it('trusts no camera state or ledger planted through a symlink', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'planted-'));
+    writeFileSync(join(elsewhere, 'state.json'), JSON.stringify({ nextSequence: 999_999_990 }));
+    symlinkSync(join(elsewhere, 'state.json'), join(root, 'trio-relay-camera-cam.json'));
+    symlinkSync(join(elsewhere, 'ledger'), join(root, 'trio-relay-losses.jsonl'));
+    const spool = await spoolWith(root, 1);
+    expect(spool.pending()[0]?.sequence).toBe(0);
+    await spool.drop(0, 'evicted');
+    // The loss is still announced; the ledger write refused to follow the link.
+    expect(spool.gaps()).toHaveLength(1);
+    expect(readdirSync(elsewhere)).toEqual(['state.json']);
   });
 });

@@ -69,7 +69,7 @@ describe('Uploader (request/response handling, msw)', () => {
     expect(h.get('x-segment-duration')).toBe('2');
     expect(h.get('x-segment-gap')).toBeNull();
     expect(spool.pendingCount).toBe(0);
-    expect(readdirSync(spool.dir)).toEqual(['journal.json']);
+    expect(readdirSync(spool.dir)).toEqual(['journal.jsonl']);
   });
 
   it('retries a transient failure with the same idempotency key until it is accepted', async () => {
