@@ -1,6 +1,16 @@
 #!/usr/bin/env node
 // Shim: the CLI lives in the compiled dist/ (built by `npm ci` through `prepare`).
-import { main } from '../dist/cli/main.js';
+// A stop signal that arrives while the CLI is still loading is kept and handled as an ordinary
+// stop once it runs, rather than killing the process by the signal's default action.
+const early = [];
+const keep = (signal) => early.push(signal);
+process.on('SIGTERM', keep);
+process.on('SIGINT', keep);
+const release = () => {
+  process.off('SIGTERM', keep);
+  process.off('SIGINT', keep);
+};
+const { main } = await import('../dist/cli/main.js');
 
 // Exit explicitly: a stray handle (a keep-alive socket, a timer) must never keep a stopped relay alive.
-process.exit(await main(process.argv.slice(2)));
+process.exit(await main(process.argv.slice(2), { signals: early, release }));

@@ -8,6 +8,7 @@ import { IngestServer } from '../ingest-server/server.js';
 import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
+import type { ProcessStop } from './process-stop.js';
 
 export interface DemoFlags {
   duration: string;
@@ -16,12 +17,14 @@ export interface DemoFlags {
 }
 
 const DEMO_TOKEN = 'demo-token';
+/** A stop may take --drain-timeout; past this much more the process exits anyway. */
+const STOP_SLACK_MS = 800;
 
 /**
  * `trio-relay demo`: the local ingest on a free loopback port, and the relay sending it a
  * synthetic test pattern with the live status line, then a summary. Needs nothing but `npm ci`.
  */
-export async function runDemo(flags: DemoFlags): Promise<number> {
+export async function runDemo(flags: DemoFlags, stop: ProcessStop): Promise<number> {
   const durationMs = parseDurationMs('duration', flags.duration);
   const work = mkdtempSync(join(tmpdir(), 'trio-relay-demo-'));
   const outDir = resolve(flags.out ?? join(work, 'ingest'));
@@ -43,14 +46,18 @@ export async function runDemo(flags: DemoFlags): Promise<number> {
   output.write(
     `demo: local ingest at ${server.url}, relaying testsrc for ${durationMs / 1000} s (Ctrl-C stops early)`,
   );
+  const timer = setTimeout(() => stop.request('demo finished'), durationMs).unref();
+  stop.armDeadline(config.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
   let code: number;
   try {
     code = await runRelay(config, {
       bus,
       onTracker: output.onTracker,
-      stopWhen: new Promise((r) => setTimeout(r, durationMs).unref()),
+      stop: stop.signal,
+      onForce: (callback) => stop.onForce(callback),
     });
   } finally {
+    clearTimeout(timer);
     output.close();
     await server.close();
   }

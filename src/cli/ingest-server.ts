@@ -13,7 +13,7 @@ export interface IngestServerFlags {
 }
 
 /** `trio-relay ingest-server`: runs until SIGTERM/SIGINT, one line per segment on stdout. */
-export async function runIngestServer(flags: IngestServerFlags): Promise<number> {
+export async function runIngestServer(flags: IngestServerFlags, stop: AbortSignal): Promise<number> {
   const port = parsePort('port', flags.port);
   const faults = (flags.fault ?? []).map((spec) => {
     try {
@@ -32,8 +32,8 @@ export async function runIngestServer(flags: IngestServerFlags): Promise<number>
   });
   process.stdout.write(`ingest-server listening on ${server.url}, storing in ${server.outDir}\n`);
   await new Promise<void>((done) => {
-    process.once('SIGTERM', () => done());
-    process.once('SIGINT', () => done());
+    if (stop.aborted) done();
+    else stop.addEventListener('abort', () => done(), { once: true });
   });
   await server.close();
   return 0;

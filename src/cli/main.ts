@@ -4,12 +4,26 @@ import { redact } from '../redact.js';
 import type { DemoFlags } from './demo.js';
 import type { IngestServerFlags } from './ingest-server.js';
 import { printError } from './output.js';
+import { type EarlySignals, ProcessStop } from './process-stop.js';
 import { relayOptions, runRelayCommand } from './relay.js';
 
 type Command = () => Promise<number>;
 
-/** Parse argv, run the chosen subcommand, and turn every error into one line and an exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Parse argv, run the chosen subcommand, and turn every error into one line and an exit code.
+ * SIGTERM/SIGINT are handled from the first line on (and those the bin shim caught while
+ * loading are replayed), so a stop at any moment of start-up is an ordinary stop.
+ */
+export async function main(argv: string[], early?: EarlySignals): Promise<number> {
+  const stop = new ProcessStop(early);
+  try {
+    return await runCommand(argv, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
   // A log reader that goes away (a closed pipe) must not take the relay down with it.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
@@ -22,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(['relay', '$0'], 'relay a camera to the cloud ingest (default)', relayOptions, (args) => {
       json = Boolean(args.json);
-      command = () => runRelayCommand(args);
+      command = () => runRelayCommand(args, stop);
     })
     .command(
       'ingest-server',
@@ -47,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
           }),
       (args) => {
         // Loaded on demand: the relay itself never needs the ingest server's code.
-        command = async () => (await import('./ingest-server.js')).runIngestServer(args as IngestServerFlags);
+        command = async () =>
+          (await import('./ingest-server.js')).runIngestServer(args as IngestServerFlags, stop.signal);
       },
     )
     .command(
@@ -62,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
           })
           .option('ffmpeg', { type: 'string', describe: 'ffmpeg binary' }),
       (args) => {
-        command = async () => (await import('./demo.js')).runDemo(args as DemoFlags);
+        command = async () => (await import('./demo.js')).runDemo(args as DemoFlags, stop);
       },
     )
     .strict()

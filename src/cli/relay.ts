@@ -1,9 +1,11 @@
 import type { Argv, Options } from 'yargs';
 import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
 import { RELAY_DEFAULTS, type RelayFlags, resolveRelayConfig } from '../config/relay-config.js';
+import { ExitCode } from '../errors.js';
 import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
+import type { ProcessStop } from './process-stop.js';
 
 /** "segmentDuration" → "segment-duration": flags are typed against the config's keys. */
 type Kebab<S extends string> = S extends `${infer H}${infer T}`
@@ -87,13 +89,25 @@ export function relayOptions(y: Argv): Argv<RelayFlags> {
   return y.options(RELAY_OPTIONS) as unknown as Argv<RelayFlags>;
 }
 
-export async function runRelayCommand(flags: RelayFlags): Promise<number> {
+/** A stop may take --drain-timeout; past this much more the process exits anyway, spool kept. */
+const STOP_SLACK_MS = 800;
+
+export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Promise<number> {
   const config = resolveRelayConfig(lastWins(flags));
   const bus = new EventBus();
   const output = attachOutput(bus, { json: config.json, verbose: config.verbose });
+  // Whatever a phase does, the process is gone within --drain-timeout + 1 s of the stop.
+  stop.armDeadline(config.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
+  const removeFlush = stop.onForce(() => output.close());
   try {
-    return await runRelay(config, { bus, onTracker: output.onTracker });
+    return await runRelay(config, {
+      bus,
+      onTracker: output.onTracker,
+      stop: stop.signal,
+      onForce: (callback) => stop.onForce(callback),
+    });
   } finally {
+    removeFlush();
     output.close();
   }
 }

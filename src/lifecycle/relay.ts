@@ -5,38 +5,48 @@ import { CaptureSupervisor } from '../camera/supervisor.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { AuthError, ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
+import { CameraLock } from '../spool/lock.js';
 import { Spool } from '../spool/spool.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import { StatusTracker } from '../telemetry/status-tracker.js';
-import { backoffDelay, sleep } from '../uploader/backoff.js';
+import { type BackoffPolicy, backoffDelay, sleep } from '../uploader/backoff.js';
 import { classify } from '../uploader/classify.js';
 import { CloudApi } from '../uploader/cloud.js';
 import { UndiciTransport } from '../uploader/http.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { Uploader } from '../uploader/uploader.js';
 import { sweepAndRecover } from './recovery.js';
-import { firstOf, ShutdownSignals } from './signals.js';
+import { firstOf } from './signals.js';
+import { StopBudget } from './stop-budget.js';
 
 export interface RelayHooks {
   readonly bus: EventBus;
   /** Called with the tracker once the camera is known (status line, progress events). */
   readonly onTracker?: (tracker: StatusTracker, emit: Emit) => void;
-  /** Resolves to stop gracefully (besides SIGTERM/SIGINT); the demo uses it. */
-  readonly stopWhen?: Promise<unknown>;
+  /** Aborted to stop gracefully: a signal, or the demo's timer. Watched from the first line on. */
+  readonly stop: AbortSignal;
+  /** Registers a last-moment callback for a forced exit (a second signal); returns its remover. */
+  readonly onForce?: (callback: (why: string) => void) => () => void;
 }
 
 const FFMPEG_STOP_GRACE_MS = 2000;
 const SESSION_END_TIMEOUT_MS = 1000;
+/** Kept back from the stop budget for the session DELETE and closing the spool. */
+const STOP_RESERVE_MS = 1200;
 
 /**
- * One camera relay, start to exit: sweep and recover, register, capture into the spool while
- * uploading, and on a signal stop ffmpeg (closing its segment), drain, DELETE the session.
+ * One camera relay, start to exit: lock the camera's spool, sweep and recover, register,
+ * capture into the spool while uploading, and on a stop close ffmpeg's segment, drain, DELETE
+ * the session. A stop is honoured at every phase and the whole of it fits --drain-timeout.
  * Returns the exit code; errors that end the run are thrown as RelayError.
  */
 export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<number> {
-  const ffmpeg = await locateFfmpeg(config.ffmpeg);
+  const { stop } = hooks;
+  const budget = new StopBudget(stop, config.drainTimeoutMs, STOP_RESERVE_MS);
   const cameraId = config.cameraId ?? deriveCameraId(config.source);
   const emit = hooks.bus.forCamera(cameraId);
+  // Before any output: a missing ffmpeg is one line (exit 2) and nothing else.
+  const ffmpeg = await locateFfmpeg(config.ffmpeg);
   emit({
     type: 'state',
     state: 'starting',
@@ -47,16 +57,56 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
     level: 'debug',
     message: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin}) at ${ffmpeg.path}`,
   });
+  const lock = await CameraLock.acquire(config.spoolDir, cameraId);
+  if (!lock.enforced)
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: 'no file lock on this platform: make sure only one relay runs per camera and spool dir',
+    });
+  try {
+    const spool = await Spool.create({
+      root: config.spoolDir,
+      cameraId,
+      maxBytes: config.maxSpoolBytes,
+      emit,
+    });
+    try {
+      return await relayWithSpool(config, hooks, { cameraId, emit, budget, spool, ffmpeg });
+    } finally {
+      await spool.close().catch(() => undefined);
+    }
+  } finally {
+    await lock.release();
+  }
+}
 
-  const spool = await Spool.create({ root: config.spoolDir, cameraId, maxBytes: config.maxSpoolBytes, emit });
-  const prober = ffmpegProber(ffmpeg.path);
-  const recovered = await sweepAndRecover({ spool, staleAfterMs: config.staleAfterMs, prober, emit });
+interface RunContext {
+  readonly cameraId: string;
+  readonly emit: Emit;
+  readonly budget: StopBudget;
+  readonly spool: Spool;
+  readonly ffmpeg: Awaited<ReturnType<typeof locateFfmpeg>>;
+}
+
+async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunContext): Promise<number> {
+  const { cameraId, emit, budget, spool, ffmpeg } = ctx;
+  const { stop } = hooks;
+  // Probes run inside the stop's budget: at the deadline they give up, and the file is kept.
+  const prober = ffmpegProber(ffmpeg.path, budget.hard);
+  const recovered = await sweepAndRecover({
+    spool,
+    staleAfterMs: config.staleAfterMs,
+    prober,
+    emit,
+    signal: stop,
+  });
 
   const transport: HttpTransport = new UndiciTransport({
     connectTimeoutMs: Math.min(10_000, config.uploadTimeoutMs),
   });
   const api = new CloudApi(config.cloud, config.token, cameraId);
-  const backoff = {
+  const backoff: BackoffPolicy = {
     baseMs: config.retryBaseMs,
     capMs: config.retryMaxMs,
     retryAfterCapMs: config.retryAfterMaxMs,
@@ -69,6 +119,7 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
       resolve(error);
     };
   });
+  let registered = false;
 
   const uploader = new Uploader({
     spool,
@@ -79,8 +130,11 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
     backoff,
     emit,
     beforeFirstUpload: (signal) =>
-      register(transport, api, config, cameraId, emit, backoff, signal).catch((error: AuthError) =>
-        fail(error),
+      register(transport, api, config, cameraId, emit, backoff, signal).then(
+        (ok) => {
+          registered = ok;
+        },
+        (error: AuthError) => fail(error),
       ),
     onAuthFailure: fail,
   });
@@ -120,37 +174,26 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
     if (event.camera === cameraId) tracker.observe(event);
   });
   hooks.onTracker?.(tracker, emit);
-
-  let signalled!: (signal: NodeJS.Signals) => void;
-  const signal = new Promise<NodeJS.Signals>((resolve) => {
-    signalled = resolve;
-  });
-  const signals = new ShutdownSignals(signalled, (second) => {
-    // Second signal: out at once. The journal on disk already describes every closed segment.
+  const removeForce = hooks.onForce?.((why) => {
     supervisor.kill();
-    emit({
-      type: 'log',
-      level: 'warn',
-      message: `second ${second}: exiting now, spool kept in ${spool.dir}`,
-    });
-    process.exit(ExitCode.interrupted);
-  }).install();
+    emit({ type: 'log', level: 'warn', message: `${why}: exiting now, spool kept in ${spool.dir}` });
+  });
 
   try {
-    const capture = supervisor.run();
+    // A stop during start-up skips capture: the adopted backlog gets the drain budget.
+    const capture = stop.aborted ? Promise.resolve('stopped' as const) : supervisor.run();
     const outcome = await firstOf({
       capture: capture.then(
         (end) => ({ end }),
         (error: RelayError) => ({ error }),
       ),
       fatal,
-      signal,
-      external: hooks.stopWhen ?? new Promise<never>(() => {}),
+      stop: budget.started,
     });
 
     if (outcome.which === 'fatal') {
       // Wrong key: stop capturing, keep everything spooled for a run with the right one.
-      await supervisor.stop();
+      await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
       await uploader.stop();
       emit({ type: 'state', state: 'failed', detail: outcome.value.code });
       throw outcome.value;
@@ -161,64 +204,68 @@ export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<
       emit({ type: 'state', state: 'failed', detail: outcome.value.error.code });
       throw outcome.value.error;
     }
-    const finished = outcome.which === 'capture';
+    const finished = outcome.which === 'capture' && !stop.aborted;
     emit({
       type: 'state',
       state: 'draining',
-      detail: finished ? 'source ended' : outcome.which === 'signal' ? `${outcome.value}` : 'stop requested',
+      detail: finished ? 'source ended' : String(stop.reason ?? 'stop requested'),
     });
-    await supervisor.stop();
+    await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
     await capture.catch(() => undefined);
-    // A finished file is drained completely (a signal still interrupts); a stop gets --drain-timeout.
+    // A finished file is drained completely (a stop still interrupts); a stop gets its budget.
     const drained = finished
       ? await Promise.race([
           uploader.drain(),
-          signal.then(() => uploader.drain(config.drainTimeoutMs)),
+          budget.started.then(() => uploader.drain(budget.untilReserveMs())),
           fatal.then(() => false),
         ])
-      : await uploader.drain(config.drainTimeoutMs);
+      : await uploader.drain(budget.untilReserveMs());
     await uploader.stop();
     if (fatalError) {
       emit({ type: 'state', state: 'failed', detail: fatalError.code });
       throw fatalError;
     }
-    await endSession(transport, api, emit);
+    if (registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
     const left = await spool.close();
-    emit({
-      type: 'state',
-      state: 'stopped',
-      detail:
-        drained && left.removed
-          ? 'all segments delivered'
-          : `${left.pending} segment(s) left in ${spool.dir} for the next run`,
-    });
+    emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
     return ExitCode.ok;
   } finally {
-    signals.dispose();
+    removeForce?.();
     unsubscribe();
-    await spool.close().catch(() => undefined);
+    await uploader.stop().catch(() => undefined);
     await transport.close().catch(() => undefined);
   }
 }
 
-/** POST /api/cameras until it answers; a refused key is fatal, another refusal only a warning. */
+function stoppedDetail(drained: boolean, left: { removed: boolean; pending: number }, spool: Spool): string {
+  if (drained && left.removed) return 'all segments delivered';
+  if (left.pending === 0)
+    return `all segments delivered; ${spool.gaps().length} recorded loss(es) to announce on the next run (kept in ${spool.dir})`;
+  return `${left.pending} segment(s) left in ${spool.dir} for the next run`;
+}
+
+/**
+ * POST /api/cameras until it answers; a refused key is fatal, another refusal only a warning.
+ * Resolves true once registered, false when refused or stopped (`signal` aborts it at once,
+ * even while a request hangs).
+ */
 async function register(
   transport: HttpTransport,
   api: CloudApi,
   config: RelayConfig,
   cameraId: string,
   emit: Emit,
-  backoff: { baseMs: number; capMs: number; retryAfterCapMs: number },
+  backoff: BackoffPolicy,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
   for (let attempt = 1; !signal.aborted; attempt++) {
-    const verdict = classify(
-      await transport.send(api.register(name, config.source.kind, config.uploadTimeoutMs)),
-    );
+    const request = { ...api.register(name, config.source.kind, config.uploadTimeoutMs), signal };
+    const verdict = classify(await transport.send(request));
+    if (signal.aborted) return false;
     if (verdict.class === 'ok') {
       emit({ type: 'log', level: 'info', message: `camera ${cameraId} registered` });
-      return;
+      return true;
     }
     if (verdict.class === 'auth') {
       throw new AuthError(verdict.status, redact(`${config.cloud}/api/cameras`));
@@ -229,7 +276,7 @@ async function register(
         level: 'warn',
         message: `registration refused (HTTP ${verdict.status}); sending segments anyway`,
       });
-      return;
+      return true;
     }
     const delayMs = backoffDelay(
       backoff,
@@ -244,11 +291,18 @@ async function register(
     );
     await sleep(delayMs, signal);
   }
+  return false;
 }
 
 /** Best effort, short: the cloud closes the ingest session; 204 or 404 are both fine. */
-async function endSession(transport: HttpTransport, api: CloudApi, emit: Emit): Promise<void> {
-  const outcome = await transport.send(api.endSession(SESSION_END_TIMEOUT_MS));
+async function endSession(
+  transport: HttpTransport,
+  api: CloudApi,
+  emit: Emit,
+  timeoutMs: number,
+): Promise<void> {
+  if (timeoutMs <= 0) return;
+  const outcome = await transport.send(api.endSession(timeoutMs));
   if (outcome.kind === 'error' || (outcome.status >= 300 && outcome.status !== 404)) {
     emit({
       type: 'log',

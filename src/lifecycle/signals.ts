@@ -25,6 +25,11 @@ export class ShutdownSignals {
     this.#onSecond = onSecond;
   }
 
+  /** Handle a signal that was caught before these handlers existed (while the CLI loaded). */
+  deliver(signal: NodeJS.Signals): void {
+    this.#handler(signal);
+  }
+
   install(): this {
     process.on('SIGTERM', this.#handler);
     process.on('SIGINT', this.#handler);
