@@ -1,6 +1,4 @@
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { type Codec, type Encoder, HARDWARE_ENCODERS, type Resolution } from '../camera/ffmpeg-args.js';
 import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
@@ -14,6 +12,7 @@ import {
   parseResolution,
   type Range,
 } from './parse.js';
+import { resolveSpoolDir } from './spool-dir.js';
 
 /** Every default in one place (README's CLI reference mirrors this). */
 export const RELAY_DEFAULTS = {
@@ -204,7 +203,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   const token = resolveToken(flags, env);
   registerSecret(token);
   // Last: the only check that changes anything (it may create the spool root).
-  const spoolDir = checkSpoolDir(flags.spoolDir ?? tmpdir());
+  const spoolDir = resolveSpoolDir(flags.spoolDir);
   return Object.freeze({ ...settings, token, spoolDir } satisfies RelayConfig);
 }
 
@@ -248,18 +247,4 @@ function resolveToken(flags: RelayFlags, env: NodeJS.ProcessEnv): string {
   if (!token) throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
   if (/[\r\n]/.test(token)) throw new ConfigError('the API token must be a single line');
   return token;
-}
-
-/** The spool root must be (or become) a writable directory; we never delete anything here. */
-export function checkSpoolDir(dir: string): string {
-  const path = resolve(dir);
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    if (!statSync(path).isDirectory()) throw new Error('not a directory');
-    accessSync(path, constants.W_OK | constants.X_OK);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError(`--spool-dir ${path}: not a writable directory (${reason})`);
-  }
-  return path;
 }

@@ -1,4 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +18,7 @@ import { killAllClis, runCli } from '../helpers/cli.js';
 afterAll(() => killAllClis());
 
 const ok = ['--source', 'testsrc', '--token', 'tok-1234', '--cloud', 'http://127.0.0.1:9'];
+const uid = process.getuid?.();
 
 /**
  * Run with a bad input and a TMPDIR of its own, so the default spool root would land there:
@@ -143,5 +155,82 @@ describe('bad bounds (issue 10): one line naming the flag, the value and the ran
     // --stale-after 1s would have the sweep delete it: only the bad --upload-timeout stops that.
     await rejected(['--spool-dir', root, '--stale-after', '1s', '--upload-timeout', '1000h']);
     expect(readdirSync(orphan)).toEqual(['seg-000000001.ts']);
+  });
+});
+
+describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', () => {
+  it.each([
+    [
+      0o777,
+      '0777',
+      'run chmod go-w on it, or give the relay a directory of its own, e.g. /var/lib/trio-relay',
+    ],
+    [
+      0o770,
+      '0770',
+      'run chmod go-w on it, or give the relay a directory of its own, e.g. /var/lib/trio-relay',
+    ],
+    // A shared sticky dir like /tmp: chmod would be the wrong advice.
+    [0o1777, '1777', 'give the relay a directory of its own, e.g. /var/lib/trio-relay'],
+  ])('--spool-dir with mode %o', async (bits, shown, advice) => {
+    const root = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+    mkdirSync(join(root, 'trio-relay-segments-1-abc'));
+    writeFileSync(join(root, 'trio-relay-segments-1-abc', 'seg-000000001.ts'), 'x');
+    chmodSync(root, bits);
+    expect(await rejected(['--spool-dir', root, '--stale-after', '1s'])).toBe(
+      `trio-relay: --spool-dir ${root} is writable by other users (mode ${shown}): ${advice}`,
+    );
+    expect(lstatSync(root).mode & 0o7777).toBe(bits);
+    expect(readdirSync(join(root, 'trio-relay-segments-1-abc'))).toEqual(['seg-000000001.ts']);
+  });
+
+  it('--spool-dir as a symlink to a good dir', async () => {
+    const good = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+    const link = join(mkdtempSync(join(tmpdir(), 'bad-spool-')), 'link');
+    symlinkSync(good, link);
+    expect(await rejected(['--spool-dir', link])).toBe(
+      `trio-relay: --spool-dir ${link} is a symbolic link: pass the directory it points to, or give the relay a directory of its own`,
+    );
+    expect(readdirSync(good)).toEqual([]);
+  });
+
+  it('--spool-dir that is a file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bad-spool-')), 'file');
+    writeFileSync(file, 'x');
+    expect(await rejected(['--spool-dir', file])).toBe(`trio-relay: --spool-dir ${file} is not a directory`);
+  });
+
+  // Root hands a fresh dir to uid 4242; anyone else is refused a dir root owns ("/"), since this
+  // process cannot chown. Either way the refusal is checked.
+  it(`--spool-dir owned by another uid (${uid === 0 ? 'chowned to 4242' : '"/", owned by root'})`, async () => {
+    let dir = '/';
+    if (uid === 0) {
+      dir = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+      chownSync(dir, 4242, 4242);
+    }
+    const owner = statSync(dir).uid;
+    expect(owner).not.toBe(uid);
+    const who = uid === 0 ? 'root uses only a directory owned by root' : `we run as uid ${uid}`;
+    expect(await rejected(['--spool-dir', dir])).toBe(
+      `trio-relay: --spool-dir ${dir} is owned by uid ${owner} (${who}): give the relay a directory of its own, e.g. /var/lib/trio-relay`,
+    );
+  });
+
+  it('the default root planted as a symlink, or left open to others', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'bad-tmp-'));
+    const target = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+    const root = join(tmp, `trio-relay-${uid}`);
+    symlinkSync(target, root);
+    expect(await rejected([], tmp)).toBe(
+      `trio-relay: the default spool dir ${root} (choose another with --spool-dir) is a symbolic link: pass the directory it points to, or give the relay a directory of its own`,
+    );
+    expect(readdirSync(target)).toEqual([]);
+
+    const open = mkdtempSync(join(tmpdir(), 'bad-tmp-'));
+    mkdirSync(join(open, `trio-relay-${uid}`));
+    chmodSync(join(open, `trio-relay-${uid}`), 0o777);
+    expect(await rejected([], open)).toMatch(
+      /^trio-relay: the default spool dir .* \(choose another with --spool-dir\) is writable by other users \(mode 0777\): /,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   type RelayFlags,
   resolveRelayConfig,
 } from '../../src/config/relay-config.js';
+import { defaultSpoolRoot } from '../../src/config/spool-dir.js';
 import { ConfigError } from '../../src/errors.js';
 
 const base = { source: 'rtsp://cam/stream', token: 'tok-123' };
@@ -37,6 +38,9 @@ describe('resolveRelayConfig', () => {
     expect(c.maxRestarts).toBe(Number.POSITIVE_INFINITY);
     expect(c.stallTimeoutMs).toBe(30_000);
     expect(c.maxSpoolBytes).toBe(512 * 1024 * 1024);
+    // The per-user default under this run's TMPDIR (test/setup/global.ts), made 0700.
+    expect(c.spoolDir).toBe(defaultSpoolRoot());
+    expect(statSync(c.spoolDir).mode & 0o777).toBe(0o700);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
