@@ -3,33 +3,74 @@ import { redactUrl } from '../redact.js';
 
 /** Validators shared by every subcommand: each names the flag, the value and what was expected. */
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** A duration flag: plain seconds ("30", "1.5") or with a unit ("250ms", "30s", "5m", "1h"). */
-export function parseDurationMs(flag: string, value: unknown, { allowZero = false } = {}): number {
+/** An accepted range; `minWhy` explains a minimum that depends on another flag. */
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+  readonly minWhy?: string;
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+type Unit = keyof typeof UNIT_MS;
+
+/**
+ * A duration flag: plain seconds ("30", "1.5") or one number with a unit ("250ms", "30s", "5m",
+ * "1h", "2d"), rounded to whole ms. No sign, exponent, hex or "Infinity": what an operator means.
+ */
+export function parseDurationMs(
+  flag: string,
+  value: unknown,
+  range: Range = { min: 1, max: MAX_TIMER_MS },
+): number {
   const text = String(value).trim();
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
-  const ms = m ? Number(m[1]) * UNIT_MS[m[2] ?? 's']! : Number.NaN;
-  if (!Number.isFinite(ms) || ms < 0 || (!allowZero && ms === 0)) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
+  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] as Unit | undefined) ?? 's']) : Number.NaN;
+  const max = Math.min(range.max, MAX_TIMER_MS);
+  // Written as a negation so that NaN (unparsable) fails it too.
+  if (!(ms >= range.min && ms <= max)) {
     throw new ConfigError(
-      `--${flag} ${text}: expected a ${allowZero ? 'non-negative' : 'positive'} duration in seconds, or with a unit (250ms, 30s, 5m, 1h)`,
+      `--${flag} ${shown(text)}: expected a duration from ${formatDurationMs(range.min)}${why(range)} to ${formatDurationMs(max)} (seconds, or with a unit: 250ms, 30s, 5m, 1h, 2d)`,
     );
   }
   return ms;
 }
 
-export function parsePositive(
+/** Whole ms in the largest unit the duration grammar reads back exactly: 600000 → "10m". */
+export function formatDurationMs(ms: number): string {
+  if (ms === 0) return '0s';
+  const units = Object.entries(UNIT_MS).sort(([, a], [, b]) => b - a);
+  for (const [unit, size] of units) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}
+
+/** A number flag in its own unit (fps, seconds, MB, uploads): plain decimal digits only. */
+export function parseNumber(
   flag: string,
   value: unknown,
-  { max = Number.MAX_SAFE_INTEGER, integer = false } = {},
-) {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n))) {
+  range: Range & { readonly integer?: boolean; readonly what: string },
+): number {
+  const text = String(value).trim();
+  const pattern = range.integer ? /^\d+$/ : /^\d+(?:\.\d+)?$/;
+  const n = pattern.test(text) ? Number(text) : Number.NaN;
+  // Written as a negation so that NaN (unparsable) fails it too.
+  if (!(n >= range.min && n <= range.max)) {
     throw new ConfigError(
-      `--${flag} ${String(value)}: expected a positive ${integer ? 'integer' : 'number'} up to ${max}`,
+      `--${flag} ${shown(text)}: expected ${range.what} from ${range.min}${why(range)} to ${range.max}`,
     );
   }
   return n;
+}
+
+function why(range: Range): string {
+  return range.minWhy ? ` (${range.minWhy})` : '';
+}
+
+/** An empty value would read as a missing word in the message. */
+function shown(text: string): string {
+  return text === '' ? '""' : text;
 }
 
 export function parsePort(flag: string, value: unknown): number {

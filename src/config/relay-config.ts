@@ -1,11 +1,18 @@
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { type Codec, type Encoder, HARDWARE_ENCODERS, type Resolution } from '../camera/ffmpeg-args.js';
 import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { oneOf, parseDurationMs, parseHttpUrl, parsePositive, parseResolution } from './parse.js';
+import {
+  formatDurationMs,
+  oneOf,
+  parseDurationMs,
+  parseHttpUrl,
+  parseNumber,
+  parseResolution,
+  type Range,
+} from './parse.js';
+import { resolveSpoolDir } from './spool-dir.js';
 
 /** Every default in one place (README's CLI reference mirrors this). */
 export const RELAY_DEFAULTS = {
@@ -57,6 +64,42 @@ export interface RelayFlags {
   json?: boolean;
 }
 
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+type NumberBound = Range & { readonly what: string; readonly integer?: boolean };
+
+/**
+ * The accepted range of every numeric flag (README's CLI reference mirrors this): numbers in the
+ * flag's own unit (`what`), durations in ms and never above MAX_TIMER_MS. Minimums that depend on
+ * another flag are added in resolveRelayConfig: a segment holds at least one frame (h264),
+ * --retry-max ≥ --retry-base, --stall-timeout ≥ 2 segment durations.
+ */
+export const RELAY_BOUNDS = {
+  // ffmpeg 4.1 and 5.1 both cut 10 s segments of one frame each at 0.1 fps.
+  fps: { min: 0.1, max: 120, what: 'frames per second' },
+  segmentDuration: { min: 0.5, max: 600, what: 'seconds' },
+  // 1 MB is a tiny test spool; 1 TiB is past any edge box's disk.
+  maxSpoolMb: { min: 1, max: 1024 * 1024, what: 'MB' },
+  uploadConcurrency: { min: 1, max: 16, integer: true, what: 'a whole number' },
+  uploadTimeout: { min: SECOND, max: 10 * MINUTE },
+  retryBase: { min: 10, max: MINUTE },
+  retryMax: { min: 10, max: HOUR },
+  // A Retry-After capped at 0 would retry at once: the opposite of what the ingest asked.
+  retryAfterMax: { min: SECOND, max: HOUR },
+  drainTimeout: { min: 0, max: 10 * MINUTE },
+  // 1 s lets tests age a dir quickly; 24 days is the last whole day under MAX_TIMER_MS.
+  staleAfter: { min: SECOND, max: 24 * DAY },
+  ioTimeout: { min: SECOND, max: 10 * MINUTE },
+  stallTimeout: { min: SECOND, max: HOUR },
+} as const satisfies { [K in keyof RelayFlags]?: Range | NumberBound };
+
+type BoundKey = keyof typeof RELAY_BOUNDS;
+type NumberKey = { [K in BoundKey]: (typeof RELAY_BOUNDS)[K] extends NumberBound ? K : never }[BoundKey];
+type DurationKey = Exclude<BoundKey, NumberKey>;
+
 /** The validated, frozen settings of one relay run. */
 export interface RelayConfig {
   readonly cloud: string;
@@ -91,52 +134,63 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   if (!flags.source)
     throw new ConfigError('--source is required (an rtsp:// URL, a file, /dev/videoN or testsrc)');
   const source = parseSource(flags.source);
-  const segmentDurationS = parsePositive(
-    'segment-duration',
-    flags.segmentDuration ?? RELAY_DEFAULTS.segmentDuration,
-    {
-      max: 600,
-    },
+  const number = (key: NumberKey, range: NumberBound = RELAY_BOUNDS[key]) =>
+    parseNumber(flagName(key), flags[key] ?? RELAY_DEFAULTS[key], range);
+  const duration = (key: DurationKey, fallback: string | number, range: Range = RELAY_BOUNDS[key]) =>
+    parseDurationMs(flagName(key), flags[key] ?? fallback, range);
+
+  const codec = oneOf('codec', flags.codec ?? RELAY_DEFAULTS.codec, ['h264', 'copy'] as const);
+  const fps = number('fps');
+  // Re-encoding at --fps, a shorter segment than one frame cannot be cut: it would close only
+  // once per frame and trip the stall watchdog.
+  const frameS = codec === 'h264' ? Math.ceil(1000 / fps) / 1000 : 0;
+  const segmentDurationS = number(
+    'segmentDuration',
+    frameS > RELAY_BOUNDS.segmentDuration.min
+      ? { ...RELAY_BOUNDS.segmentDuration, min: frameS, minWhy: `one frame at --fps ${fps}` }
+      : RELAY_BOUNDS.segmentDuration,
   );
-  const token = resolveToken(flags, env);
-  registerSecret(token);
-  const stallDefault = `${Math.max(3 * segmentDurationS, 3)}s`;
+  const segmentMs = Math.round(segmentDurationS * SECOND);
+  const retryBaseMs = duration('retryBase', RELAY_DEFAULTS.retryBase);
+  const retryMaxMs = duration('retryMax', RELAY_DEFAULTS.retryMax, {
+    ...RELAY_BOUNDS.retryMax,
+    min: Math.max(RELAY_BOUNDS.retryMax.min, retryBaseMs),
+    minWhy: '--retry-base',
+  });
+  // A segment closes a little after its duration: one duration would restart a healthy ffmpeg.
+  const stallMin = Math.max(RELAY_BOUNDS.stallTimeout.min, 2 * segmentMs);
+  const stallTimeoutMs = duration(
+    'stallTimeout',
+    formatDurationMs(Math.max(3 * segmentMs, 3 * SECOND)),
+    stallMin > RELAY_BOUNDS.stallTimeout.min
+      ? { ...RELAY_BOUNDS.stallTimeout, min: stallMin, minWhy: '2 × --segment-duration' }
+      : RELAY_BOUNDS.stallTimeout,
+  );
   const live = source.kind === 'rtsp' || source.kind === 'http';
-  const config: RelayConfig = {
+  const settings = {
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
     name: flags.name,
-    token,
     resolution: flags.resolution === undefined ? undefined : parseResolution(flags.resolution),
-    fps: parsePositive('fps', flags.fps ?? RELAY_DEFAULTS.fps, { max: 120 }),
+    fps,
     segmentDurationS,
-    codec: oneOf('codec', flags.codec ?? RELAY_DEFAULTS.codec, ['h264', 'copy'] as const),
+    codec,
     encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, [
       'libx264',
       ...HARDWARE_ENCODERS,
     ] as const),
     ffmpeg: flags.ffmpeg,
-    spoolDir: checkSpoolDir(flags.spoolDir ?? tmpdir()),
-    maxSpoolBytes: parsePositive('max-spool-mb', flags.maxSpoolMb ?? RELAY_DEFAULTS.maxSpoolMb) * 1024 * 1024,
-    uploadTimeoutMs: parseDurationMs('upload-timeout', flags.uploadTimeout ?? RELAY_DEFAULTS.uploadTimeout),
-    uploadConcurrency: parsePositive(
-      'upload-concurrency',
-      flags.uploadConcurrency ?? RELAY_DEFAULTS.uploadConcurrency,
-      {
-        integer: true,
-        max: 16,
-      },
-    ),
-    retryBaseMs: parseDurationMs('retry-base', flags.retryBase ?? RELAY_DEFAULTS.retryBase),
-    retryMaxMs: parseDurationMs('retry-max', flags.retryMax ?? RELAY_DEFAULTS.retryMax),
-    retryAfterMaxMs: parseDurationMs('retry-after-max', flags.retryAfterMax ?? RELAY_DEFAULTS.retryAfterMax),
-    drainTimeoutMs: parseDurationMs('drain-timeout', flags.drainTimeout ?? RELAY_DEFAULTS.drainTimeout, {
-      allowZero: true,
-    }),
-    staleAfterMs: parseDurationMs('stale-after', flags.staleAfter ?? RELAY_DEFAULTS.staleAfter),
-    ioTimeoutMs: parseDurationMs('io-timeout', flags.ioTimeout ?? RELAY_DEFAULTS.ioTimeout),
-    stallTimeoutMs: parseDurationMs('stall-timeout', flags.stallTimeout ?? stallDefault),
+    maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
+    uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
+    uploadConcurrency: number('uploadConcurrency'),
+    retryBaseMs,
+    retryMaxMs,
+    retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),
+    drainTimeoutMs: duration('drainTimeout', RELAY_DEFAULTS.drainTimeout),
+    staleAfterMs: duration('staleAfter', RELAY_DEFAULTS.staleAfter),
+    ioTimeoutMs: duration('ioTimeout', RELAY_DEFAULTS.ioTimeout),
+    stallTimeoutMs,
     maxRestarts:
       flags.maxRestarts === undefined
         ? live
@@ -146,14 +200,23 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     verbose: flags.verbose ?? false,
     json: flags.json ?? false,
   };
-  return Object.freeze(config);
+  const token = resolveToken(flags, env);
+  registerSecret(token);
+  // Last: the only check that changes anything (it may create the spool root).
+  const spoolDir = resolveSpoolDir(flags.spoolDir);
+  return Object.freeze({ ...settings, token, spoolDir } satisfies RelayConfig);
+}
+
+/** "segmentDuration" → "segment-duration", so a message names the flag exactly as typed. */
+function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function parseMaxRestarts(value: number | string): number {
   if (value === 'unlimited' || value === 'inf') return Number.POSITIVE_INFINITY;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new ConfigError(`--max-restarts ${value}: expected 0 or more, or "unlimited"`);
+  const n = /^\d+$/.test(String(value).trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new ConfigError(`--max-restarts ${value}: expected a whole number (0 or more), or "unlimited"`);
   return n;
 }
 
@@ -184,18 +247,4 @@ function resolveToken(flags: RelayFlags, env: NodeJS.ProcessEnv): string {
   if (!token) throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
   if (/[\r\n]/.test(token)) throw new ConfigError('the API token must be a single line');
   return token;
-}
-
-/** The spool root must be (or become) a writable directory; we never delete anything here. */
-export function checkSpoolDir(dir: string): string {
-  const path = resolve(dir);
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    if (!statSync(path).isDirectory()) throw new Error('not a directory');
-    accessSync(path, constants.W_OK | constants.X_OK);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError(`--spool-dir ${path}: not a writable directory (${reason})`);
-  }
-  return path;
 }
