@@ -45,7 +45,11 @@ export const RELAY_OPTIONS = {
     describe: `H.264 encoder: libx264, ${HARDWARE_ENCODERS.join(', ')} (default ${d.encoder})`,
   },
   ffmpeg: { type: 'string', describe: 'ffmpeg binary (default: FFMPEG_PATH, PATH, then the bundled one)' },
-  'spool-dir': { type: 'string', describe: 'where segments wait for upload (default: the OS temp dir)' },
+  'spool-dir': {
+    type: 'string',
+    describe:
+      'where segments wait (default: <temp dir>/trio-relay-<uid>); a real dir of this user, not writable by others',
+  },
   'max-spool-mb': {
     type: 'string',
     describe: `spool size bound; the oldest pending segment is evicted past it (default ${d.maxSpoolMb})`,
@@ -66,7 +70,7 @@ export const RELAY_OPTIONS = {
   },
   'drain-timeout': {
     type: 'string',
-    describe: `on SIGTERM/SIGINT, time to finish uploads (default ${d.drainTimeout})`,
+    describe: `on SIGTERM/SIGINT, the whole stop's budget: ffmpeg's last segment, uploads, session end (default ${d.drainTimeout})`,
   },
   'stale-after': {
     type: 'string',

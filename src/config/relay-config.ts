@@ -25,7 +25,8 @@ export const RELAY_DEFAULTS = {
   uploadTimeout: '30s',
   uploadConcurrency: 1,
   retryBase: '1s',
-  retryMax: '60s',
+  // Nearer 10-15 s than a minute: a returning ingest is used at once (connection failures are probed).
+  retryMax: '15s',
   retryAfterMax: '300s',
   // ffmpeg stop (≤2 s) + drain + DELETE (≤1 s) fit docker stop's 10 s.
   drainTimeout: '6s',

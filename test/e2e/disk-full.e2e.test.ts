@@ -20,7 +20,7 @@ afterAll(async () => {
  */
 function unshareArgs(mountpoint: string, inner: string[]): string[] {
   const userns = process.getuid?.() === 0 ? [] : ['--user', '--map-root-user'];
-  const script = `mount -t tmpfs -o size=384k tmpfs "$0" && exec "$@"`;
+  const script = `mount -t tmpfs -o size=384k,mode=0700 tmpfs "$0" && exec "$@"`;
   return [...userns, '--mount', 'sh', '-c', script, mountpoint, ...inner];
 }
 
