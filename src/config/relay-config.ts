@@ -153,7 +153,9 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   );
   const segmentMs = Math.round(segmentDurationS * SECOND);
   const retryBaseMs = duration('retryBase', RELAY_DEFAULTS.retryBase);
-  const retryMaxMs = duration('retryMax', RELAY_DEFAULTS.retryMax, {
+  // The default cap rises with a longer --retry-base rather than contradicting it.
+  const defaultRetryMaxMs = Math.max(parseDurationMs('retry-max', RELAY_DEFAULTS.retryMax), retryBaseMs);
+  const retryMaxMs = duration('retryMax', formatDurationMs(defaultRetryMaxMs), {
     ...RELAY_BOUNDS.retryMax,
     min: Math.max(RELAY_BOUNDS.retryMax.min, retryBaseMs),
     minWhy: '--retry-base',

@@ -5,7 +5,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -14,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
+import { readJournal } from '../../src/spool/journal.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, cliPath, killAllClis } from '../helpers/cli.js';
 import { acceptedSequences, expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
@@ -43,9 +43,9 @@ async function startIngest(): Promise<IngestServer> {
   return ingest;
 }
 
-function journalOf(spool: string) {
+async function journalOf(spool: string) {
   const [dir] = spoolDirs(spool);
-  return dir ? JSON.parse(readFileSync(join(spool, dir, 'journal.json'), 'utf8')) : undefined;
+  return dir ? readJournal(join(spool, dir)) : undefined;
 }
 
 describe('lifecycle', () => {
@@ -79,7 +79,7 @@ describe('lifecycle', () => {
       .filter((l) => l.includes('"phase":"closed"'))
       .map((l) => JSON.parse(l).sequence as number);
     const delivered = acceptedSequences(server, 'cam-timeout');
-    const left = (journalOf(spool)?.segments ?? []).map((s: { sequence: number }) => s.sequence);
+    const left = ((await journalOf(spool))?.segments ?? []).map((s) => s.sequence);
     expect([...delivered, ...left].sort((a, b) => a - b)).toEqual(closed.sort((a, b) => a - b));
     expect(left.length).toBeGreaterThan(0);
   });
@@ -243,7 +243,7 @@ describe('lifecycle', () => {
     expect(relay.stderr()).not.toMatch(/second SIGINT/);
     relay.kill('SIGINT');
     expect((await relay.exited).code).toBe(130);
-    const left = (journalOf(spool)?.segments ?? []).map((s: { sequence: number }) => s.sequence);
+    const left = ((await journalOf(spool))?.segments ?? []).map((s) => s.sequence);
     const delivered = acceptedSequences(server, 'cam-twice');
     expect(left.length).toBeGreaterThan(0);
     expect([...delivered, ...left].sort((a, b) => a - b)).toEqual(closedSequences(relay));
