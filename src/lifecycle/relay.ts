@@ -9,10 +9,10 @@ import { CameraLock } from '../spool/lock.js';
 import { Spool } from '../spool/spool.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import { StatusTracker } from '../telemetry/status-tracker.js';
-import { type BackoffPolicy, backoffDelay, sleep } from '../uploader/backoff.js';
 import { classify } from '../uploader/classify.js';
 import { CloudApi } from '../uploader/cloud.js';
 import { UndiciTransport } from '../uploader/http.js';
+import { RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { Uploader } from '../uploader/uploader.js';
 import { sweepAndRecover } from './recovery.js';
@@ -30,6 +30,8 @@ export interface RelayHooks {
 }
 
 const FFMPEG_STOP_GRACE_MS = 2000;
+/** While the ingest is unreachable, a HEAD about this often (jittered) finds it back. */
+const INGEST_PROBE_INTERVAL_MS = 2000;
 const SESSION_END_TIMEOUT_MS = 1000;
 /** Kept back from the stop budget for the session DELETE and closing the spool. */
 const STOP_RESERVE_MS = 1200;
@@ -106,11 +108,28 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
     connectTimeoutMs: Math.min(10_000, config.uploadTimeoutMs),
   });
   const api = new CloudApi(config.cloud, config.token, cameraId);
-  const backoff: BackoffPolicy = {
-    baseMs: config.retryBaseMs,
-    capMs: config.retryMaxMs,
-    retryAfterCapMs: config.retryAfterMaxMs,
-  };
+  const retry = new RetryPacer({
+    backoff: {
+      baseMs: config.retryBaseMs,
+      capMs: config.retryMaxMs,
+      retryAfterCapMs: config.retryAfterMaxMs,
+    },
+    probeIntervalMs: INGEST_PROBE_INTERVAL_MS,
+    probe: async (signal) => {
+      const outcome = await transport.send(
+        api.probe(Math.min(INGEST_PROBE_INTERVAL_MS, config.uploadTimeoutMs), signal),
+      );
+      return outcome.kind === 'response';
+    },
+    onReachability: (reachable) =>
+      emit({
+        type: 'log',
+        level: 'info',
+        message: reachable
+          ? 'the ingest answers again: resuming uploads'
+          : `the ingest is unreachable: probing it every ${INGEST_PROBE_INTERVAL_MS / 1000} s`,
+      }),
+  });
   let fatalError: RelayError | undefined;
   let fail!: (error: RelayError) => void;
   const fatal = new Promise<RelayError>((resolve) => {
@@ -127,10 +146,10 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
     transport,
     uploadTimeoutMs: config.uploadTimeoutMs,
     concurrency: config.uploadConcurrency,
-    backoff,
+    retry,
     emit,
     beforeFirstUpload: (signal) =>
-      register(transport, api, config, cameraId, emit, backoff, signal).then(
+      register(transport, api, config, cameraId, emit, retry, signal).then(
         (ok) => {
           registered = ok;
         },
@@ -255,7 +274,7 @@ async function register(
   config: RelayConfig,
   cameraId: string,
   emit: Emit,
-  backoff: BackoffPolicy,
+  retry: RetryPacer,
   signal: AbortSignal,
 ): Promise<boolean> {
   const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
@@ -278,18 +297,14 @@ async function register(
       });
       return true;
     }
-    const delayMs = backoffDelay(
-      backoff,
-      attempt,
-      verdict.class === 'transient' ? verdict.retryAfterMs : undefined,
-    );
-    const message = `registration failed (${'reason' in verdict ? verdict.reason : ''}), retrying`;
+    if (verdict.class !== 'transient') return false;
+    const message = `registration failed (${verdict.reason}), retrying`;
     emit(
       attempt === 1
         ? { type: 'error', code: 'ERR_REGISTER', message }
         : { type: 'log', level: 'debug', message },
     );
-    await sleep(delayMs, signal);
+    await retry.wait(retry.plan(verdict, attempt), signal);
   }
   return false;
 }

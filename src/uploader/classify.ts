@@ -1,9 +1,17 @@
-import type { HttpOutcome } from './transport.js';
+import { DEADLINE_CODE, type HttpOutcome } from './transport.js';
 
 /** What the uploader does with a segment after one attempt. */
+export interface TransientVerdict {
+  readonly class: 'transient';
+  readonly reason: string;
+  readonly retryAfterMs?: number | undefined;
+  /** The connection failed, or nothing answered by the deadline: the ingest may be away. */
+  readonly unreachable: boolean;
+}
+
 export type Verdict =
   | { readonly class: 'ok' }
-  | { readonly class: 'transient'; readonly reason: string; readonly retryAfterMs?: number | undefined }
+  | TransientVerdict
   | { readonly class: 'auth'; readonly status: number }
   | { readonly class: 'reject'; readonly status: number; readonly body: string }
   | { readonly class: 'unreadable'; readonly reason: string };
@@ -13,6 +21,29 @@ export type Verdict =
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425, 429]);
 /** The key is wrong: stop the relay, keep the spool. */
 export const AUTH_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+/**
+ * Errors of the connection itself, or no answer by our deadline: the ingest may be away, so the
+ * retry waits for a cheap probe to answer rather than a long backoff.
+ */
+export const UNREACHABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  DEADLINE_CODE,
+]);
 /** Errors that mean the segment file itself is gone: retrying cannot help. */
 export const FILE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOENT', 'EISDIR', 'EACCES']);
 
@@ -21,7 +52,11 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
   if (outcome.kind === 'error') {
     if (FILE_ERROR_CODES.has(outcome.code))
       return { class: 'unreadable', reason: `${outcome.code}: ${outcome.message}` };
-    return { class: 'transient', reason: `${outcome.code}: ${outcome.message}` };
+    return {
+      class: 'transient',
+      reason: `${outcome.code}: ${outcome.message}`,
+      unreachable: UNREACHABLE_ERROR_CODES.has(outcome.code),
+    };
   }
   const { status } = outcome;
   if (status >= 200 && status < 300) return { class: 'ok' };
@@ -31,11 +66,12 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
       class: 'transient',
       reason: `HTTP ${status}`,
       retryAfterMs: parseRetryAfter(outcome.retryAfter, now),
+      unreachable: false,
     };
   }
   if (status >= 400) return { class: 'reject', status, body: outcome.body };
   // 1xx/3xx are not part of the contract (a redirecting --cloud?): keep the segment and retry.
-  return { class: 'transient', reason: `unexpected HTTP ${status} (check --cloud)` };
+  return { class: 'transient', reason: `unexpected HTTP ${status} (check --cloud)`, unreachable: false };
 }
 
 /** `Retry-After` as delay-seconds or an HTTP date, in ms; undefined when absent or unparsable. */

@@ -64,6 +64,20 @@ export class CloudApi {
     };
   }
 
+  /**
+   * Is anybody there? Any HTTP answer counts, so no key is sent: a HEAD on the ingest path costs
+   * the ingest next to nothing while the relay waits out an outage.
+   */
+  probe(timeoutMs: number, signal?: AbortSignal): OutgoingRequest {
+    return {
+      method: 'HEAD',
+      url: this.ingestUrl,
+      headers: { 'user-agent': 'trio-relay' },
+      timeoutMs,
+      signal,
+    };
+  }
+
   endSession(timeoutMs: number): OutgoingRequest {
     return { method: 'DELETE', url: this.ingestUrl, headers: this.#auth(), timeoutMs };
   }

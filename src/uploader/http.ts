@@ -1,11 +1,14 @@
 /** The only module that imports undici. */
 import { createReadStream } from 'node:fs';
 import { Agent, errors, request } from 'undici';
-import { BODY_HEAD_BYTES, type HttpOutcome, type HttpTransport, type OutgoingRequest } from './transport.js';
-
-/** Our deadline firing is reported with this code, whatever undici saw at that moment. */
-export const DEADLINE_CODE = 'ERR_DEADLINE';
-export const ABORTED_CODE = 'ERR_ABORTED';
+import {
+  ABORTED_CODE,
+  BODY_HEAD_BYTES,
+  DEADLINE_CODE,
+  type HttpOutcome,
+  type HttpTransport,
+  type OutgoingRequest,
+} from './transport.js';
 
 export class UndiciTransport implements HttpTransport {
   readonly #agent: Agent;

@@ -1,7 +1,7 @@
 /** The HTTP seam: the uploader speaks to this interface; production uses undici (http.ts). */
 
 export interface OutgoingRequest {
-  readonly method: 'POST' | 'DELETE';
+  readonly method: 'POST' | 'DELETE' | 'HEAD';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   /** A file streamed from disk, or a small JSON text. */
@@ -25,6 +25,11 @@ export interface HttpTransport {
   send(request: OutgoingRequest): Promise<HttpOutcome>;
   close(): Promise<void>;
 }
+
+/** A transport reports our own deadline firing with this code, whatever the socket saw then. */
+export const DEADLINE_CODE = 'ERR_DEADLINE';
+/** ...and the caller's abort (a stop) with this one. */
+export const ABORTED_CODE = 'ERR_ABORTED';
 
 /** How much of an answer's body we keep (for logs and rejected/ notes). */
 export const BODY_HEAD_BYTES = 512;

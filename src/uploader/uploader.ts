@@ -4,9 +4,9 @@ import { redact } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
 import type { Spool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
-import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { classify, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
+import type { RetryPacer, RetryPlan } from './retry-pacer.js';
 import type { HttpTransport } from './transport.js';
 
 export interface UploaderOptions {
@@ -16,7 +16,8 @@ export interface UploaderOptions {
   readonly uploadTimeoutMs: number;
   /** Requests at once for this camera; 1 keeps segments in order. */
   readonly concurrency: number;
-  readonly backoff: BackoffPolicy;
+  /** When a transient failure is tried again (shared with registration). */
+  readonly retry: RetryPacer;
   readonly emit: Emit;
   /** Runs before the first upload (camera registration); retried by the caller's own policy. */
   readonly beforeFirstUpload?: (signal: AbortSignal) => Promise<void>;
@@ -110,29 +111,29 @@ export class Uploader {
         this.#retrying.delete(record.sequence);
         return;
       }
-      let retryInMs: number | undefined;
+      let retry: RetryPlan | undefined;
       try {
         const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
         const request = api.ingest(record, spool.pathOf(record), gaps, this.#o.uploadTimeoutMs, signal);
         const verdict = classify(await transport.send(request));
         if (signal.aborted) return;
         // Settled while still in flight, so eviction cannot take the segment in between.
-        retryInMs = await this.#settle(record, verdict, gaps, attempt);
+        retry = await this.#settle(record, verdict, gaps, attempt);
       } finally {
         spool.endUpload(record.sequence);
       }
-      if (retryInMs === undefined) return;
-      await sleep(retryInMs, signal);
+      if (retry === undefined) return;
+      await this.#o.retry.wait(retry, signal);
     }
   }
 
-  /** Act on one attempt's verdict; returns the delay before the next attempt, if any. */
+  /** Act on one attempt's verdict; returns how to wait when the segment is to be tried again. */
   async #settle(
     record: SegmentRecord,
     verdict: Verdict,
     gaps: readonly GapRecord[],
     attempt: number,
-  ): Promise<number | undefined> {
+  ): Promise<RetryPlan | undefined> {
     const { spool, api, emit } = this.#o;
     if (verdict.class !== 'transient') this.#retrying.delete(record.sequence);
     switch (verdict.class) {
@@ -164,16 +165,16 @@ export class Uploader {
         return undefined;
       case 'transient': {
         this.#retrying.add(record.sequence);
-        const delayMs = backoffDelay(this.#o.backoff, attempt, verdict.retryAfterMs);
+        const plan = this.#o.retry.plan(verdict, attempt);
         emit({
           type: 'segment',
           phase: 'retry',
           sequence: record.sequence,
           attempt,
-          delayMs,
+          delayMs: plan.delayMs,
           reason: redact(verdict.reason),
         });
-        return delayMs;
+        return plan;
       }
     }
   }

@@ -32,9 +32,17 @@ describe('a 60 s ingest outage', () => {
       // A sanity bound, not a speed assertion: the backlog lives on disk, not in memory.
       expect(peakRss).toBeGreaterThan(0);
       expect(peakRss).toBeLessThan(300 * 1024 * 1024);
+      const acceptedBefore = ingest.stats().accepted;
       await ingest.faults.up();
+      const upAt = Date.now();
+      // Reported, not asserted (speed goals belong to `npm run bench`): the relay probes an
+      // unreachable ingest every ~2 s, so this is about one probe interval, not a backoff.
+      await ingest.waitFor((s) => s.accepted > acceptedBefore, 30_000);
+      console.log(`outage: first segment accepted ${Date.now() - upAt} ms after the ingest came back`);
       const closedNow = relay.events().filter((e) => e.phase === 'closed').length;
       await ingest.waitFor((s) => s.accepted >= closedNow, 60_000);
+      expect(relay.stderr()).toMatch(/the ingest is unreachable: probing it/);
+      expect(relay.stderr()).toMatch(/the ingest answers again: resuming uploads/);
       expect(await stopRelay(relay)).toBe(0);
       expectEveryClosedSegmentDelivered(relay, ingest, 'cam-outage');
     } finally {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classify } from '../../src/uploader/classify.js';
-import { DEADLINE_CODE, UndiciTransport } from '../../src/uploader/http.js';
+import { UndiciTransport } from '../../src/uploader/http.js';
+import { DEADLINE_CODE } from '../../src/uploader/transport.js';
 
 /** The undici transport against a real node:http server on 127.0.0.1, port 0. */
 let server: Server | undefined;

@@ -9,6 +9,7 @@ import { LOSS_LEDGER_FILE, REJECTED_DIR, segmentName } from '../../src/spool/nam
 import { Spool } from '../../src/spool/spool.js';
 import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 import { CloudApi } from '../../src/uploader/cloud.js';
+import { RetryPacer } from '../../src/uploader/retry-pacer.js';
 import { Uploader } from '../../src/uploader/uploader.js';
 import { FetchTransport } from '../helpers/fetch-transport.js';
 
@@ -32,7 +33,11 @@ async function setup(options: { maxBytes?: number } = {}) {
     transport: new FetchTransport(),
     uploadTimeoutMs: 2000,
     concurrency: 1,
-    backoff: { baseMs: 1, capMs: 5, retryAfterCapMs: 20 },
+    retry: new RetryPacer({
+      backoff: { baseMs: 1, capMs: 5, retryAfterCapMs: 20 },
+      probe: async () => true,
+      probeIntervalMs: 1,
+    }),
     emit,
     onAuthFailure: (e) => auth.push(e),
   });
