@@ -1,11 +1,20 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/spool/journal.js';
 import { segmentName } from '../../src/spool/naming.js';
 import { Spool } from '../../src/spool/spool.js';
-import { EventBus } from '../../src/telemetry/events.js';
+import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 
 const emit = new EventBus().forCamera('cam');
 
@@ -93,5 +102,33 @@ describe('Spool', () => {
     // The loss is still announced; the ledger write refused to follow the link.
     expect(spool.gaps()).toHaveLength(1);
     expect(readdirSync(elsewhere)).toEqual(['state.json']);
+  });
+
+  it('a journal that cannot be written is one error event, never silent; the next good write restores it whole', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'spool-'));
+    const bus = new EventBus();
+    const events: StampedEvent[] = [];
+    bus.on((e) => events.push(e));
+    const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit: bus.forCamera('cam') });
+    // A real write failure, as root too: the journal's path is now a directory (EISDIR).
+    rmSync(join(spool.dir, 'journal.jsonl'));
+    mkdirSync(join(spool.dir, 'journal.jsonl'));
+    const add = async () => {
+      const name = segmentName(spool.nextSequence);
+      writeFileSync(join(spool.dir, name), Buffer.alloc(500, 1));
+      return spool.addClosed({ name, start: new Date(), durationS: 1 });
+    };
+    expect(await add()).toBeDefined();
+    expect(await add()).toBeDefined();
+    const errors = events.filter((e) => e.type === 'error' && e.code === 'ERR_JOURNAL');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ message: expect.stringContaining(spool.dir) });
+    // The segments stay on disk, and no temporary file is left behind.
+    expect(readdirSync(spool.dir).sort()).toEqual(['journal.jsonl', segmentName(0), segmentName(1)]);
+
+    rmSync(join(spool.dir, 'journal.jsonl'), { recursive: true });
+    await add();
+    expect(events.some((e) => e.type === 'log' && /journal is written again/.test(e.message))).toBe(true);
+    expect((await readJournal(spool.dir))?.segments.map((s) => s.sequence)).toEqual([0, 1, 2]);
   });
 });
