@@ -6,6 +6,9 @@ const early = [];
 const keep = (signal) => early.push(signal);
 process.on('SIGTERM', keep);
 process.on('SIGINT', keep);
+// Also the sign, in `ps` and /proc/<pid>/cmdline, that stop signals are handled from here on; and the
+// flags (a --token among them) are no longer shown to other users by `ps`.
+process.title = 'trio-relay';
 const release = () => {
   process.off('SIGTERM', keep);
   process.off('SIGINT', keep);

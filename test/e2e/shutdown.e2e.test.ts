@@ -58,7 +58,35 @@ async function expectEverythingJournaled(spool: string): Promise<void> {
   }
 }
 
+/**
+ * Resolves once the bin shim ran its first lines: it names the process `trio-relay` right after
+ * installing its signal handlers. Before that, Node's own start-up (~0.1–0.3 s) takes the
+ * signal's default action, which no JavaScript can change.
+ */
+async function shimRunning(pid: number): Promise<void> {
+  for (let i = 0; i < 100_000; i++) {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('trio-relay')) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`process ${pid} never named itself trio-relay`);
+}
+
 describe('SIGTERM at any moment: exit 0 within --drain-timeout + 1 s, nothing unjournaled', () => {
+  it('in its first moments, while the CLI is still loading', async () => {
+    const server = await ingest();
+    const spool = newSpoolDir();
+    const relay = startCli(fastRelayArgs('testsrc', server.url, spool, ['--drain-timeout', `${DRAIN_MS}ms`]));
+    await shimRunning(relay.pid);
+    // Loading the CLI takes a good half second more: nothing has been said yet.
+    expect(relay.stderr()).toBe('');
+    const { code, afterMs } = await terminate(relay);
+    // Not 143 (killed by the signal) and not silent: an ordinary stop.
+    expect(code, relay.stderr()).toBe(0);
+    expect(afterMs).toBeLessThan(BOUND_MS);
+    expect(relay.stderr()).toMatch(/"state":"stopped"/);
+    expect(spoolDirs(spool)).toEqual([]);
+  });
+
   it('during start-up, at its first word', async () => {
     const server = await ingest();
     const spool = newSpoolDir();
