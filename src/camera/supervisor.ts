@@ -139,6 +139,14 @@ export class CaptureSupervisor {
   async #onEntry(entry: SegmentListEntry): Promise<void> {
     this.#announced.add(entry.name);
     const { start, clockJumpS } = this.#clock.place(entry.startS, entry.endS);
+    if (clockJumpS !== undefined) {
+      this.#o.emit({ type: 'clock', jumpS: clockJumpS });
+      this.#o.emit({
+        type: 'log',
+        level: 'warn',
+        message: `the wall clock jumped ${clockJumpS > 0 ? '+' : ''}${clockJumpS} s (NTP or a manual change): marked on segment ${entry.name} as X-Segment-Clock-Jump`,
+      });
+    }
     const record = await this.#o.spool.addClosed({
       name: entry.name,
       start,

@@ -16,7 +16,8 @@ export const SYSTEM_CLOCKS: Clocks = { wallMs: () => Date.now(), monoMs: () => p
  * (closing time minus its end time); later segments follow the anchor so timestamps stay
  * continuous. A jump is judged by the wall clock against the monotonic clock, not by when
  * ffmpeg happens to list a segment: a late or early listing (the final segment of a stop, a
- * busy box) is no jump, while an NTP step or a manual change is, and is reported once.
+ * busy box) is no jump, while an NTP step or a manual change is, and is reported once. Start
+ * times stay monotonic within a run.
  */
 export class WallClock {
   #anchorMs: number | undefined;
@@ -44,8 +45,10 @@ export class WallClock {
         this.#offsetMs = offset;
       }
     }
-    const startMs = this.#anchorMs + startS * 1000;
-    this.#lastEndMs = this.#anchorMs + endS * 1000;
+    // Start times never go back within a run: after a backward step, segments continue from the
+    // last one until the new wall clock catches up (the jump header tells the cloud by how much).
+    const startMs = Math.max(this.#anchorMs + startS * 1000, this.#lastEndMs ?? Number.NEGATIVE_INFINITY);
+    this.#lastEndMs = startMs + (endS - startS) * 1000;
     return clockJumpS === undefined ? { start: new Date(startMs) } : { start: new Date(startMs), clockJumpS };
   }
 

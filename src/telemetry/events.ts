@@ -45,7 +45,9 @@ export type RelayEvent =
       delayMs?: number;
       stderr?: string[];
     }
-  | { type: 'progress'; snapshot: StatusSnapshot };
+  | { type: 'progress'; snapshot: StatusSnapshot }
+  /** The wall clock stepped against the monotonic clock (seconds, signed). */
+  | { type: 'clock'; jumpS: number };
 
 export type StampedEvent = RelayEvent & { ts: string; camera: string };
 

@@ -39,6 +39,8 @@ function describe(event: StampedEvent, verbose: boolean): string | undefined {
         ? `segment ${event.sequence} ${event.phase}${event.bytes ? ` ${event.bytes} B` : ''}`
         : undefined;
     case 'progress':
+    case 'clock':
+      // The status line shows progress; a clock jump comes with its own warning line.
       return undefined;
   }
 }

@@ -79,6 +79,14 @@ describe('WallClock', () => {
     clock.place(0, 2);
     t.elapse(2000);
     t.step(-30_000);
-    expect(clock.place(2, 4).clockJumpS).toBe(-30);
+    const placed = clock.place(2, 4);
+    expect(placed.clockJumpS).toBe(-30);
+    // Start times stay monotonic: the segment follows the last one, not the stepped-back clock.
+    expect(placed.start).toEqual(new Date(1_000_000));
+    t.elapse(2000);
+    expect(clock.place(4, 6).start).toEqual(new Date(1_002_000));
+    // Once the video timeline has passed the stepped-back clock, segments follow the wall clock again.
+    t.elapse(40_000);
+    expect(clock.place(44, 46).start.getTime()).toBe(t.wall - 2000);
   });
 });
