@@ -49,7 +49,12 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): string[] {
   ];
 }
 
-function inputArgs({ source, settings, rtspTimeoutFlag }: FfmpegArgsInput): string[] {
+/** How ffmpeg opens the source (also what `doctor` probes it with, so both see the same). */
+export function inputArgs({
+  source,
+  settings,
+  rtspTimeoutFlag,
+}: Pick<FfmpegArgsInput, 'source' | 'settings' | 'rtspTimeoutFlag'>): string[] {
   const ioTimeoutUs = String(Math.round(settings.ioTimeoutS * 1_000_000));
   switch (source.kind) {
     case 'rtsp':

@@ -66,6 +66,15 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
       },
     )
     .command(
+      'doctor',
+      'check ffmpeg, the camera, the ingest, TLS, the API key, the spool and the clock (same flags as the relay)',
+      relayOptions,
+      (args) => {
+        json = Boolean(args.json);
+        command = async () => (await import('./doctor.js')).runDoctorCommand(args);
+      },
+    )
+    .command(
       'demo',
       'start a local ingest and relay a synthetic test pattern to it',
       (y) =>

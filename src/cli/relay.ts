@@ -117,7 +117,7 @@ export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Pro
 }
 
 /** A flag given twice: the last one wins, so a wrapper script can append overrides. */
-function lastWins(flags: RelayFlags): RelayFlags {
+export function lastWins(flags: RelayFlags): RelayFlags {
   return Object.fromEntries(
     Object.entries(flags).map(([key, value]) => [key, Array.isArray(value) ? value.at(-1) : value]),
   ) as RelayFlags;

@@ -40,11 +40,15 @@ export class UndiciTransport implements HttpTransport {
         bodyTimeout: req.timeoutMs,
       });
       const text = await readHead(response.body);
-      const retryAfter = response.headers['retry-after'];
+      const header = (name: string) => {
+        const value = response.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
       return {
         kind: 'response',
         status: response.statusCode,
-        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        retryAfter: header('retry-after'),
+        date: header('date'),
         body: text,
       };
     } catch (error) {

@@ -17,6 +17,8 @@ export type HttpOutcome =
       readonly kind: 'response';
       readonly status: number;
       readonly retryAfter?: string | undefined;
+      /** The server's `Date` header: its clock, for `doctor`'s skew check. */
+      readonly date?: string | undefined;
       readonly body: string;
     }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };

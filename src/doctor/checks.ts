@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import { statfs, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deriveCameraId } from '../camera/camera-id.js';
+import { runToCompletion } from '../camera/exec.js';
+import type { CaptureSettings } from '../camera/ffmpeg-args.js';
+import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
+import { probeSource } from '../camera/probe-source.js';
+import type { RelayConfig } from '../config/relay-config.js';
+import { isRelayError } from '../errors.js';
+import { redact } from '../redact.js';
+import { classify } from '../uploader/classify.js';
+import { CloudApi } from '../uploader/cloud.js';
+import type { HttpOutcome, HttpTransport } from '../uploader/transport.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+/** One line of the checklist: what was checked, what was found, what to do about it. */
+export interface CheckResult {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly detail: string;
+  readonly hint?: string | undefined;
+}
+
+export interface DoctorOptions {
+  readonly transport: HttpTransport;
+  /** Seconds of the source to read. */
+  readonly sourceSeconds: number;
+  /** A wall clock this far from the ingest's `Date` fails the clock check. */
+  readonly maxClockSkewS: number;
+  readonly now?: () => number;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Every check an operator would otherwise do by hand, in the order a relay needs them: ffmpeg,
+ * the camera, the ingest (reachable, TLS, key), the spool, the clock. A check that cannot run
+ * because an earlier one failed is skipped, with the reason.
+ */
+export async function runChecks(config: RelayConfig, options: DoctorOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const ffmpeg = await checkFfmpeg(config, results);
+  await checkSource(config, ffmpeg, options, results);
+  const reached = await checkIngest(config, options, results);
+  await checkKey(config, options, reached, results);
+  await checkSpool(config, results);
+  checkClock(reached, options, results);
+  return results;
+}
+
+async function checkFfmpeg(config: RelayConfig, results: CheckResult[]): Promise<FfmpegBinary | undefined> {
+  let ffmpeg: FfmpegBinary;
+  try {
+    ffmpeg = await locateFfmpeg(config.ffmpeg);
+  } catch (error) {
+    results.push({ check: 'ffmpeg', status: 'fail', detail: messageOf(error) });
+    return undefined;
+  }
+  const listed = await runToCompletion(ffmpeg.path, ['-hide_banner', '-encoders'], REQUEST_TIMEOUT_MS);
+  const encoders = ['libx264', 'h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'].filter((name) =>
+    new RegExp(`^\\s*V\\S*\\s+${name}\\b`, 'm').test(listed.stdout),
+  );
+  const detail = `${ffmpeg.path}, version ${ffmpeg.version} (${ffmpeg.origin}); H.264 encoders: ${encoders.join(', ') || 'none'}`;
+  const needed = config.codec === 'h264' ? config.encoder : undefined;
+  if (needed && !encoders.includes(needed)) {
+    results.push({
+      check: 'ffmpeg',
+      status: 'fail',
+      detail,
+      hint: `this ffmpeg has no ${needed}: pick another --encoder, or --codec copy`,
+    });
+  } else {
+    results.push({ check: 'ffmpeg', status: 'ok', detail });
+  }
+  return ffmpeg;
+}
+
+async function checkSource(
+  config: RelayConfig,
+  ffmpeg: FfmpegBinary | undefined,
+  options: DoctorOptions,
+  results: CheckResult[],
+): Promise<void> {
+  const check = 'source';
+  if (!ffmpeg) {
+    results.push({ check, status: 'skip', detail: `${config.source.display}: needs ffmpeg` });
+    return;
+  }
+  const settings: CaptureSettings = {
+    fps: config.fps,
+    resolution: config.resolution,
+    segmentDurationS: config.segmentDurationS,
+    codec: config.codec,
+    encoder: config.encoder,
+    ioTimeoutS: config.ioTimeoutMs / 1000,
+  };
+  const result = await probeSource(ffmpeg, config.source, settings, options.sourceSeconds);
+  if (!result.ok) {
+    const auth = /401|unauthori[sz]ed/i.test(result.reason);
+    results.push({
+      check,
+      status: 'fail',
+      detail: `${config.source.display}: ${result.reason}`,
+      hint: auth
+        ? "the camera refused the user or password in the URL (percent-encode '@ : / %' and spaces)"
+        : 'check the URL, that the camera is on, and that this box can reach it',
+    });
+    return;
+  }
+  const p = result.probe;
+  const size = p.width && p.height ? ` ${p.width}x${p.height}` : '';
+  const rate = p.fps ? ` ${p.fps} fps` : '';
+  const gop =
+    p.keyframeInterval === undefined
+      ? `fewer than 2 keyframes in ${options.sourceSeconds} s`
+      : `a keyframe every ${p.keyframeInterval} frames (${p.keyframeIntervalS} s)`;
+  const detail = `${config.source.display}: ${p.codec}${size}${rate}, ${gop}`;
+  // Copied video can only be cut at keyframes: segments come out as long as the GOP at least.
+  const longGop =
+    config.codec === 'copy' &&
+    (p.keyframeIntervalS === undefined || p.keyframeIntervalS > config.segmentDurationS);
+  if (config.codec === 'copy' && p.codec !== 'h264') {
+    results.push({
+      check,
+      status: 'fail',
+      detail,
+      hint: `--codec copy passes ${p.codec} through, but the ingest takes H.264: use --codec h264`,
+    });
+  } else if (longGop) {
+    results.push({
+      check,
+      status: 'warn',
+      detail,
+      hint: `with --codec copy, segments are cut at keyframes: longer than --segment-duration ${config.segmentDurationS}; shorten the camera's I-frame interval`,
+    });
+  } else {
+    results.push({ check, status: 'ok', detail });
+  }
+}
+
+/** HEAD on the ingest path: any answer proves DNS, TCP and TLS (certificate verified) work. */
+async function checkIngest(
+  config: RelayConfig,
+  options: DoctorOptions,
+  results: CheckResult[],
+): Promise<(HttpOutcome & { kind: 'response'; receivedAt: number; rttMs: number }) | undefined> {
+  const api = new CloudApi(config.cloud, config.token, cameraIdOf(config));
+  const sent = (options.now ?? Date.now)();
+  const outcome = await options.transport.send(api.probe(REQUEST_TIMEOUT_MS));
+  const receivedAt = (options.now ?? Date.now)();
+  const https = config.cloud.startsWith('https:');
+  if (outcome.kind === 'error') {
+    const tls = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i.test(`${outcome.code} ${outcome.message}`);
+    results.push({
+      check: 'ingest',
+      status: 'fail',
+      detail: `${redact(config.cloud)}: ${outcome.code} ${redact(outcome.message)}`,
+      hint: tls
+        ? 'the ingest certificate is not trusted: add its CA (--ca-file or NODE_EXTRA_CA_CERTS) or fix the certificate'
+        : 'check --cloud, DNS, and that this box may reach the ingest (proxy, firewall)',
+    });
+    results.push({
+      check: 'tls',
+      status: https ? (tls ? 'fail' : 'skip') : 'skip',
+      detail: https ? (tls ? outcome.code : 'the ingest did not answer') : 'plain http',
+    });
+    return undefined;
+  }
+  results.push({
+    check: 'ingest',
+    status: 'ok',
+    detail: `${redact(config.cloud)} answers (HTTP ${outcome.status} to a HEAD) in ${receivedAt - sent} ms`,
+  });
+  results.push(
+    https
+      ? { check: 'tls', status: 'ok', detail: 'certificate verified' }
+      : { check: 'tls', status: 'skip', detail: 'plain http' },
+  );
+  return { ...outcome, receivedAt, rttMs: receivedAt - sent };
+}
+
+/** Registration is the call that proves the key: it is idempotent, as every relay start makes it. */
+async function checkKey(
+  config: RelayConfig,
+  options: DoctorOptions,
+  reached: unknown,
+  results: CheckResult[],
+): Promise<void> {
+  if (!reached) {
+    results.push({ check: 'api key', status: 'skip', detail: 'needs the ingest' });
+    return;
+  }
+  const cameraId = cameraIdOf(config);
+  const api = new CloudApi(config.cloud, config.token, cameraId);
+  const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
+  const verdict = classify(
+    await options.transport.send(api.register(name, config.source.kind, REQUEST_TIMEOUT_MS)),
+  );
+  switch (verdict.class) {
+    case 'ok':
+      results.push({ check: 'api key', status: 'ok', detail: `accepted; camera ${cameraId} registered` });
+      return;
+    case 'auth':
+      results.push({
+        check: 'api key',
+        status: 'fail',
+        detail: `the ingest answered ${verdict.status} to the registration`,
+        hint: 'check the API key (--token, --token-file or TRIO_TOKEN)',
+      });
+      return;
+    case 'reject':
+      results.push({
+        check: 'api key',
+        status: 'warn',
+        detail: `registration refused with HTTP ${verdict.status} (the relay sends segments anyway)`,
+      });
+      return;
+    default:
+      results.push({
+        check: 'api key',
+        status: 'fail',
+        detail: `registration failed: ${redact(verdict.reason)}`,
+      });
+  }
+}
+
+async function checkSpool(config: RelayConfig, results: CheckResult[]): Promise<void> {
+  const probe = join(config.spoolDir, `.trio-relay-doctor-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFile(probe, 'doctor', { mode: 0o600, flag: 'wx' });
+    await unlink(probe);
+  } catch (error) {
+    results.push({
+      check: 'spool',
+      status: 'fail',
+      detail: `${config.spoolDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`,
+    });
+    return;
+  }
+  const fs = await statfs(config.spoolDir);
+  const free = fs.bavail * fs.bsize;
+  const detail = `${config.spoolDir}: writable, ${mb(free)} free, bound --max-spool-mb ${mb(config.maxSpoolBytes)}`;
+  if (free < config.maxSpoolBytes) {
+    results.push({
+      check: 'spool',
+      status: 'warn',
+      detail,
+      hint: 'the disk fills before the bound: an outage will evict as disk-full; lower --max-spool-mb or free space',
+    });
+  } else {
+    results.push({ check: 'spool', status: 'ok', detail });
+  }
+}
+
+/** The ingest's `Date` against ours, allowing for the round trip (and `Date`'s 1 s resolution). */
+function checkClock(
+  reached: { date?: string | undefined; receivedAt: number; rttMs: number } | undefined,
+  options: DoctorOptions,
+  results: CheckResult[],
+): void {
+  const theirs = reached?.date ? Date.parse(reached.date) : Number.NaN;
+  if (!reached || Number.isNaN(theirs)) {
+    results.push({
+      check: 'clock',
+      status: 'skip',
+      detail: reached ? 'the ingest sent no Date header' : 'needs the ingest',
+    });
+    return;
+  }
+  // Date has whole seconds: the server's clock was in [theirs, theirs + 1 s) when it answered.
+  const midpoint = theirs + 500 - reached.rttMs / 2;
+  const skewS = Math.round((reached.receivedAt - midpoint) / 100) / 10;
+  const slack = 0.5 + reached.rttMs / 2000;
+  const off = Math.max(0, Math.abs(skewS) - slack);
+  const detail = `${skewS >= 0 ? '+' : ''}${skewS} s against the ingest's clock`;
+  if (off > options.maxClockSkewS) {
+    results.push({
+      check: 'clock',
+      status: 'fail',
+      detail,
+      hint: 'segment start times will be off by as much: enable NTP (timedatectl set-ntp true, chrony)',
+    });
+  } else {
+    results.push({ check: 'clock', status: 'ok', detail });
+  }
+}
+
+function cameraIdOf(config: RelayConfig): string {
+  return config.cameraId ?? deriveCameraId(config.source);
+}
+
+function messageOf(error: unknown): string {
+  return redact(isRelayError(error) || error instanceof Error ? error.message : String(error));
+}
+
+function mb(bytes: number): string {
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+    : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
