@@ -104,12 +104,13 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
     return await command();
   } catch (error) {
     if (isRelayError(error)) {
-      printError(error.message, json);
+      printError(error.message, json, error.code);
       return error.exitCode;
     }
     printError(
       `unexpected error: ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error))}`,
       json,
+      'ERR_UNEXPECTED',
     );
     return ExitCode.failure;
   }

@@ -1,7 +1,7 @@
 import { redact } from '../redact.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import { humanLog } from '../telemetry/human-log.js';
-import { ndjson } from '../telemetry/ndjson.js';
+import { ndjson, ndjsonLine } from '../telemetry/ndjson.js';
 import { formatStatus, StatusLine } from '../telemetry/status-line.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
 
@@ -48,12 +48,11 @@ export function attachOutput(bus: EventBus, options: OutputOptions) {
   };
 }
 
-/** The one place an error becomes text for the operator. */
-export function printError(message: string, json: boolean): void {
-  const text = redact(message);
+/** The one place an error becomes text for the operator; with --json an `error` event with its code. */
+export function printError(message: string, json: boolean, code: string): void {
   process.stderr.write(
     json
-      ? `${JSON.stringify({ type: 'error', ts: new Date().toISOString(), message: text })}\n`
-      : `trio-relay: ${text}\n`,
+      ? `${ndjsonLine({ ts: new Date().toISOString(), type: 'error', code, message })}\n`
+      : `trio-relay: ${redact(message)}\n`,
   );
 }

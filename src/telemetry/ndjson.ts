@@ -1,7 +1,18 @@
 import { redact } from '../redact.js';
 import type { Listener } from './events.js';
 
-/** --json: one JSON object per event on stderr (schema: the RelayEvent union + ts + camera). */
+/**
+ * Version of the --json lines (their schema: events.schema.json beside this file). Bumped when a
+ * field changes meaning or goes away; new optional fields and event types may come within one.
+ */
+export const NDJSON_VERSION = 1;
+
+/** --json: one JSON object per event on stderr: the RelayEvent union plus `v`, `ts` and `camera`. */
 export function ndjson(write: (line: string) => void): Listener {
-  return (event) => write(redact(JSON.stringify(event)));
+  return (event) => write(ndjsonLine(event));
+}
+
+/** One event as its --json line (no newline), secrets masked. */
+export function ndjsonLine(event: object): string {
+  return redact(JSON.stringify({ v: NDJSON_VERSION, ...event }));
 }

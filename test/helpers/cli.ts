@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { schemaViolation } from './ndjson-schema.js';
 
 /** The built CLI, as an operator runs it (`npm run build` first). */
 export const cliPath = fileURLToPath(new URL('../../bin/trio-relay.js', import.meta.url));
@@ -26,7 +27,10 @@ export interface CliProcess {
   readonly pid: number;
   stdout(): string;
   stderr(): string;
-  /** NDJSON objects from stderr (with --json); other lines are ignored. */
+  /**
+   * NDJSON objects from stderr (with --json); other lines are ignored. Throws when one of them
+   * breaks the published event schema, so every test that reads events checks it.
+   */
   events(): Array<Record<string, unknown>>;
   /**
    * Resolves with the match once `re` matches the output so far (re-checked on every chunk);
@@ -68,6 +72,7 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
   let out = '';
   let err = '';
   const parsed: Array<Record<string, unknown>> = [];
+  const violations: string[] = [];
   let parsedUpTo = 0;
   const changes = new EventEmitter();
   child.stdout!.on('data', (chunk: string) => {
@@ -108,6 +113,9 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
           const value: unknown = JSON.parse(line);
           if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
             parsed.push(value as Record<string, unknown>);
+            // Every event any test sees is held to the published schema.
+            const violation = schemaViolation(value);
+            if (violation) violations.push(violation);
           }
         } catch {
           // a log line that happens to start with '{'
@@ -115,13 +123,21 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
       }
       parsedUpTo = end;
     }
+    if (violations.length > 0) throw new Error(`NDJSON events break the schema:\n${violations.join('\n')}`);
     return parsed;
   };
 
   const waitFor = (predicate: () => boolean, timeoutMs: number, what: string) =>
     new Promise<void>((resolve, reject) => {
       const onChange = () => {
-        if (predicate()) {
+        let held: boolean;
+        try {
+          held = predicate();
+        } catch (error) {
+          // A broken event (see events()) ends the wait, not the test runner.
+          return fail(String(error));
+        }
+        if (held) {
           done();
           resolve();
         } else if (exit) {
