@@ -13,6 +13,7 @@ import { type BackoffPolicy, backoffDelay, sleep } from '../uploader/backoff.js'
 import { classify } from '../uploader/classify.js';
 import { CloudApi } from '../uploader/cloud.js';
 import { UndiciTransport } from '../uploader/http.js';
+import { requestEvent } from '../uploader/request-event.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { Uploader } from '../uploader/uploader.js';
 import { sweepAndRecover } from './recovery.js';
@@ -31,6 +32,8 @@ export interface RelayHooks {
 
 const FFMPEG_STOP_GRACE_MS = 2000;
 const SESSION_END_TIMEOUT_MS = 1000;
+/** A failure that goes on is repeated in the log this often. */
+const STILL_FAILING_EVERY_MS = 60_000;
 /** Kept back from the stop budget for the session DELETE and closing the spool. */
 const STOP_RESERVE_MS = 1200;
 
@@ -162,9 +165,12 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
     prober,
   });
 
-  const tracker = new StatusTracker({
+  const tracker = new StatusTracker(cameraId, {
     pendingCount: () => spool.pendingCount,
     spoolBytes: () => spool.pendingBytes,
+    spoolUsedBytes: () => spool.usedBytes,
+    spoolMaxBytes: () => spool.maxBytes,
+    oldestPendingStartMs: () => spool.oldestPendingStartMs,
     retrying: () => uploader.retrying,
     delivered: () => uploader.delivered,
     bytesSent: () => uploader.bytesSent,
@@ -259,10 +265,14 @@ async function register(
   signal: AbortSignal,
 ): Promise<boolean> {
   const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
+  const startedAt = Date.now();
+  let saidAt = startedAt;
   for (let attempt = 1; !signal.aborted; attempt++) {
     const request = { ...api.register(name, config.source.kind, config.uploadTimeoutMs), signal };
+    const sentAt = performance.now();
     const verdict = classify(await transport.send(request));
     if (signal.aborted) return false;
+    emit(requestEvent('register', verdict, (performance.now() - sentAt) / 1000));
     if (verdict.class === 'ok') {
       emit({ type: 'log', level: 'info', message: `camera ${cameraId} registered` });
       return true;
@@ -283,12 +293,18 @@ async function register(
       attempt,
       verdict.class === 'transient' ? verdict.retryAfterMs : undefined,
     );
-    const message = `registration failed (${'reason' in verdict ? verdict.reason : ''}), retrying`;
-    emit(
-      attempt === 1
-        ? { type: 'error', code: 'ERR_REGISTER', message }
-        : { type: 'log', level: 'debug', message },
-    );
+    const reason = 'reason' in verdict ? verdict.reason : '';
+    const message = `registration failed (${reason}), retrying`;
+    if (attempt === 1) emit({ type: 'error', code: 'ERR_REGISTER', message });
+    else if (Date.now() - saidAt >= STILL_FAILING_EVERY_MS) {
+      // Not one line then silence: a registration that keeps failing is said again, now and then.
+      saidAt = Date.now();
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: `registration still failing after ${attempt} attempts in ${Math.round((saidAt - startedAt) / 1000)} s (${reason}); segments wait in the spool`,
+      });
+    } else emit({ type: 'log', level: 'debug', message });
     await sleep(delayMs, signal);
   }
   return false;
