@@ -140,7 +140,7 @@ export class CaptureSupervisor {
     this.#announced.add(entry.name);
     const { start, clockJumpS } = this.#clock.place(entry.startS, entry.endS);
     if (clockJumpS !== undefined) {
-      this.#o.emit({ type: 'clock', jumpS: clockJumpS });
+      // Counted from the `closed` event's clockJumpS; said here in words.
       this.#o.emit({
         type: 'log',
         level: 'warn',

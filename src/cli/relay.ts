@@ -6,6 +6,7 @@ import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
+import { startTelemetry } from './telemetry.js';
 
 /** "segmentDuration" → "segment-duration": flags are typed against the config's keys. */
 type Kebab<S extends string> = S extends `${infer H}${infer T}`
@@ -85,6 +86,19 @@ export const RELAY_OPTIONS = {
     type: 'string',
     describe: `consecutive ffmpeg failures before exiting (default unlimited for network cameras, ${d.maxRestartsFinite} otherwise)`,
   },
+  'metrics-port': {
+    type: 'string',
+    describe:
+      'serve Prometheus /metrics, /healthz and /readyz on this port (0 = any free one, logged) (default off)',
+  },
+  'metrics-host': {
+    type: 'string',
+    describe: `address the metrics port listens on (default ${d.metricsHost})`,
+  },
+  'ready-max-backlog': {
+    type: 'string',
+    describe: `/readyz fails when the oldest undelivered segment is older than this (default ${d.readyMaxBacklog}, at least 3 segments)`,
+  },
   verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
   json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },
 } as const satisfies { [K in keyof RelayFlags as Kebab<K>]-?: Options };
@@ -100,18 +114,24 @@ export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Pro
   const config = resolveRelayConfig(lastWins(flags));
   const bus = new EventBus();
   const output = attachOutput(bus, { json: config.json, verbose: config.verbose });
+  // Before capture: a metrics port in use is a bad input (exit 2) and nothing has started.
+  const telemetry = await startTelemetry(config, bus);
   // Whatever a phase does, the process is gone within --drain-timeout + 1 s of the stop.
   stop.armDeadline(config.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
   const removeFlush = stop.onForce(() => output.close());
   try {
     return await runRelay(config, {
       bus,
-      onTracker: output.onTracker,
+      onTracker: (tracker, emit) => {
+        output.onTracker(tracker, emit);
+        telemetry?.watch(tracker);
+      },
       stop: stop.signal,
       onForce: (callback) => stop.onForce(callback),
     });
   } finally {
     removeFlush();
+    await telemetry?.close();
     output.close();
   }
 }

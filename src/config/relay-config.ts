@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { type Codec, type Encoder, HARDWARE_ENCODERS, type Resolution } from '../camera/ffmpeg-args.js';
 import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
@@ -33,6 +34,9 @@ export const RELAY_DEFAULTS = {
   staleAfter: '1h',
   ioTimeout: '10s',
   maxRestartsFinite: 5,
+  // Metrics and health: loopback only unless asked; readiness allows a minute of backlog.
+  metricsHost: '127.0.0.1',
+  readyMaxBacklog: '60s',
 } as const;
 
 /** Raw flags as yargs hands them over (strings and numbers, before validation). */
@@ -61,6 +65,9 @@ export interface RelayFlags {
   ioTimeout?: number | string;
   stallTimeout?: number | string;
   maxRestarts?: number | string;
+  metricsPort?: number | string;
+  metricsHost?: string;
+  readyMaxBacklog?: number | string;
   verbose?: boolean;
   json?: boolean;
 }
@@ -95,6 +102,9 @@ export const RELAY_BOUNDS = {
   staleAfter: { min: SECOND, max: 24 * DAY },
   ioTimeout: { min: SECOND, max: 10 * MINUTE },
   stallTimeout: { min: SECOND, max: HOUR },
+  // 0 picks a free port (logged).
+  metricsPort: { min: 0, max: 65_535, integer: true, what: 'a TCP port' },
+  readyMaxBacklog: { min: SECOND, max: 24 * DAY },
 } as const satisfies { [K in keyof RelayFlags]?: Range | NumberBound };
 
 type BoundKey = keyof typeof RELAY_BOUNDS;
@@ -126,6 +136,11 @@ export interface RelayConfig {
   readonly ioTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly maxRestarts: number;
+  /** Serve /metrics, /healthz and /readyz on this port (0: any free one); undefined: off. */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
+  /** /readyz fails once the oldest undelivered segment is older than this. */
+  readonly readyMaxBacklogMs: number;
   readonly verbose: boolean;
   readonly json: boolean;
 }
@@ -135,7 +150,8 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   if (!flags.source)
     throw new ConfigError('--source is required (an rtsp:// URL, a file, /dev/videoN or testsrc)');
   const source = parseSource(flags.source);
-  const number = (key: NumberKey, range: NumberBound = RELAY_BOUNDS[key]) =>
+  // --metrics-port has no default (off), so it is parsed on its own.
+  const number = (key: Exclude<NumberKey, 'metricsPort'>, range: NumberBound = RELAY_BOUNDS[key]) =>
     parseNumber(flagName(key), flags[key] ?? RELAY_DEFAULTS[key], range);
   const duration = (key: DurationKey, fallback: string | number, range: Range = RELAY_BOUNDS[key]) =>
     parseDurationMs(flagName(key), flags[key] ?? fallback, range);
@@ -169,6 +185,17 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
       ? { ...RELAY_BOUNDS.stallTimeout, min: stallMin, minWhy: '2 × --segment-duration' }
       : RELAY_BOUNDS.stallTimeout,
   );
+  // A healthy backlog holds a segment or two: the limit is at least 3 segments, 60 s by default.
+  const backlogMin = Math.max(RELAY_BOUNDS.readyMaxBacklog.min, 2 * segmentMs);
+  const readyMaxBacklogMs = duration(
+    'readyMaxBacklog',
+    formatDurationMs(
+      Math.max(parseDurationMs('ready-max-backlog', RELAY_DEFAULTS.readyMaxBacklog), 3 * segmentMs),
+    ),
+    backlogMin > RELAY_BOUNDS.readyMaxBacklog.min
+      ? { ...RELAY_BOUNDS.readyMaxBacklog, min: backlogMin, minWhy: '2 × --segment-duration' }
+      : RELAY_BOUNDS.readyMaxBacklog,
+  );
   const live = source.kind === 'rtsp' || source.kind === 'http';
   const settings = {
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
@@ -200,6 +227,12 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
           ? Number.POSITIVE_INFINITY
           : RELAY_DEFAULTS.maxRestartsFinite
         : parseMaxRestarts(flags.maxRestarts),
+    metricsPort:
+      flags.metricsPort === undefined
+        ? undefined
+        : parseNumber('metrics-port', flags.metricsPort, RELAY_BOUNDS.metricsPort),
+    metricsHost: parseHost('metrics-host', flags.metricsHost ?? RELAY_DEFAULTS.metricsHost),
+    readyMaxBacklogMs,
     verbose: flags.verbose ?? false,
     json: flags.json ?? false,
   };
@@ -221,6 +254,20 @@ function parseMaxRestarts(value: number | string): number {
   if (!Number.isSafeInteger(n))
     throw new ConfigError(`--max-restarts ${value}: expected a whole number (0 or more), or "unlimited"`);
   return n;
+}
+
+/** An address to listen on: an IPv4/IPv6 literal or a host name. */
+function parseHost(flag: string, value: string): string {
+  const host = value.trim().replace(/^\[(.*)\]$/, '$1');
+  if (
+    isIP(host) === 0 &&
+    !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(host)
+  ) {
+    throw new ConfigError(
+      `--${flag} ${value}: expected an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0`,
+    );
+  }
+  return host;
 }
 
 function parseCameraId(value: string): string {

@@ -12,6 +12,7 @@ import { StatusTracker } from '../telemetry/status-tracker.js';
 import { classify } from '../uploader/classify.js';
 import { CloudApi } from '../uploader/cloud.js';
 import { UndiciTransport } from '../uploader/http.js';
+import { requestEvent } from '../uploader/request-event.js';
 import { RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { Uploader } from '../uploader/uploader.js';
@@ -33,6 +34,8 @@ const FFMPEG_STOP_GRACE_MS = 2000;
 /** While the ingest is unreachable, a HEAD about this often (jittered) finds it back. */
 const INGEST_PROBE_INTERVAL_MS = 2000;
 const SESSION_END_TIMEOUT_MS = 1000;
+/** A failure that goes on is repeated in the log this often. */
+const STILL_FAILING_EVERY_MS = 60_000;
 /** Kept back from the stop budget for the session DELETE and closing the spool. */
 const STOP_RESERVE_MS = 1200;
 
@@ -181,9 +184,12 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
     prober,
   });
 
-  const tracker = new StatusTracker({
+  const tracker = new StatusTracker(cameraId, {
     pendingCount: () => spool.pendingCount,
     spoolBytes: () => spool.pendingBytes,
+    spoolUsedBytes: () => spool.usedBytes,
+    spoolMaxBytes: () => spool.maxBytes,
+    oldestPendingStartMs: () => spool.oldestPendingStartMs,
     retrying: () => uploader.retrying,
     delivered: () => uploader.delivered,
     bytesSent: () => uploader.bytesSent,
@@ -278,10 +284,14 @@ async function register(
   signal: AbortSignal,
 ): Promise<boolean> {
   const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
+  const startedAt = Date.now();
+  let saidAt = startedAt;
   for (let attempt = 1; !signal.aborted; attempt++) {
     const request = { ...api.register(name, config.source.kind, config.uploadTimeoutMs), signal };
+    const sentAt = performance.now();
     const verdict = classify(await transport.send(request));
     if (signal.aborted) return false;
+    emit(requestEvent('register', verdict, (performance.now() - sentAt) / 1000));
     if (verdict.class === 'ok') {
       emit({ type: 'log', level: 'info', message: `camera ${cameraId} registered` });
       return true;
@@ -299,11 +309,16 @@ async function register(
     }
     if (verdict.class !== 'transient') return false;
     const message = `registration failed (${verdict.reason}), retrying`;
-    emit(
-      attempt === 1
-        ? { type: 'error', code: 'ERR_REGISTER', message }
-        : { type: 'log', level: 'debug', message },
-    );
+    if (attempt === 1) emit({ type: 'error', code: 'ERR_REGISTER', message });
+    else if (Date.now() - saidAt >= STILL_FAILING_EVERY_MS) {
+      // Not one line then silence: a registration that keeps failing is said again, now and then.
+      saidAt = Date.now();
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: `registration still failing after ${attempt} attempts in ${Math.round((saidAt - startedAt) / 1000)} s (${verdict.reason}); segments wait in the spool`,
+      });
+    } else emit({ type: 'log', level: 'debug', message });
     await retry.wait(retry.plan(verdict, attempt), signal);
   }
   return false;

@@ -171,6 +171,18 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   get pendingCount(): number {
     return this.#segments.size;
   }
+  /** Bytes counted against the bound: pending segments and the rejected/ folder. */
+  get usedBytes(): number {
+    return this.#used();
+  }
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+  /** Wall-clock start (ms) of the oldest undelivered segment: the index keeps arrival order. */
+  get oldestPendingStartMs(): number | undefined {
+    const first = this.#segments.values().next();
+    return first.done ? undefined : Date.parse(first.value.start);
+  }
   /** The ffmpeg output pattern inside this dir. */
   get outputPattern(): string {
     return join(this.#dir, SEGMENT_PATTERN);
@@ -243,7 +255,14 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       return undefined;
     }
     this.#index(record);
-    this.#emit({ type: 'segment', phase: 'closed', sequence, bytes, durationS: record.durationS });
+    this.#emit({
+      type: 'segment',
+      phase: 'closed',
+      sequence,
+      bytes,
+      durationS: record.durationS,
+      ...(record.clockJumpS === undefined ? {} : { clockJumpS: record.clockJumpS }),
+    });
     if (bytes === 0) {
       // ffmpeg listed a segment it could not write (a full disk): its video is lost, loudly.
       await this.drop(sequence, 'write-failed');
@@ -342,7 +361,14 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       await unlink(join(this.#dir, record.name)).catch(() => {});
     }
     await this.#lose(gapOf(record, 'rejected'), { op: 'del', sequence });
-    this.#emit({ type: 'segment', phase: 'rejected', sequence, bytes: record.bytes, status });
+    this.#emit({
+      type: 'segment',
+      phase: 'rejected',
+      sequence,
+      bytes: record.bytes,
+      status,
+      durationS: record.durationS,
+    });
     await this.#enforceBound();
   }
 
@@ -386,7 +412,14 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     if (!record) return;
     await unlink(join(this.#dir, record.name)).catch(() => {});
     await this.#lose(gapOf(record, reason), { op: 'del', sequence });
-    this.#emit({ type: 'segment', phase: 'evicted', sequence, bytes: record.bytes, reason });
+    this.#emit({
+      type: 'segment',
+      phase: 'evicted',
+      sequence,
+      bytes: record.bytes,
+      reason,
+      durationS: record.durationS,
+    });
     this.#emit({
       type: 'log',
       level: 'warn',
@@ -410,7 +443,14 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       reason,
     );
     await this.#lose(gap, { op: 'next', nextSequence: this.#nextSequence });
-    this.#emit({ type: 'segment', phase: 'evicted', sequence: lost.sequence, bytes: lost.bytes, reason });
+    this.#emit({
+      type: 'segment',
+      phase: 'evicted',
+      sequence: lost.sequence,
+      bytes: lost.bytes,
+      reason,
+      durationS: round3(lost.durationS),
+    });
     this.#emit({
       type: 'log',
       level: 'warn',

@@ -1,4 +1,8 @@
+import { redact } from '../redact.js';
 import type { LossReason } from '../types.js';
+
+/** How one HTTP exchange with the ingest ended (the uploader's classification classes). */
+export type RequestOutcome = 'ok' | 'transient' | 'auth' | 'reject' | 'unreadable';
 
 export type RelayState =
   | 'starting'
@@ -32,7 +36,20 @@ export type RelayEvent =
       attempt?: number;
       delayMs?: number;
       reason?: LossReason | string;
+      /** Seconds of video the segment holds: on `closed`, and on a loss (`evicted`, `rejected`). */
       durationS?: number;
+      /** On `closed`: the wall clock jumped this many seconds just before this segment. */
+      clockJumpS?: number;
+    }
+  | {
+      /** One HTTP exchange with the ingest, after it was classified (not sent when aborted). */
+      type: 'request';
+      request: 'register' | 'ingest';
+      outcome: RequestOutcome;
+      durationS: number;
+      sequence?: number;
+      status?: number;
+      reason?: string;
     }
   | { type: 'error'; code: string; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
@@ -45,9 +62,7 @@ export type RelayEvent =
       delayMs?: number;
       stderr?: string[];
     }
-  | { type: 'progress'; snapshot: StatusSnapshot }
-  /** The wall clock stepped against the monotonic clock (seconds, signed). */
-  | { type: 'clock'; jumpS: number };
+  | { type: 'progress'; snapshot: StatusSnapshot };
 
 export type StampedEvent = RelayEvent & { ts: string; camera: string };
 
@@ -65,6 +80,19 @@ export interface StatusSnapshot {
   spoolBytes: number;
   bytesSent: number;
   lastError?: string | undefined;
+  /** Seconds since the last segment closed, or since the relay started when none has yet. */
+  sinceClosedS: number;
+  /** Seconds since the last delivery, or since the relay started when none has yet. */
+  sinceDeliveredS: number;
+  closedAny: boolean;
+  deliveredAny: boolean;
+  /** The ingest's last answer was a failure (transient or auth): since how many seconds. */
+  ingestFailingS?: number | undefined;
+  /** Age of the oldest undelivered segment (now − its start), 0 when the spool is empty. */
+  backlogAgeS: number;
+  /** Bytes counted against --max-spool-mb (pending segments and rejected/), and the bound. */
+  spoolUsedBytes: number;
+  spoolMaxBytes: number;
 }
 
 export type Listener = (event: StampedEvent) => void;
@@ -72,6 +100,7 @@ export type Listener = (event: StampedEvent) => void;
 /** One per process; components get an `Emit` bound to their camera. Telemetry only listens. */
 export class EventBus {
   #listeners = new Set<Listener>();
+  #listenerFailed = false;
 
   on(listener: Listener): () => void {
     this.#listeners.add(listener);
@@ -81,8 +110,24 @@ export class EventBus {
   forCamera(camera: string): Emit {
     return (event) => {
       const stamped = { ...event, ts: new Date().toISOString(), camera } as StampedEvent;
-      for (const listener of this.#listeners) listener(stamped);
+      for (const listener of this.#listeners) {
+        // Listeners never throw into the pipeline: a broken status line must not stop a delivery.
+        try {
+          listener(stamped);
+        } catch (error) {
+          this.#onListenerError(error);
+        }
+      }
     };
+  }
+
+  /** Said once on stderr, then quiet: telemetry failing is no reason to flood the log. */
+  #onListenerError(error: unknown): void {
+    if (this.#listenerFailed) return;
+    this.#listenerFailed = true;
+    process.stderr.write(
+      redact(`trio-relay: a telemetry listener failed (later failures not shown): ${String(error)}\n`),
+    );
   }
 }
 

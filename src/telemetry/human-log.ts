@@ -1,10 +1,22 @@
 import { redact } from '../redact.js';
 import type { Listener, StampedEvent } from './events.js';
 
+/** A retry that goes on is said again this often (per camera), so an outage is not one line then silence. */
+export const RETRY_REPEAT_MS = 60_000;
+
 /** Plain stderr lines for people: warnings and milestones always, the rest with --verbose. */
 export function humanLog(write: (line: string) => void, verbose: boolean): Listener {
+  const retrySaidAt = new Map<string, number>();
   return (event) => {
-    const text = describe(event, verbose);
+    let text = describe(event, verbose);
+    if (event.type === 'segment' && event.phase === 'retry' && !verbose) {
+      const at = Date.parse(event.ts);
+      const said = retrySaidAt.get(event.camera);
+      if (event.attempt === 1 || said === undefined || at - said >= RETRY_REPEAT_MS) {
+        retrySaidAt.set(event.camera, at);
+        text ??= `segment ${event.sequence} still failing after ${event.attempt} attempts, next in ${((event.delayMs ?? 0) / 1000).toFixed(1)} s: ${event.reason}`;
+      }
+    } else if (event.type === 'segment' && event.phase === 'delivered') retrySaidAt.delete(event.camera);
     if (text) write(redact(`${event.ts.slice(11, 19)} ${text}`));
   };
 }
@@ -39,8 +51,7 @@ function describe(event: StampedEvent, verbose: boolean): string | undefined {
         ? `segment ${event.sequence} ${event.phase}${event.bytes ? ` ${event.bytes} B` : ''}`
         : undefined;
     case 'progress':
-    case 'clock':
-      // The status line shows progress; a clock jump comes with its own warning line.
+    case 'request':
       return undefined;
   }
 }

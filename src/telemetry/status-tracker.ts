@@ -4,6 +4,10 @@ import type { RelayState, StampedEvent, StatusSnapshot } from './events.js';
 export interface StatusSources {
   pendingCount(): number;
   spoolBytes(): number;
+  spoolUsedBytes(): number;
+  spoolMaxBytes(): number;
+  /** Wall-clock start (ms) of the oldest undelivered segment, if any. */
+  oldestPendingStartMs(): number | undefined;
   retrying(): number;
   delivered(): number;
   bytesSent(): number;
@@ -12,18 +16,28 @@ export interface StatusSources {
 
 const RATE_WINDOW_MS = 10_000;
 
-/** Builds StatusSnapshots from events plus the components' own counters. */
+/** Builds one camera's StatusSnapshots from events plus the components' own counters. */
 export class StatusTracker {
+  readonly camera: string;
   readonly #sources: StatusSources;
-  readonly #startedAt = Date.now();
+  readonly #now: () => number;
+  readonly #startedAt: number;
   #state: RelayState = 'starting';
   #evicted = 0;
   #rejected = 0;
   #lastError: string | undefined;
+  #lastClosedAt: number | undefined;
+  #lastDeliveredAt: number | undefined;
+  /** Set by a failed exchange with the ingest (transient, auth), cleared by any answer that works. */
+  #ingestFailingSince: number | undefined;
   #sent: { at: number; bytes: number }[] = [];
 
-  constructor(sources: StatusSources) {
+  /** `now` is the wall clock in ms (tests pass a fake one). */
+  constructor(camera: string, sources: StatusSources, now: () => number = Date.now) {
+    this.camera = camera;
     this.#sources = sources;
+    this.#now = now;
+    this.#startedAt = now();
   }
 
   get state(): RelayState {
@@ -31,21 +45,46 @@ export class StatusTracker {
   }
 
   observe(event: StampedEvent): void {
-    if (event.type === 'state') this.#state = event.state;
-    else if (event.type === 'error') this.#lastError = event.message;
-    else if (event.type === 'segment') {
-      if (event.phase === 'evicted') this.#evicted++;
-      else if (event.phase === 'rejected') this.#rejected++;
-      else if (event.phase === 'delivered') this.#sent.push({ at: Date.now(), bytes: event.bytes ?? 0 });
-      else if (event.phase === 'retry' && typeof event.reason === 'string') this.#lastError = event.reason;
+    const now = this.#now();
+    switch (event.type) {
+      case 'state':
+        this.#state = event.state;
+        return;
+      case 'error':
+        this.#lastError = event.message;
+        return;
+      case 'request':
+        if (event.outcome === 'transient' || event.outcome === 'auth') {
+          this.#ingestFailingSince ??= now;
+          const what = event.request === 'register' ? 'registration' : 'upload';
+          this.#lastError = `${what}: ${event.reason ?? `HTTP ${event.status}`}`;
+        } else {
+          // A refusal of one segment (4xx) is still an ingest that answers.
+          this.#ingestFailingSince = undefined;
+        }
+        return;
+      case 'segment':
+        if (event.phase === 'evicted') this.#evicted++;
+        else if (event.phase === 'rejected') this.#rejected++;
+        else if (event.phase === 'closed') this.#lastClosedAt = now;
+        else if (event.phase === 'delivered') {
+          this.#lastDeliveredAt = now;
+          this.#sent.push({ at: now, bytes: event.bytes ?? 0 });
+        } else if (event.phase === 'retry' && typeof event.reason === 'string')
+          this.#lastError = event.reason;
+        return;
+      default:
+        return;
     }
   }
 
   snapshot(): StatusSnapshot {
-    const now = Date.now();
+    const now = this.#now();
     this.#sent = this.#sent.filter((s) => now - s.at <= RATE_WINDOW_MS);
     const windowS = Math.min(RATE_WINDOW_MS, now - this.#startedAt) / 1000 || 1;
     const bits = this.#sent.reduce((sum, s) => sum + s.bytes, 0) * 8;
+    const oldest = this.#sources.oldestPendingStartMs();
+    const since = (at: number | undefined) => (now - (at ?? this.#startedAt)) / 1000;
     return {
       state: this.#state,
       uptimeS: (now - this.#startedAt) / 1000,
@@ -59,6 +98,14 @@ export class StatusTracker {
       spoolBytes: this.#sources.spoolBytes(),
       bytesSent: this.#sources.bytesSent(),
       lastError: this.#lastError,
+      sinceClosedS: since(this.#lastClosedAt),
+      sinceDeliveredS: since(this.#lastDeliveredAt),
+      closedAny: this.#lastClosedAt !== undefined,
+      deliveredAny: this.#lastDeliveredAt !== undefined,
+      ingestFailingS: this.#ingestFailingSince === undefined ? undefined : since(this.#ingestFailingSince),
+      backlogAgeS: oldest === undefined ? 0 : Math.max(0, (now - oldest) / 1000),
+      spoolUsedBytes: this.#sources.spoolUsedBytes(),
+      spoolMaxBytes: this.#sources.spoolMaxBytes(),
     };
   }
 }

@@ -6,6 +6,7 @@ import type { Spool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
 import { classify, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
+import { requestEvent } from './request-event.js';
 import type { RetryPacer, RetryPlan } from './retry-pacer.js';
 import type { HttpTransport } from './transport.js';
 
@@ -115,8 +116,10 @@ export class Uploader {
       try {
         const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
         const request = api.ingest(record, spool.pathOf(record), gaps, this.#o.uploadTimeoutMs, signal);
+        const sentAt = performance.now();
         const verdict = classify(await transport.send(request));
         if (signal.aborted) return;
+        this.#o.emit(requestEvent('ingest', verdict, (performance.now() - sentAt) / 1000, record.sequence));
         // Settled while still in flight, so eviction cannot take the segment in between.
         retry = await this.#settle(record, verdict, gaps, attempt);
       } finally {

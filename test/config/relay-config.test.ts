@@ -76,6 +76,27 @@ describe('resolveRelayConfig', () => {
     expect(error(flags)).toMatch(message);
   });
 
+  it('metrics are off by default, on loopback when asked; the backlog limit is 60 s or 3 segments', () => {
+    const off = resolveRelayConfig(base, {});
+    expect([off.metricsPort, off.metricsHost, off.readyMaxBacklogMs]).toEqual([
+      undefined,
+      '127.0.0.1',
+      60_000,
+    ]);
+    const on = resolveRelayConfig({ ...base, metricsPort: '0', metricsHost: '[::1]' }, {});
+    expect([on.metricsPort, on.metricsHost]).toEqual([0, '::1']);
+    expect(resolveRelayConfig({ ...base, segmentDuration: '30' }, {}).readyMaxBacklogMs).toBe(90_000);
+    expect(resolveRelayConfig({ ...base, readyMaxBacklog: '5m' }, {}).readyMaxBacklogMs).toBe(300_000);
+    expect(error({ metricsPort: '65536' })).toMatch(
+      /^--metrics-port 65536: expected a TCP port from 0 to 65535/,
+    );
+    expect(error({ metricsPort: 'http' })).toMatch(/^--metrics-port http: expected a TCP port/);
+    expect(error({ metricsHost: 'http://x' })).toMatch(/^--metrics-host http:\/\/x: expected an IP address/);
+    expect(error({ readyMaxBacklog: '15s' })).toMatch(
+      /^--ready-max-backlog 15s: expected a duration from 20s \(2 × --segment-duration\)/,
+    );
+  });
+
   it('requires a token and never echoes a URL password', () => {
     expect(error({ token: undefined })).toMatch(/no API token/);
     expect(error({ source: 'gopher://admin:hunter2@cam' })).not.toContain('hunter2');
@@ -91,6 +112,7 @@ const around: Partial<Record<BoundKey, RelayFlags>> = {
   segmentDuration: { fps: 2 },
   stallTimeout: { fps: 2, segmentDuration: 0.5 },
   retryMax: { retryBase: '10ms' },
+  readyMaxBacklog: { fps: 2, segmentDuration: 0.5 },
 };
 
 /** Values just inside and just outside each bound, as an operator would type them. */
