@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     rows.push(...(await SCENARIOS[name]!(profile, log)));
     log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
+  // Scenarios may add rows to another's section (live adds its peak RSS to Memory): group them.
+  const order = [...new Set(rows.map((r) => r.section))];
+  rows.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   const report: BenchReport = {
     profile: profile.name,
     startedAt: new Date(began).toISOString(),

@@ -38,8 +38,8 @@ export const QUICK: Profile = {
   name: 'quick',
   drain: { segments: 20, segmentBytes: 1 * MB, concurrencies: [1, 2], runs: 1 },
   slowLink: { rate: '32Mbit/s', rateBytesPerS: 4 * MB, backlogS: 12, outageMs: 1000, runs: 1 },
-  live: { seconds: 8, windowS: 4, bitrateKbps: 4000 },
+  live: { seconds: 6, windowS: 3, bitrateKbps: 4000 },
   idle: { seconds: 2 },
-  memoryDrain: { segments: 40, segmentBytes: 1 * MB },
-  scale: { cameras: [1, 2], seconds: 4 },
+  memoryDrain: { segments: 30, segmentBytes: 1 * MB },
+  scale: { cameras: [1, 2], seconds: 3 },
 };
