@@ -3,12 +3,12 @@
  * suite. Prints the table and writes it as markdown and JSON to test/bench/results/ (latest.*
  * for a full run, quick.* for --quick). Every comparison is a ratio measured in the same run.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopAllCameras } from '../helpers/camera.js';
-import { killAllClis } from '../helpers/cli.js';
+import { cliPath, killAllClis } from '../helpers/cli.js';
 import { makeSegmentPool } from './backlog.js';
 import { describeMachine } from './machine.js';
 import { FULL, type Profile, QUICK } from './profile.js';
@@ -68,6 +68,10 @@ function parseArgs(argv: readonly string[]): Args {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // The suite measures the built CLI, as operators run it; it does not build (npm test already has).
+  const built = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  if (!existsSync(built))
+    throw new Error(`bench: ${built} is missing: run npm run build first (the suite runs ${cliPath})`);
   const profile = args.quick ? QUICK : FULL;
   const began = Date.now();
   const machine = describeMachine();
