@@ -81,8 +81,17 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const name of args.only) {
     const started = Date.now();
-    rows.push(...(await SCENARIOS[name]!(profile, log)));
-    log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    try {
+      rows.push(...(await SCENARIOS[name]!(profile, log)));
+      log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      // One broken scenario must not cost the table of the others (a full run is long).
+      process.exitCode = 1;
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+      log(`${name} FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
+      const nothing = { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 };
+      rows.push({ section: name, figure: `failed: ${message}`, unit: '', value: nothing });
+    }
   }
   // Scenarios may add rows to another's section (live adds its peak RSS to Memory): group them.
   const order = [...new Set(rows.map((r) => r.section))];

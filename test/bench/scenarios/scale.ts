@@ -13,6 +13,7 @@ import { spread } from '../stats.js';
 const SECTION = 'Scale, one relay process per camera';
 /** Lower than the live benchmark's 4 Mbit/s: 32 streams must not saturate a 2-core box. */
 const BITRATE_KBPS = 1000;
+const START_BATCH = 4;
 
 /** N relays on N mounts of one gst-rtsp-server (one encoder): CPU and RSS per camera, lost segments. */
 export async function scaleBenchmark(profile: Profile, log: (line: string) => void): Promise<Row[]> {
@@ -28,19 +29,28 @@ export async function scaleBenchmark(profile: Profile, log: (line: string) => vo
     for (const n of cameras) {
       const spoolRoot = newSpoolRoot();
       const ids = camera.urls.slice(0, n).map((_, i) => `bench-scale-${n}-${i}`);
-      const relays = ids.map(
-        (id, i) =>
-          new BenchRelay({
-            source: camera.urls[i]!,
-            cloud: ingest.url,
-            spoolRoot,
-            cameraId: id,
-            extra: ['--codec', 'copy', '--segment-duration', '2'],
-          }),
-      );
+      const relays: BenchRelay[] = [];
       let cpu: number[];
       let peaks: number[];
       try {
+        // A few at a time, as a box boots them: 32 node start-ups at once starve each other's
+        // ffmpeg probe on 2 cores, which the relay then takes for a broken ffmpeg.
+        for (let i = 0; i < n; i += START_BATCH) {
+          const batch = ids.slice(i, i + START_BATCH).map(
+            (id, j) =>
+              new BenchRelay({
+                source: camera.urls[i + j]!,
+                cloud: ingest.url,
+                spoolRoot,
+                cameraId: id,
+                extra: ['--codec', 'copy', '--segment-duration', '2'],
+              }),
+          );
+          relays.push(...batch);
+          await Promise.all(
+            batch.map((r) => r.waitFor(() => r.ffmpegPid() !== undefined, 60_000, 'ffmpeg started')),
+          );
+        }
         await Promise.all(
           relays.map((relay, i) =>
             relay.waitFor(() => ingest.accepted(ids[i]!).length >= 1, 120_000, `camera ${i}: first segment`),
