@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parsePort } from '../config/parse.js';
+import { parseByteRate, parsePort } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -10,11 +10,14 @@ export interface IngestServerFlags {
   out: string;
   token?: string | undefined;
   fault?: string[] | undefined;
+  readRate?: string | undefined;
 }
 
 /** `trio-relay ingest-server`: runs until SIGTERM/SIGINT, one line per segment on stdout. */
 export async function runIngestServer(flags: IngestServerFlags, stop: AbortSignal): Promise<number> {
   const port = parsePort('port', flags.port);
+  const readRateBytesPerS =
+    flags.readRate === undefined ? undefined : parseByteRate('read-rate', flags.readRate);
   const faults = (flags.fault ?? []).map((spec) => {
     try {
       return parseFaultSpec(spec);
@@ -28,9 +31,11 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
     outDir: resolve(flags.out),
     token: flags.token ?? process.env.TRIO_TOKEN,
     faults,
+    readRateBytesPerS,
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  process.stdout.write(`ingest-server listening on ${server.url}, storing in ${server.outDir}\n`);
+  const limit = readRateBytesPerS === undefined ? '' : `, reading at most ${flags.readRate}`;
+  process.stdout.write(`ingest-server listening on ${server.url}, storing in ${server.outDir}${limit}\n`);
   await new Promise<void>((done) => {
     if (stop.aborted) done();
     else stop.addEventListener('abort', () => done(), { once: true });

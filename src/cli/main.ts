@@ -58,6 +58,11 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
             type: 'string',
             array: true,
             describe: 'inject a fault, e.g. 503x5, hangx2, down:30s',
+          })
+          .option('read-rate', {
+            type: 'string',
+            describe:
+              'read segment bodies no faster than this, all connections together (a slow link), e.g. 4Mbit/s',
           }),
       (args) => {
         // Loaded on demand: the relay itself never needs the ingest server's code.

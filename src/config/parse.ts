@@ -117,3 +117,23 @@ export function oneOf<T extends string>(flag: string, value: string, allowed: re
   }
   return value as T;
 }
+
+const RATE_PREFIX = { '': 1, k: 1e3, m: 1e6, g: 1e9 } as const;
+
+/**
+ * A link rate as an operator writes it, in bytes per second: "4Mbit/s", "500kbit/s", "2MB/s",
+ * "1.5Gbit/s" (decimal prefixes, in either case; `bit` or `B`).
+ */
+export function parseByteRate(flag: string, value: unknown): number {
+  const text = String(value).trim();
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgG]?)(bit|B)\/s$/.exec(text);
+  const prefix = (m?.[2] ?? '').toLowerCase() as keyof typeof RATE_PREFIX;
+  const bytes = m ? (Number(m[1]) * RATE_PREFIX[prefix]) / (m[3] === 'bit' ? 8 : 1) : Number.NaN;
+  // Below 1 B/s a single TS packet would take minutes: surely a typo.
+  if (!(bytes >= 1 && bytes <= 1e12)) {
+    throw new ConfigError(
+      `--${flag} ${shown(text)}: expected a rate such as 4Mbit/s, 500kbit/s or 2MB/s (at least 1B/s)`,
+    );
+  }
+  return bytes;
+}

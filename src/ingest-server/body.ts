@@ -8,6 +8,9 @@ import { finished } from 'node:stream/promises';
 
 const TEMP_PREFIX = '.incoming-';
 
+/** Resolves when `bytes` more of a body may be read (a read-rate limit); see read-rate.ts. */
+export type Throttle = (bytes: number) => Promise<void>;
+
 export type ReceivedBody =
   /** The whole body is in `temp`, which the caller renames or removes. */
   | { kind: 'stored'; temp: string; size: number; sha256: string }
@@ -24,6 +27,7 @@ export async function receiveBody(
   req: IncomingMessage,
   dir: string,
   maxBytes: number,
+  throttle?: Throttle,
 ): Promise<ReceivedBody> {
   const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
@@ -43,6 +47,7 @@ export async function receiveBody(
         break;
       }
       hash.update(chunk);
+      await throttle?.(chunk.length);
       if (!out.write(chunk)) await once(out, 'drain'); // rejects if the disk write fails
     }
     out.end();
@@ -91,10 +96,13 @@ export async function readSmallBody(req: IncomingMessage, max: number): Promise<
 }
 
 /** Read and discard the body; the byte count, even if the client goes away midway. */
-export async function drain(req: IncomingMessage): Promise<number> {
+export async function drain(req: IncomingMessage, throttle?: Throttle): Promise<number> {
   let size = 0;
   try {
-    for await (const chunk of req as AsyncIterable<Buffer>) size += chunk.length;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      await throttle?.(chunk.length);
+    }
   } catch {
     // The client went away: what arrived is what we count.
   }

@@ -12,6 +12,11 @@ export interface IngestServerOptions {
   token?: string | undefined;
   /** Larger segment bodies get 413. @default 256 MiB */
   maxBodyBytes?: number;
+  /**
+   * Read request bodies no faster than this many bytes per second, all connections together
+   * (a slow uplink, for drain benchmarks). @default unlimited
+   */
+  readRateBytesPerS?: number | undefined;
   /** Fault rules in force from the start (see `parseFaultSpec` for the CLI form). */
   faults?: readonly FaultRule[];
   /** One human line per request (segment, registration, session end). */
@@ -26,6 +31,7 @@ export interface NormalizedOptions {
   readonly outDir: string;
   readonly token: string | undefined;
   readonly maxBodyBytes: number;
+  readonly readRateBytesPerS: number | undefined;
   readonly faults: readonly FaultRule[];
   readonly log: (line: string) => void;
 }
@@ -46,6 +52,13 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     maxBodyBytes,
     'a byte count ≥ 1',
   );
+  const { readRateBytesPerS } = options;
+  expect(
+    readRateBytesPerS === undefined || (Number.isFinite(readRateBytesPerS) && readRateBytesPerS > 0),
+    'readRateBytesPerS',
+    readRateBytesPerS,
+    'a rate > 0 bytes/s',
+  );
   expect(
     options.log === undefined || typeof options.log === 'function',
     'log',
@@ -61,6 +74,7 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     // An empty token (say, TRIO_TOKEN='') means no token rather than "the empty key".
     token: token === '' ? undefined : token,
     maxBodyBytes,
+    readRateBytesPerS,
     faults,
     log: options.log ?? (() => {}),
   };

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { drain, firstChunk, readSmallBody, receiveBody } from './body.js';
+import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
 import type { Catalog } from './catalog.js';
 import type { RequestOutcome, Route } from './events.js';
 import type { FaultAction, FaultInjector } from './faults.js';
@@ -15,6 +15,8 @@ export interface RouteContext {
   readonly options: NormalizedOptions;
   readonly faults: FaultInjector;
   readonly catalog: Catalog;
+  /** The read-rate limit on segment bodies, when one is set. */
+  readonly throttle?: Throttle | undefined;
   /** Count, log and announce an outcome; called before the answer goes out. */
   record(outcome: RequestOutcome): void;
 }
@@ -145,7 +147,7 @@ async function ingestSegment(
   if (declared > maxBodyBytes) return reject(413, `segment over ${maxBodyBytes} bytes`, declared, true);
 
   const dir = join(outDir, camera);
-  const body = await receiveBody(req, dir, maxBodyBytes);
+  const body = await receiveBody(req, dir, maxBodyBytes, ctx.throttle);
   if (body.kind === 'aborted') {
     await ledger('rejected', 0, { size: body.size });
     return;
@@ -186,7 +188,7 @@ async function injectFault(
 ): Promise<void> {
   // Status faults read the body like a real server would; hangs read it and never answer;
   // resets wait for the first bytes. Recorded before the client sees anything, like the rest.
-  const size = action.kind === 'reset' ? await firstChunk(req) : await drain(req);
+  const size = action.kind === 'reset' ? await firstChunk(req) : await drain(req, ctx.throttle);
   const http = action.kind === 'status' ? action.status : 0;
   await ctx.catalog.exclusive(base.camera, async () => {
     const entry = newEntry(base.camera, 'segment', 'fault', http, { ...headers, size });

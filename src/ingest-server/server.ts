@@ -10,6 +10,7 @@ import { formatOutcome, type IngestServerEvents, type RequestOutcome } from './e
 import { FaultInjector } from './faults.js';
 import { type LedgerEntry, loadLedgers } from './ledger.js';
 import { type IngestServerOptions, type NormalizedOptions, normalizeOptions } from './options.js';
+import { ReadRateLimit } from './read-rate.js';
 import { handleRequest, type RouteContext } from './routes.js';
 
 export type { IngestServerEvents, RequestOutcome } from './events.js';
@@ -81,10 +82,13 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       start: () => this.#listen(),
       onError: (error) => options.log(`ingest: fault schedule failed: ${(error as Error)?.message ?? error}`),
     });
+    const limit =
+      options.readRateBytesPerS === undefined ? undefined : new ReadRateLimit(options.readRateBytesPerS);
     const context: RouteContext = {
       options,
       faults: this.faults,
       catalog,
+      throttle: limit && ((bytes) => limit.take(bytes)),
       record: (outcome) => this.#record(outcome),
     };
     // No request timeout: a hang fault must hold its socket until down() or close().

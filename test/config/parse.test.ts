@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatDurationMs, MAX_TIMER_MS, parseDurationMs, parseNumber } from '../../src/config/parse.js';
+import {
+  formatDurationMs,
+  MAX_TIMER_MS,
+  parseByteRate,
+  parseDurationMs,
+  parseNumber,
+} from '../../src/config/parse.js';
 import { ConfigError } from '../../src/errors.js';
 
 function thrown(fn: () => unknown): ConfigError {
@@ -120,4 +126,26 @@ describe('parseNumber', () => {
       `--upload-concurrency ${text}: expected a whole number from 1 to 16`,
     );
   });
+});
+
+describe('parseByteRate', () => {
+  it.each([
+    ['4Mbit/s', 500_000],
+    ['4mbit/s', 500_000],
+    ['500kbit/s', 62_500],
+    ['2MB/s', 2_000_000],
+    ['1.5Gbit/s', 187_500_000],
+    ['8 bit/s', 1],
+  ])('reads %j as %d bytes/s', (text, bytes) => {
+    expect(parseByteRate('read-rate', text)).toBe(bytes);
+  });
+
+  it.each(['', '4', '4M', '4Mbit', '4 Mb/s', '16Mbps', '-1MB/s', '0bit/s', '4bit/s', '1e3B/s', 'fast'])(
+    'rejects %j',
+    (text) => {
+      expect(thrown(() => parseByteRate('read-rate', text)).message).toMatch(
+        /^--read-rate .*: expected a rate such as 4Mbit\/s, 500kbit\/s or 2MB\/s \(at least 1B\/s\)$/,
+      );
+    },
+  );
 });

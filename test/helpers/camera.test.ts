@@ -169,6 +169,28 @@ describe('the test camera', () => {
     await expect(other.stall()).rejects.toThrow(/not running/);
   });
 
+  it('with mounts: N serves the one encoder on N paths (bitrate and pattern passed to x264)', async () => {
+    const many = await startCamera({
+      mounts: 3,
+      bitrateKbps: 1500,
+      pattern: 'snow',
+      width: 320,
+      height: 240,
+    });
+    expect(many.urls).toEqual([many.url, `${many.url}-2`, `${many.url}-3`]);
+    const probes = await Promise.all(
+      many.urls.map((url) =>
+        run('ffprobe', [
+          ...['-v', 'error', '-rtsp_transport', 'tcp', '-select_streams', 'v'],
+          ...['-show_entries', 'stream=codec_name,width', '-of', 'json', url],
+        ]),
+      ),
+    );
+    for (const { stdout } of probes)
+      expect(JSON.parse(stdout).streams).toEqual([{ codec_name: 'h264', width: 320 }]);
+    await many.stop();
+  });
+
   it('stopAllCameras() stops every camera still running', async () => {
     const other = await startCamera();
     const pids = [camera.pid, other.pid];

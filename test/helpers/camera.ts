@@ -23,12 +23,20 @@ export interface CameraOptions {
   keyint?: number;
   /** @default '/stream' */
   path?: string;
+  /** x264 bitrate in kbit/s. @default x264enc's own (2048) */
+  bitrateKbps?: number;
+  /** videotestsrc pattern; `snow` is incompressible, so the stream runs at the bitrate. @default 'ball' */
+  pattern?: string;
+  /** Also serve `<path>-2` … `<path>-N`, all from the one encoder (see `urls`). @default 1 */
+  mounts?: number;
 }
 
 /** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
 export interface Camera {
   /** `rtsp://127.0.0.1:<port><path>`, as the camera announced it. */
   readonly url: string;
+  /** `url`, then `<url>-2` … `<url>-N` with `mounts: N`: one stream, many cameras. */
+  readonly urls: readonly string[];
   readonly port: number;
   /** PID of the current camera process (a new one after restart()). */
   readonly pid: number;
@@ -79,8 +87,10 @@ export async function startCamera(options: CameraOptions = {}): Promise<Camera> 
     return acked;
   };
 
+  const mounts = options.mounts ?? 1;
   return {
     url,
+    urls: [url, ...Array.from({ length: mounts - 1 }, (_, i) => `${url}-${i + 2}`)],
     port,
     get pid() {
       return proc.child.pid!;
@@ -107,6 +117,9 @@ function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: Came
   if (options.height !== undefined) args.push('--height', String(options.height));
   if (options.keyint !== undefined) args.push('--keyint', String(options.keyint));
   if (options.path !== undefined) args.push('--path', options.path);
+  if (options.bitrateKbps !== undefined) args.push('--bitrate', String(options.bitrateKbps));
+  if (options.pattern !== undefined) args.push('--pattern', options.pattern);
+  if (options.mounts !== undefined) args.push('--mounts', String(options.mounts));
   // stdin stays an open pipe: the camera exits when it closes, i.e. when this process dies.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout!.setEncoding('utf8');

@@ -5,6 +5,8 @@ Run with Debian's /usr/bin/python3 (it has the `gi` bindings). Prints exactly on
 `READY rtsp://127.0.0.1:<port><path>` once serving, then `STALLED` / `RESUMED` to acknowledge
 each SIGUSR1 (stall: RTSP sessions stay open, no frames flow) and SIGUSR2 (resume).
 SIGTERM/SIGINT exit cleanly. With --exit-on-stdin-eof it also exits when its parent goes away.
+With --mounts N it also serves <path>-2 ... <path>-N, all fed by the one encoder (many cameras
+for the price of one, for the scale benchmark).
 """
 import argparse
 import os
@@ -26,6 +28,9 @@ def parse_args():
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--keyint", type=int, default=0, help="frames between keyframes (default: fps)")
+    parser.add_argument("--bitrate", type=int, default=0, help="x264 bitrate, kbit/s (default: x264enc's)")
+    parser.add_argument("--pattern", default="ball", help="videotestsrc pattern (snow: incompressible)")
+    parser.add_argument("--mounts", type=int, default=1, help="serve this many paths from one encoder")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="quit when stdin closes")
     args = parser.parse_args()
     if not args.path.startswith("/"):
@@ -33,18 +38,26 @@ def parse_args():
     return args
 
 
+class SharedFactory(GstRtspServer.RTSPMediaFactory):
+    """One media for every path it is mounted on (the default key is per path)."""
+
+    def do_gen_key(self, _url):
+        return "shared"
+
+
 def main() -> int:
     args = parse_args()
     Gst.init(None)
     keyint = args.keyint or args.fps
+    bitrate = f" bitrate={args.bitrate}" if args.bitrate else ""
     launch = (
-        f"( videotestsrc is-live=true pattern=ball "
+        f"( videotestsrc is-live=true pattern={args.pattern} "
         f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
-        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} "
+        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint}{bitrate} "
         f"! valve name=gate drop=false "
         f"! rtph264pay name=pay0 pt=96 config-interval=-1 )"
     )
-    factory = GstRtspServer.RTSPMediaFactory()
+    factory = SharedFactory() if args.mounts > 1 else GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
     # One pipeline for all clients, like a camera's single encoder.
     factory.set_shared(True)
@@ -68,6 +81,8 @@ def main() -> int:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     server.get_mount_points().add_factory(args.path, factory)
+    for n in range(2, args.mounts + 1):
+        server.get_mount_points().add_factory(f"{args.path}-{n}", factory)
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port} (port in use?)", file=sys.stderr, flush=True)
         return 1

@@ -331,3 +331,31 @@ describe('observing the server', () => {
     );
   });
 });
+
+describe('read-rate limit', () => {
+  it('reads bodies no faster than the limit, shared by all connections, and stores them whole', async () => {
+    const s = await ingest.start({ readRateBytesPerS: 1_000_000 });
+    const bodies = [randomBytes(200_000), randomBytes(200_000)];
+    const began = performance.now();
+    const answers = await Promise.all(
+      bodies.map((body, i) =>
+        ingest.client().ingest(s, body, { headers: { 'x-segment-sequence': String(i) } }),
+      ),
+    );
+    // A lower bound only: 400 kB through a 1 MB/s link cannot take less than 0.4 s.
+    expect(performance.now() - began).toBeGreaterThanOrEqual(380);
+    expect(answers.map((r) => r.status)).toEqual([204, 204]);
+    expect(
+      s
+        .accepted()
+        .map((row) => row.sha256)
+        .sort(),
+    ).toEqual(bodies.map((b) => sha256(b)).sort());
+  });
+
+  it('rejects a rate that is not a positive number', async () => {
+    await expect(ingest.start({ readRateBytesPerS: 0 })).rejects.toThrow(
+      'ingest-server option readRateBytesPerS: 0 is not a rate > 0 bytes/s',
+    );
+  });
+});

@@ -1,0 +1,119 @@
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCamera } from '../../helpers/camera.js';
+import { closedSequences } from '../../helpers/relay-run.js';
+import { newSpoolRoot } from '../backlog.js';
+import { IngestProcess } from '../ingest-process.js';
+import { cpuSeconds } from '../proc-stats.js';
+import type { Profile } from '../profile.js';
+import { BenchRelay } from '../relay-process.js';
+import type { Row } from '../report.js';
+import { spread } from '../stats.js';
+
+const SECTION = 'Scale, one relay process per camera';
+/** Lower than the live benchmark's 4 Mbit/s: 32 streams must not saturate a 2-core box. */
+const BITRATE_KBPS = 1000;
+const START_BATCH = 4;
+
+/** N relays on N mounts of one gst-rtsp-server (one encoder): CPU and RSS per camera, lost segments. */
+export async function scaleBenchmark(profile: Profile, log: (line: string) => void): Promise<Row[]> {
+  const { cameras, seconds } = profile.scale;
+  const camera = await startCamera({
+    ...{ fps: 10, keyint: 20, width: 320, height: 240 },
+    ...{ bitrateKbps: BITRATE_KBPS, pattern: 'snow', mounts: Math.max(...cameras) },
+  });
+  const ingest = await IngestProcess.start();
+  const rows: Row[] = [];
+  let cpuAtOne: number | undefined;
+  try {
+    for (const n of cameras) {
+      const spoolRoot = newSpoolRoot();
+      const ids = camera.urls.slice(0, n).map((_, i) => `bench-scale-${n}-${i}`);
+      const relays: BenchRelay[] = [];
+      let cpu: number[];
+      let peaks: number[];
+      try {
+        // A few at a time, as a box boots them: 32 node start-ups at once starve each other's
+        // ffmpeg probe on 2 cores, which the relay then takes for a broken ffmpeg.
+        for (let i = 0; i < n; i += START_BATCH) {
+          const batch = ids.slice(i, i + START_BATCH).map(
+            (id, j) =>
+              new BenchRelay({
+                source: camera.urls[i + j]!,
+                cloud: ingest.url,
+                spoolRoot,
+                cameraId: id,
+                extra: ['--codec', 'copy', '--segment-duration', '2'],
+              }),
+          );
+          relays.push(...batch);
+          await Promise.all(
+            batch.map((r) => r.waitFor(() => r.ffmpegPid() !== undefined, 60_000, 'ffmpeg started')),
+          );
+        }
+        await Promise.all(
+          relays.map((relay, i) =>
+            relay.waitFor(() => ingest.accepted(ids[i]!).length >= 1, 120_000, `camera ${i}: first segment`),
+          ),
+        );
+        const before = relays.map((r) => cpuSeconds(r.cli.pid) ?? 0);
+        await sleep(seconds * 1000);
+        cpu = relays.map((r, i) => (((cpuSeconds(r.cli.pid) ?? 0) - before[i]!) / seconds) * 100);
+        peaks = relays.map((r) => r.sampler.peakMiB);
+      } finally {
+        await Promise.all(relays.map((r) => r.stop()));
+      }
+      // Everything a relay's ffmpeg closed must be in the ingest once it stopped cleanly.
+      const lost = relays.map((relay, i) => {
+        const stored = new Set(ingest.accepted(ids[i]!).map((row) => row.sequence));
+        return closedSequences(relay.cli).filter((s) => !stored.has(s)).length;
+      });
+      const closed = relays.reduce((sum, r) => sum + closedSequences(r.cli).length, 0);
+      const lostTotal = lost.reduce((a, b) => a + b, 0);
+      log(`scale ${n}: CPU ${spread(cpu).median.toFixed(2)} %/camera, ${closed} closed, ${lostTotal} lost`);
+      const cpuSpread = spread(cpu);
+      cpuAtOne ??= cpuSpread.median;
+      const label = `${n} camera${n === 1 ? '' : 's'}`;
+      rows.push(
+        {
+          section: SECTION,
+          figure: `${label}: relay CPU per camera, % of one core`,
+          unit: '%',
+          value: cpuSpread,
+        },
+        {
+          section: SECTION,
+          figure: `${label}: relay CPU per camera / 1 camera`,
+          unit: '×',
+          value: {
+            ...cpuSpread,
+            median: cpuSpread.median / cpuAtOne,
+            min: cpuSpread.min / cpuAtOne,
+            max: cpuSpread.max / cpuAtOne,
+          },
+        },
+        {
+          section: SECTION,
+          figure: `${label}: relay peak RSS per camera`,
+          unit: 'MiB',
+          value: spread(peaks),
+        },
+        {
+          section: SECTION,
+          figure: `${label}: segments lost per camera (${lostTotal} of ${closed} closed)`,
+          unit: '',
+          value: spread(lost),
+          goal: '= 0',
+          meets: lostTotal === 0,
+        },
+      );
+      for (const id of ids) ingest.forget(id);
+      rmSync(spoolRoot, { recursive: true, force: true });
+    }
+  } finally {
+    await camera.stop();
+    await ingest.stop();
+    rmSync(ingest.outDir, { recursive: true, force: true });
+  }
+  return rows;
+}
