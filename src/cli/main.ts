@@ -58,7 +58,12 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
             type: 'string',
             array: true,
             describe: 'inject a fault, e.g. 503x5, hangx2, down:30s',
-          }),
+          })
+          .option('tls-cert', {
+            type: 'string',
+            describe: 'serve https with this PEM certificate (with --tls-key)',
+          })
+          .option('tls-key', { type: 'string', describe: 'PEM private key of --tls-cert' }),
       (args) => {
         // Loaded on demand: the relay itself never needs the ingest server's code.
         command = async () =>

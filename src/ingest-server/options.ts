@@ -16,6 +16,8 @@ export interface IngestServerOptions {
   faults?: readonly FaultRule[];
   /** One human line per request (segment, registration, session end). */
   log?: (line: string) => void;
+  /** Serve https with this PEM certificate (chain) and key, e.g. to try --ca-file against it. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -28,6 +30,7 @@ export interface NormalizedOptions {
   readonly maxBodyBytes: number;
   readonly faults: readonly FaultRule[];
   readonly log: (line: string) => void;
+  readonly tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
 
 /** Defaults in one place; each bad option gets a TypeError naming it, its value and what was expected. */
@@ -52,6 +55,13 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     typeof options.log,
     'a function',
   );
+  const { tls } = options;
+  expect(
+    tls === undefined || (Boolean(tls.cert) && Boolean(tls.key)),
+    'tls',
+    'without cert and key',
+    'a PEM certificate and key',
+  );
   const faults = options.faults ?? [];
   for (const rule of faults) validateFaultRule(rule);
   return {
@@ -63,5 +73,6 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     maxBodyBytes,
     faults,
     log: options.log ?? (() => {}),
+    tls,
   };
 }
