@@ -23,6 +23,11 @@ export interface CameraOptions {
   keyint?: number;
   /** @default '/stream' */
   path?: string;
+  /** Require this account (RTSP basic auth, or digest with `auth`); anyone else gets 401. */
+  user?: string;
+  password?: string;
+  /** @default 'basic' */
+  auth?: 'basic' | 'digest';
 }
 
 /** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
@@ -107,6 +112,8 @@ function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: Came
   if (options.height !== undefined) args.push('--height', String(options.height));
   if (options.keyint !== undefined) args.push('--keyint', String(options.keyint));
   if (options.path !== undefined) args.push('--path', options.path);
+  if (options.user !== undefined) args.push('--user', options.user, '--password', options.password ?? '');
+  if (options.auth !== undefined) args.push('--auth', options.auth);
   // stdin stays an open pipe: the camera exits when it closes, i.e. when this process dies.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout!.setEncoding('utf8');
