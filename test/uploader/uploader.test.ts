@@ -1,17 +1,19 @@
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, type RelayError } from '../../src/errors.js';
+import { AuthError, ExitCode, type RelayError, TlsError } from '../../src/errors.js';
 import { LOSS_LEDGER_FILE, REJECTED_DIR, segmentName } from '../../src/spool/naming.js';
 import { Spool } from '../../src/spool/spool.js';
 import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 import { CloudApi } from '../../src/uploader/cloud.js';
 import { UndiciTransport } from '../../src/uploader/http.js';
 import { Uploader } from '../../src/uploader/uploader.js';
+import { makeSelfSigned } from '../helpers/tls.js';
 
 /**
  * The uploader over the production undici transport, against a real node:http server on
@@ -51,7 +53,7 @@ function ingest(h: Handler): void {
   };
 }
 
-async function setup(options: { maxBytes?: number } = {}) {
+async function setup(options: { maxBytes?: number; cloud?: string } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'uploader-test-'));
   const bus = new EventBus();
   const events: StampedEvent[] = [];
@@ -63,7 +65,7 @@ async function setup(options: { maxBytes?: number } = {}) {
   transports.push(transport);
   const uploader = new Uploader({
     spool,
-    api: new CloudApi(CLOUD, 'secret-token', 'cam1'),
+    api: new CloudApi(options.cloud ?? CLOUD, 'secret-token', 'cam1'),
     transport,
     uploadTimeoutMs: 2000,
     concurrency: 1,
@@ -232,5 +234,32 @@ describe('Uploader (request/response handling, undici against a real local serve
     expect(spool.pendingCount).toBe(0);
     const dropped = events.filter((e) => e.type === 'segment' && e.phase === 'evicted');
     expect(dropped).toMatchObject([{ sequence: gone.sequence, reason: 'unreadable' }]);
+  });
+
+  it('stops on an untrusted TLS certificate (fatal, once, not retried) and keeps the segment', async () => {
+    let requests = 0;
+    const tls = createHttpsServer(makeSelfSigned(), (_req, res) => {
+      requests++;
+      res.writeHead(204).end();
+    });
+    tls.listen(0, '127.0.0.1');
+    await once(tls, 'listening');
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const { uploader, auth, events, close, spool } = await setup({ cloud: `https://127.0.0.1:${port}` });
+      await close();
+      await uploader.drain(5000);
+      expect(auth).toHaveLength(1);
+      expect(auth[0]).toBeInstanceOf(TlsError);
+      expect(auth[0]!.exitCode).toBe(ExitCode.tls);
+      expect(auth[0]!.message).toContain(
+        `the ingest at 127.0.0.1:${port} cannot be verified (DEPTH_ZERO_SELF_SIGNED_CERT`,
+      );
+      expect(events.filter((e) => e.type === 'segment' && e.phase === 'retry')).toEqual([]);
+      expect(requests).toBe(0);
+      expect(spool.pendingCount).toBe(1);
+    } finally {
+      await new Promise((r) => tls.close(r));
+    }
   });
 });
