@@ -5,6 +5,7 @@ export const ExitCode = {
   badInput: 2,
   auth: 3,
   captureFailed: 4,
+  tls: 5,
   interrupted: 130,
 } as const;
 
@@ -44,6 +45,19 @@ export class AuthError extends RelayError {
       { exitCode: ExitCode.auth },
     );
     this.status = status;
+  }
+}
+
+/** The ingest's TLS certificate cannot be verified: a configuration error no retry can fix. */
+export class TlsError extends RelayError {
+  readonly tlsCode: string;
+  constructor(host: string, tlsCode: string, reason: string, hint: string) {
+    super(
+      'ERR_TLS',
+      `TLS: the certificate of the ingest at ${host} cannot be verified (${reason}): ${hint}; the spool is kept for the next run`,
+      { exitCode: ExitCode.tls },
+    );
+    this.tlsCode = tlsCode;
   }
 }
 

@@ -1,22 +1,101 @@
 /**
- * Everything the relay prints goes through here: URL passwords and the API token never reach a
- * log, status line, event or error message.
+ * Everything the relay prints or writes goes through here: URL passwords and the API token
+ * never reach a log, status line, event, error message or spool file. Two layers: every secret
+ * the relay was given (the token, the password of --source and --cloud, in each spelling it may
+ * take) is masked wherever it appears, and any `scheme://user:password@` in a text is masked by
+ * its shape, so a URL the relay never saw whole (one ffmpeg prints back) is covered too.
  */
 const secrets = new Set<string>();
 
-/** Register a secret (the token) so every later `redact` call masks it. */
+/** Shorter secrets are masked by their URL shape only: masking "123" everywhere would garble logs. */
+const MIN_SECRET_LENGTH = 4;
+/** A secret cut at the end of a truncated text still shows this much of itself. */
+const MIN_CUT_SECRET = 3;
+
+const MASK = '***';
+
+/** Register a secret (the token) so every later `redact` call masks it, also percent- or JSON-escaped. */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 4) secrets.add(secret);
+  if (!secret || secret.length < MIN_SECRET_LENGTH) return;
+  for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
+    secrets.add(form);
+  }
 }
 
-/** Mask the password of one URL (`rtsp://user:pass@host` → `rtsp://user:***@host`). */
+/**
+ * Register the password of a URL the operator gave (--source, --cloud): as typed, decoded and
+ * as WHATWG URL re-encodes it. Works on a URL that does not parse too.
+ */
+export function registerUrlSecrets(url: string): void {
+  const password = SINGLE_URL.exec(url)?.[3];
+  if (!password) return;
+  registerSecret(password);
+  try {
+    registerSecret(decodeURIComponent(password));
+  } catch {
+    // not valid percent-encoding: the raw form is registered
+  }
+  try {
+    registerSecret(new URL(url).password);
+  } catch {
+    // does not parse: the raw form is registered
+  }
+}
+
+/**
+ * One URL value: the password runs from the first `:` of the userinfo to the LAST `@` (so it
+ * may hold `@`, `:`, `/`, `%` escapes and spaces). A path holding an `@` is masked too: too much
+ * rather than too little.
+ */
+const SINGLE_URL = /^(\s*[a-z][a-z0-9+.-]*:\/\/)([^/?#:]*):(.*)@/is;
+
+/**
+ * A URL inside free text ends at whitespace, a quote or `<>`: within that, the password runs to
+ * the last `@`. A raw space in a password cannot be told from the end of the URL here; the
+ * registered secrets cover the passwords the relay was given.
+ */
+const URL_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#:'"<>]*):([^\s'"<>]*)@/gi;
+
+/** Mask the password of one URL (`rtsp://user:p@ss@host` → `rtsp://user:***@host`). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^@/\s]*@/i, '$1:***@');
+  return maskSecrets(url.replace(SINGLE_URL, `$1$2:${MASK}@`));
+}
+
+/** For a URL that does not parse: hide all of its userinfo (`rtsp://***@host…`). */
+export function hideUserinfo(url: string): string {
+  return maskSecrets(url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/).*@/is, `$1${MASK}@`));
 }
 
 /** Mask URL passwords anywhere in a text, then every registered secret. */
 export function redact(text: string): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^/@:\s"']*):[^@/\s"']*@/gi, '$1:***@');
-  for (const secret of secrets) out = out.split(secret).join('***');
+  return maskSecrets(text.replace(URL_IN_TEXT, `$1$2:${MASK}@`));
+}
+
+/**
+ * Fields that look like a credential (JSON `"api_key": "…"`, `token=…`, `Authorization: Bearer
+ * …`): an ingest that echoes the request must not put the key on disk, whatever key it was.
+ */
+const CREDENTIAL_FIELD =
+  /((?:x-api-key|api[-_]?key|(?:access[-_]?|auth[-_]?|id[-_]?)?token|authorization|password|passwd|secret)"?\s*[:=]\s*"?(?:(?:bearer|basic|token)\s+)?)((?:\\.|[^"\\\s,;&}])+)/gi;
+
+/**
+ * An answer of the ingest, kept in logs and `rejected/` notes: `redact`, plus credential-looking
+ * fields, plus a secret cut off at the end (answers are kept only up to a few hundred bytes).
+ */
+export function redactReply(text: string): string {
+  const out = redact(text).replace(CREDENTIAL_FIELD, `$1${MASK}`);
+  let cut = 0;
+  for (const secret of secrets) {
+    for (let keep = secret.length - 1; keep > Math.max(cut, MIN_CUT_SECRET - 1); keep--) {
+      if (out.endsWith(secret.slice(0, keep))) cut = keep;
+    }
+  }
+  return cut === 0 ? out : `${out.slice(0, -cut)}${MASK}`;
+}
+
+function maskSecrets(text: string): string {
+  let out = text;
+  // Longest first: a secret's escaped form may contain its raw form.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(MASK);
   return out;
 }

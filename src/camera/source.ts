@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { hideUserinfo, redactUrl, registerUrlSecrets } from '../redact.js';
 
 import type { SourceKind } from '../types.js';
 
@@ -43,11 +43,13 @@ function v4l2(device: string, normalized: string): Source {
 }
 
 function networkSource(text: string): Source {
+  // Before any message can quote it: from here on the password is masked wherever it appears.
+  registerUrlSecrets(text);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(`--source ${redactUrl(text)} is not a valid URL`);
+    throw new ConfigError(`--source ${hideUserinfo(text)} is not a valid URL`);
   }
   const kind: SourceKind | undefined =
     url.protocol === 'rtsp:' || url.protocol === 'rtsps:'

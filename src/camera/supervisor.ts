@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   /** Consecutive failed runs tolerated before giving up (Infinity: never). */
   readonly maxRestarts: number;
   readonly restartBackoff: BackoffPolicy;
+  /** After the camera refused the credentials. @default CAMERA_AUTH_BACKOFF */
+  readonly authBackoff?: BackoffPolicy;
   /** No closed segment for this long means ffmpeg is stuck. */
   readonly stallTimeoutMs: number;
   readonly stopGraceMs: number;
@@ -34,6 +36,15 @@ export interface SupervisorOptions {
 }
 
 export type CaptureEnd = 'stopped' | 'ended';
+
+/** How ffmpeg says the camera refused the user/password of --source (RTSP and HTTP alike). */
+const CAMERA_REFUSED: readonly RegExp[] = [/\b401 Unauthorized\b/i, /\b403 Forbidden\b/i];
+
+/**
+ * A refused password is retried no sooner than `baseMs` and backs off to `capMs`: cameras lock an
+ * account after a few failed logins in a row, and a relay retrying every second would do that.
+ */
+export const CAMERA_AUTH_BACKOFF: BackoffPolicy = { baseMs: 30_000, capMs: 600_000, retryAfterCapMs: 0 };
 
 /**
  * Keeps one camera's ffmpeg running: restarts it with backoff when it exits, fails to connect
@@ -62,6 +73,7 @@ export class CaptureSupervisor {
   async run(): Promise<CaptureEnd> {
     const { emit, source, maxRestarts } = this.#o;
     let failures = 0;
+    let refusals = 0;
     while (!this.#stopping.signal.aborted) {
       const startNumber = this.#o.spool.nextSequence;
       const exit = await this.#runOnce(startNumber);
@@ -70,8 +82,25 @@ export class CaptureSupervisor {
       if (!source.live && exit.exitCode === 0 && !exit.stopped) return 'ended';
 
       failures = exit.segments > 0 ? 1 : failures + 1;
-      const detail = describeExit(exit);
-      emit({ type: 'error', code: 'ERR_FFMPEG_EXIT', message: detail });
+      const refused = cameraRefused(exit);
+      refusals = refused ? refusals + 1 : 0;
+      const authBackoff = this.#o.authBackoff ?? CAMERA_AUTH_BACKOFF;
+      const delayMs = refused
+        ? Math.max(authBackoff.baseMs, backoffDelay(authBackoff, refusals))
+        : backoffDelay(this.#o.restartBackoff, failures);
+      const detail = refused
+        ? `camera ${source.display} refused the user/password in --source (${refused}): check them`
+        : describeExit(exit);
+      // A wrong password is one clear line per (slow) attempt, counted, not ffmpeg's noise.
+      emit(
+        refused
+          ? {
+              type: 'error',
+              code: 'ERR_CAMERA_AUTH',
+              message: `${detail}; refused ${refusals} time(s) in a row, next try in ${Math.round(delayMs / 1000)} s (slowly, so the camera does not lock the account)`,
+            }
+          : { type: 'error', code: 'ERR_FFMPEG_EXIT', message: detail },
+      );
       // ENOSPC: make room the same way the size bound does, loudly.
       if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) {
         await this.#o.spool.freeSpace('disk-full');
@@ -81,7 +110,6 @@ export class CaptureSupervisor {
           `ffmpeg failed ${failures} times in a row, giving up (--max-restarts): ${detail}`,
         );
       }
-      const delayMs = backoffDelay(this.#o.restartBackoff, failures);
       emit({ type: 'state', state: 'reconnecting', detail });
       emit({ type: 'ffmpeg', phase: 'restarting', delayMs });
       await this.#waitBeforeRestart(delayMs);
@@ -267,6 +295,17 @@ export class CaptureSupervisor {
       if (!signal.aborted && (await probe())) return;
     }
   }
+}
+
+/** "401 Unauthorized" when ffmpeg's last lines say the camera refused the credentials. */
+function cameraRefused(exit: FfmpegExit): string | undefined {
+  for (const line of exit.stderrTail) {
+    for (const pattern of CAMERA_REFUSED) {
+      const match = pattern.exec(line);
+      if (match) return match[0];
+    }
+  }
+  return undefined;
 }
 
 function describeExit(exit: FfmpegExit): string {

@@ -10,7 +10,7 @@ const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail
 /** `trio-relay doctor`: the relay's checklist with the relay's own flags; exit 0 only when nothing failed. */
 export async function runDoctorCommand(flags: RelayFlags): Promise<number> {
   const config = resolveRelayConfig(lastWins(flags));
-  const transport = new UndiciTransport({ connectTimeoutMs: 10_000 });
+  const transport = new UndiciTransport({ connectTimeoutMs: 10_000, extraCa: config.extraCa });
   let results: CheckResult[];
   try {
     results = await runChecks(config, { transport, sourceSeconds: 5, maxClockSkewS: 2 });

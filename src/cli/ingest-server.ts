@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseByteRate, parsePort } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
@@ -11,6 +12,8 @@ export interface IngestServerFlags {
   token?: string | undefined;
   fault?: string[] | undefined;
   readRate?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
 }
 
 /** `trio-relay ingest-server`: runs until SIGTERM/SIGINT, one line per segment on stdout. */
@@ -32,6 +35,7 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
     token: flags.token ?? process.env.TRIO_TOKEN,
     faults,
     readRateBytesPerS,
+    tls: readTls(flags),
     log: (line) => process.stdout.write(`${line}\n`),
   });
   const limit = readRateBytesPerS === undefined ? '' : `, reading at most ${flags.readRate}`;
@@ -42,4 +46,19 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
   });
   await server.close();
   return 0;
+}
+
+/** --tls-cert and --tls-key, both or neither: https with that certificate. */
+function readTls(flags: IngestServerFlags): { cert: Buffer; key: Buffer } | undefined {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) return undefined;
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined)
+    throw new ConfigError('--tls-cert and --tls-key go together: give both, or neither for plain http');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`--${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code})`);
+    }
+  };
+  return { cert: read('tls-cert', flags.tlsCert), key: read('tls-key', flags.tlsKey) };
 }

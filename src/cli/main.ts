@@ -63,7 +63,12 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
             type: 'string',
             describe:
               'read segment bodies no faster than this, all connections together (a slow link), e.g. 4Mbit/s',
-          }),
+          })
+          .option('tls-cert', {
+            type: 'string',
+            describe: 'serve https with this PEM certificate (with --tls-key)',
+          })
+          .option('tls-key', { type: 'string', describe: 'PEM private key of --tls-cert' }),
       (args) => {
         // Loaded on demand: the relay itself never needs the ingest server's code.
         command = async () =>

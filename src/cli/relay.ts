@@ -101,6 +101,14 @@ export const RELAY_OPTIONS = {
   },
   verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
   json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },
+  'ca-file': {
+    type: 'string',
+    describe: 'PEM file of a private CA to trust for an https --cloud, besides the default roots',
+  },
+  'allow-insecure-http': {
+    type: 'boolean',
+    describe: 'allow an http:// --cloud that is not this machine (the API key then travels in clear)',
+  },
 } as const satisfies { [K in keyof RelayFlags as Kebab<K>]-?: Options };
 
 export function relayOptions(y: Argv): Argv<RelayFlags> {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { hideUserinfo, redactUrl, registerUrlSecrets } from '../redact.js';
 
 /** Validators shared by every subcommand: each names the flag, the value and what was expected. */
 
@@ -95,12 +95,13 @@ export function parseResolution(value: string): { width: number; height: number 
 
 /** An http(s) base URL such as --cloud; returned without a trailing slash. */
 export function parseHttpUrl(flag: string, value: string): string {
+  registerUrlSecrets(value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw new ConfigError(
-      `--${flag} ${redactUrl(value)}: not a valid URL (expected e.g. https://ingest.example.com)`,
+      `--${flag} ${hideUserinfo(value)}: not a valid URL (expected e.g. https://ingest.example.com)`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

@@ -14,6 +14,7 @@ import {
   type Range,
 } from './parse.js';
 import { resolveSpoolDir } from './spool-dir.js';
+import { checkCloudTransport, resolveExtraCa } from './tls.js';
 
 /** Every default in one place (README's CLI reference mirrors this). */
 export const RELAY_DEFAULTS = {
@@ -70,6 +71,8 @@ export interface RelayFlags {
   readyMaxBacklog?: number | string;
   verbose?: boolean;
   json?: boolean;
+  caFile?: string;
+  allowInsecureHttp?: boolean;
 }
 
 const SECOND = 1000;
@@ -143,6 +146,8 @@ export interface RelayConfig {
   readonly readyMaxBacklogMs: number;
   readonly verbose: boolean;
   readonly json: boolean;
+  /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
+  readonly extraCa: readonly string[] | undefined;
 }
 
 /** Flags + env → validated config. Throws ConfigError (exit 2) before anything starts. */
@@ -235,7 +240,9 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     readyMaxBacklogMs,
     verbose: flags.verbose ?? false,
     json: flags.json ?? false,
+    extraCa: resolveExtraCa(flags.caFile, env),
   };
+  checkCloudTransport(settings.cloud, flags.allowInsecureHttp ?? false);
   const token = resolveToken(flags, env);
   registerSecret(token);
   // Last: the only check that changes anything (it may create the spool root).

@@ -151,7 +151,7 @@ async function checkIngest(
   const outcome = await options.transport.send(api.probe(REQUEST_TIMEOUT_MS));
   const receivedAt = (options.now ?? Date.now)();
   const https = config.cloud.startsWith('https:');
-  if (outcome.kind === 'error') {
+  if (outcome.kind !== 'response') {
     const tls = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i.test(`${outcome.code} ${outcome.message}`);
     results.push({
       check: 'ingest',

@@ -21,6 +21,8 @@ export interface IngestServerOptions {
   faults?: readonly FaultRule[];
   /** One human line per request (segment, registration, session end). */
   log?: (line: string) => void;
+  /** Serve https with this PEM certificate (chain) and key, e.g. to try --ca-file against it. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -34,6 +36,7 @@ export interface NormalizedOptions {
   readonly readRateBytesPerS: number | undefined;
   readonly faults: readonly FaultRule[];
   readonly log: (line: string) => void;
+  readonly tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
 
 /** Defaults in one place; each bad option gets a TypeError naming it, its value and what was expected. */
@@ -65,6 +68,13 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     typeof options.log,
     'a function',
   );
+  const { tls } = options;
+  expect(
+    tls === undefined || (Boolean(tls.cert) && Boolean(tls.key)),
+    'tls',
+    'without cert and key',
+    'a PEM certificate and key',
+  );
   const faults = options.faults ?? [];
   for (const rule of faults) validateFaultRule(rule);
   return {
@@ -77,5 +87,6 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     readRateBytesPerS,
     faults,
     log: options.log ?? (() => {}),
+    tls,
   };
 }

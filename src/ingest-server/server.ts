@@ -1,6 +1,7 @@
 import { EventEmitter, once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RelayError } from '../errors.js';
@@ -91,12 +92,16 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       throttle: limit && ((bytes) => limit.take(bytes)),
       record: (outcome) => this.#record(outcome),
     };
-    // No request timeout: a hang fault must hold its socket until down() or close().
-    this.#server = createServer({ requestTimeout: 0 }, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       const handled = handleRequest(context, req, res).catch((error: unknown) => this.#failed(res, error));
       this.#inFlight.add(handled);
       void handled.finally(() => this.#inFlight.delete(handled));
-    });
+    };
+    // No request timeout: a hang fault must hold its socket until down() or close().
+    // An https server has the same surface as an http one for all we use of it.
+    this.#server = options.tls
+      ? (createHttpsServer({ requestTimeout: 0, ...options.tls }, onRequest) as unknown as Server)
+      : createServer({ requestTimeout: 0 }, onRequest);
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
@@ -116,7 +121,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
 
   get url(): string {
     const host = this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host;
-    return `http://${host}:${this.#port}`;
+    return `${this.#options.tls ? 'https' : 'http'}://${host}:${this.#port}`;
   }
   get port(): number {
     return this.#port;

@@ -3,13 +3,13 @@ import { locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../camera/probe-segment.js';
 import { CaptureSupervisor } from '../camera/supervisor.js';
 import type { RelayConfig } from '../config/relay-config.js';
-import { AuthError, ExitCode, type RelayError } from '../errors.js';
+import { ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { CameraLock } from '../spool/lock.js';
 import { Spool } from '../spool/spool.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import { StatusTracker } from '../telemetry/status-tracker.js';
-import { classify } from '../uploader/classify.js';
+import { classify, fatalError } from '../uploader/classify.js';
 import { CloudApi } from '../uploader/cloud.js';
 import { UndiciTransport } from '../uploader/http.js';
 import { requestEvent } from '../uploader/request-event.js';
@@ -109,6 +109,7 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
 
   const transport: HttpTransport = new UndiciTransport({
     connectTimeoutMs: Math.min(10_000, config.uploadTimeoutMs),
+    extraCa: config.extraCa,
   });
   const api = new CloudApi(config.cloud, config.token, cameraId);
   const retry = new RetryPacer({
@@ -156,9 +157,9 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
         (ok) => {
           registered = ok;
         },
-        (error: AuthError) => fail(error),
+        (error: RelayError) => fail(error),
       ),
-    onAuthFailure: fail,
+    onFatal: fail,
   });
   for (const record of recovered.adopted) uploader.enqueue(record);
 
@@ -270,7 +271,8 @@ function stoppedDetail(drained: boolean, left: { removed: boolean; pending: numb
 }
 
 /**
- * POST /api/cameras until it answers; a refused key is fatal, another refusal only a warning.
+ * POST /api/cameras until it answers; a refused key or an untrusted certificate is fatal (the
+ * same verdict as for uploads), another refusal only a warning.
  * Resolves true once registered, false when refused or stopped (`signal` aborts it at once,
  * even while a request hangs).
  */
@@ -292,12 +294,11 @@ async function register(
     const verdict = classify(await transport.send(request));
     if (signal.aborted) return false;
     emit(requestEvent('register', verdict, (performance.now() - sentAt) / 1000));
+    const fatal = fatalError(verdict, request.url);
+    if (fatal) throw fatal;
     if (verdict.class === 'ok') {
       emit({ type: 'log', level: 'info', message: `camera ${cameraId} registered` });
       return true;
-    }
-    if (verdict.class === 'auth') {
-      throw new AuthError(verdict.status, redact(`${config.cloud}/api/cameras`));
     }
     if (verdict.class === 'reject') {
       emit({
@@ -333,11 +334,11 @@ async function endSession(
 ): Promise<void> {
   if (timeoutMs <= 0) return;
   const outcome = await transport.send(api.endSession(timeoutMs));
-  if (outcome.kind === 'error' || (outcome.status >= 300 && outcome.status !== 404)) {
+  if (outcome.kind !== 'response' || (outcome.status >= 300 && outcome.status !== 404)) {
     emit({
       type: 'log',
       level: 'debug',
-      message: `ending the ingest session failed: ${outcome.kind === 'error' ? outcome.code : outcome.status}`,
+      message: `ending the ingest session failed: ${outcome.kind === 'response' ? outcome.status : outcome.code}`,
     });
   }
 }

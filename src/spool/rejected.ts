@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { redact } from '../redact.js';
+import { redactReply } from '../redact.js';
 import { REJECTED_DIR } from './naming.js';
 
 /** A camera's rejected/ folder as a whole, so it can be counted inside --max-spool-mb. */
@@ -17,7 +17,8 @@ function rejectedDir(root: string, camera: string): string {
 /**
  * Move a segment the ingest refused (a 4xx other than 401/403) into
  * `<root>/trio-relay-rejected/<camera>/`, beside a `.json` with the status and the first bytes of
- * the answer (secrets masked: an ingest may echo the key), for an operator to inspect. The folder
+ * the answer (the token, URL passwords and credential-looking fields masked: an ingest may echo
+ * the key), for an operator to inspect. The folder
  * is then pruned oldest first to `maxBytes`.
  */
 export async function moveToRejected(
@@ -31,7 +32,7 @@ export async function moveToRejected(
   const dir = await ensureDir(root, camera);
   const target = join(dir, name);
   await rename(file, target);
-  const note = { ts: new Date().toISOString(), ...info, body: redact(info.body) };
+  const note = { ts: new Date().toISOString(), ...info, body: redactReply(info.body) };
   const handle = await open(
     `${target}.json`,
     constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,

@@ -1,6 +1,7 @@
+import { AuthError, type RelayError, TlsError } from '../errors.js';
+import { redact } from '../redact.js';
 import { DEADLINE_CODE, type HttpOutcome } from './transport.js';
 
-/** What the uploader does with a segment after one attempt. */
 export interface TransientVerdict {
   readonly class: 'transient';
   readonly reason: string;
@@ -9,10 +10,12 @@ export interface TransientVerdict {
   readonly unreachable: boolean;
 }
 
+/** What the uploader does with a segment after one attempt. */
 export type Verdict =
   | { readonly class: 'ok' }
   | TransientVerdict
   | { readonly class: 'auth'; readonly status: number }
+  | { readonly class: 'tls'; readonly code: string; readonly reason: string; readonly hint: string }
   | { readonly class: 'reject'; readonly status: number; readonly body: string }
   | { readonly class: 'unreadable'; readonly reason: string };
 
@@ -44,19 +47,64 @@ export const UNREACHABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
   DEADLINE_CODE,
 ]);
-/** Errors that mean the segment file itself is gone: retrying cannot help. */
-export const FILE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOENT', 'EISDIR', 'EACCES']);
+/**
+ * Codes of a segment file that cannot be opened or read (the transport's `file-error`, never a
+ * network error): it is gone for good, retrying cannot help. Other file errors (EIO, EMFILE…)
+ * are retried.
+ */
+export const FILE_GONE_CODES: ReadonlySet<string> = new Set(['ENOENT', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP']);
 
-/** Classify one HTTP exchange as SPEC's OK / TRANSIENT / FATAL (auth, or this segment only). */
+const PRIVATE_CA = 'if it is signed by a private CA, pass --ca-file FILE (or set NODE_EXTRA_CA_CERTS)';
+const EXPIRED = "renew the ingest's certificate, or check this box's clock";
+const WRONG_HOST = 'the certificate is for another host name: check --cloud';
+const BAD_CERT = "the ingest's certificate must be replaced";
+
+/**
+ * Certificate verification failures (OpenSSL's and Node's codes) and what the operator can do:
+ * a configuration error, fatal like a wrong key, never retried in silence. Other TLS trouble (a
+ * reset handshake) is a network error and transient.
+ */
+export const TLS_CERT_CODES: ReadonlyMap<string, string> = new Map([
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', PRIVATE_CA],
+  ['SELF_SIGNED_CERT_IN_CHAIN', PRIVATE_CA],
+  ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', PRIVATE_CA],
+  ['UNABLE_TO_GET_ISSUER_CERT', PRIVATE_CA],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', PRIVATE_CA],
+  ['CERT_UNTRUSTED', PRIVATE_CA],
+  ['INVALID_CA', PRIVATE_CA],
+  ['CERT_HAS_EXPIRED', EXPIRED],
+  ['CERT_NOT_YET_VALID', EXPIRED],
+  ['ERR_TLS_CERT_ALTNAME_INVALID', WRONG_HOST],
+  ['HOSTNAME_MISMATCH', WRONG_HOST],
+  ['CERT_REVOKED', BAD_CERT],
+  ['CERT_REJECTED', BAD_CERT],
+  ['CERT_SIGNATURE_FAILURE', BAD_CERT],
+  ['UNABLE_TO_DECRYPT_CERT_SIGNATURE', BAD_CERT],
+  ['UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', BAD_CERT],
+  ['ERROR_IN_CERT_NOT_BEFORE_FIELD', BAD_CERT],
+  ['ERROR_IN_CERT_NOT_AFTER_FIELD', BAD_CERT],
+  ['CERT_CHAIN_TOO_LONG', BAD_CERT],
+  ['PATH_LENGTH_EXCEEDED', BAD_CERT],
+  ['INVALID_PURPOSE', BAD_CERT],
+]);
+
+/**
+ * Classify one HTTP exchange as SPEC's OK / TRANSIENT / FATAL (auth or TLS, or this segment
+ * only). An error is judged by its own code, never by something deeper in its cause chain.
+ */
 export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdict {
+  if (outcome.kind === 'file-error') {
+    const reason = `segment file: ${outcome.code}: ${outcome.message}`;
+    return FILE_GONE_CODES.has(outcome.code)
+      ? { class: 'unreadable', reason }
+      : { class: 'transient', reason, unreachable: false };
+  }
   if (outcome.kind === 'error') {
-    if (FILE_ERROR_CODES.has(outcome.code))
-      return { class: 'unreadable', reason: `${outcome.code}: ${outcome.message}` };
-    return {
-      class: 'transient',
-      reason: `${outcome.code}: ${outcome.message}`,
-      unreachable: UNREACHABLE_ERROR_CODES.has(outcome.code),
-    };
+    const hint = TLS_CERT_CODES.get(outcome.code);
+    const reason = `${outcome.code}: ${outcome.message}`;
+    return hint === undefined
+      ? { class: 'transient', reason, unreachable: UNREACHABLE_ERROR_CODES.has(outcome.code) }
+      : { class: 'tls', code: outcome.code, reason, hint };
   }
   const { status } = outcome;
   if (status >= 200 && status < 300) return { class: 'ok' };
@@ -72,6 +120,24 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
   if (status >= 400) return { class: 'reject', status, body: outcome.body };
   // 1xx/3xx are not part of the contract (a redirecting --cloud?): keep the segment and retry.
   return { class: 'transient', reason: `unexpected HTTP ${status} (check --cloud)`, unreachable: false };
+}
+
+/**
+ * The error that ends the relay for a fatal verdict (the key refused, the certificate not
+ * trusted), for registration and uploads alike; undefined when the verdict is not fatal.
+ */
+export function fatalError(verdict: Verdict, url: string): RelayError | undefined {
+  if (verdict.class === 'auth') return new AuthError(verdict.status, redact(url));
+  if (verdict.class === 'tls') return new TlsError(hostOf(url), verdict.code, verdict.reason, verdict.hint);
+  return undefined;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return redact(url);
+  }
 }
 
 /** `Retry-After` as delay-seconds or an HTTP date, in ms; undefined when absent or unparsable. */

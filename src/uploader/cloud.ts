@@ -1,4 +1,5 @@
 import type { SourceKind } from '../camera/source.js';
+import { registerSecret } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
 import { formatGapHeader } from '../spool/losses.js';
 import type { OutgoingRequest } from './transport.js';
@@ -12,6 +13,8 @@ export class CloudApi {
   constructor(cloud: string, token: string, cameraId: string) {
     this.#base = cloud.replace(/\/+$/, '');
     this.#token = token;
+    // Whoever holds the key makes sure nothing prints it, whichever way it was configured.
+    registerSecret(token);
     this.#cameraId = cameraId;
   }
 

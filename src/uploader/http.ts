@@ -1,6 +1,8 @@
 /** The only module that imports undici. */
-import { createReadStream } from 'node:fs';
-import { Agent, errors, request } from 'undici';
+import { type FileHandle, open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
+import { Agent, type Dispatcher, errors, request } from 'undici';
 import {
   ABORTED_CODE,
   BODY_HEAD_BYTES,
@@ -10,32 +12,66 @@ import {
   type OutgoingRequest,
 } from './transport.js';
 
-export class UndiciTransport implements HttpTransport {
-  readonly #agent: Agent;
+export interface UndiciTransportOptions {
+  readonly connectTimeoutMs: number;
+  /**
+   * PEM certificates to trust besides Node's default roots (--ca-file, and NODE_EXTRA_CA_CERTS,
+   * which an explicit `ca` would otherwise switch off). Undefined: Node's defaults, which
+   * already include NODE_EXTRA_CA_CERTS.
+   */
+  readonly extraCa?: readonly string[] | undefined;
+  /** Tests only: another dispatcher (undici's MockAgent) in place of our agent. */
+  readonly dispatcher?: Dispatcher | undefined;
+}
 
-  constructor(options: { connectTimeoutMs: number }) {
-    this.#agent = new Agent({ connect: { timeout: options.connectTimeoutMs }, keepAliveTimeout: 10_000 });
+/** Node's default roots plus `extraCa`: an explicit `ca` replaces the defaults, so they are added back. */
+export function trustedCas(extraCa: readonly string[]): string[] {
+  return [...rootCertificates, ...extraCa];
+}
+
+const READ_CHUNK_BYTES = 64 * 1024;
+
+export class UndiciTransport implements HttpTransport {
+  readonly #dispatcher: Dispatcher;
+
+  constructor(options: UndiciTransportOptions) {
+    const connect = {
+      timeout: options.connectTimeoutMs,
+      ...(options.extraCa ? { ca: trustedCas(options.extraCa) } : {}),
+    };
+    this.#dispatcher = options.dispatcher ?? new Agent({ connect, keepAliveTimeout: 10_000 });
   }
 
   async send(req: OutgoingRequest): Promise<HttpOutcome> {
-    const deadline = AbortSignal.timeout(req.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
     const headers: Record<string, string> = { ...req.headers };
-    let body: NodeJS.ReadableStream | string | undefined;
+    let body: Readable | string | undefined;
+    let file: FileHandle | undefined;
+    // Set only by our own reads of the segment file, so a socket error can never pass for one.
+    let fileFailure: unknown;
     if (req.body && 'file' in req.body) {
-      body = createReadStream(req.body.file);
+      try {
+        file = await open(req.body.file, 'r');
+      } catch (error) {
+        return fileError(error);
+      }
+      const chunks = readFile(file, (error) => {
+        fileFailure = error;
+      });
+      body = Readable.from(chunks, { objectMode: false });
       headers['content-length'] = String(req.body.bytes);
     } else if (req.body) {
       body = JSON.stringify(req.body.json);
       headers['content-type'] = 'application/json';
     }
+    const deadline = AbortSignal.timeout(req.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
     try {
       const response = await request(req.url, {
         method: req.method,
         headers,
-        body: body as never, // undici accepts a Readable or a string; its union type is narrower than ours.
+        body,
         signal,
-        dispatcher: this.#agent,
+        dispatcher: this.#dispatcher,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
@@ -52,6 +88,7 @@ export class UndiciTransport implements HttpTransport {
         body: text,
       };
     } catch (error) {
+      if (fileFailure !== undefined) return fileError(fileFailure);
       if (deadline.aborted) {
         return {
           kind: 'error',
@@ -62,13 +99,34 @@ export class UndiciTransport implements HttpTransport {
       if (req.signal?.aborted) return { kind: 'error', code: ABORTED_CODE, message: 'aborted' };
       return { kind: 'error', code: errorCode(error), message: errorMessage(error) };
     } finally {
-      if (body && typeof body !== 'string') (body as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      if (body instanceof Readable) body.destroy();
+      await file?.close().catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
-    await this.#agent.destroy();
+    await this.#dispatcher.destroy();
   }
+}
+
+/** The segment file in chunks; a failed read is reported through `onError` before it propagates. */
+async function* readFile(file: FileHandle, onError: (error: unknown) => void): AsyncGenerator<Buffer> {
+  for (;;) {
+    let bytesRead: number;
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    try {
+      ({ bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null));
+    } catch (error) {
+      onError(error);
+      throw error;
+    }
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+function fileError(error: unknown): HttpOutcome {
+  return { kind: 'file-error', code: errorCode(error), message: errorMessage(error) };
 }
 
 /** Read at most BODY_HEAD_BYTES of a body and discard the rest (still consuming it). */
@@ -84,17 +142,12 @@ async function readHead(body: AsyncIterable<Buffer>): Promise<string> {
   return Buffer.concat(chunks).subarray(0, BODY_HEAD_BYTES).toString('utf8');
 }
 
-/** The most specific code of an undici or system error (it often wraps the errno in `cause`). */
+/**
+ * The error's own code. Never one found deeper in its `cause` chain: a wrapped errno says
+ * nothing about where it happened (a socket's EACCES is not an unreadable segment file).
+ */
 function errorCode(error: unknown): string {
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current && typeof current === 'object' && !seen.has(current)) {
-    seen.add(current);
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('E')) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  const code = (error as { code?: unknown }).code;
+  const code = (error as { code?: unknown } | null | undefined)?.code;
   if (typeof code === 'string') return code;
   return error instanceof errors.UndiciError ? 'UND_ERR' : 'ERR_NETWORK';
 }

@@ -21,7 +21,10 @@ export type HttpOutcome =
       readonly date?: string | undefined;
       readonly body: string;
     }
-  | { readonly kind: 'error'; readonly code: string; readonly message: string };
+  /** The exchange failed on the network side (connect, TLS, socket, deadline): never the file's fault. */
+  | { readonly kind: 'error'; readonly code: string; readonly message: string }
+  /** The segment file itself could not be opened or read: a local outcome, decided before or while sending. */
+  | { readonly kind: 'file-error'; readonly code: string; readonly message: string };
 
 export interface HttpTransport {
   send(request: OutgoingRequest): Promise<HttpOutcome>;

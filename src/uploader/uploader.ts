@@ -1,10 +1,10 @@
 import PQueue from 'p-queue';
-import { AuthError } from '../errors.js';
-import { redact } from '../redact.js';
+import type { RelayError } from '../errors.js';
+import { redact, redactReply } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
 import type { Spool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
-import { classify, type Verdict } from './classify.js';
+import { classify, fatalError, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
 import { requestEvent } from './request-event.js';
 import type { RetryPacer, RetryPlan } from './retry-pacer.js';
@@ -22,8 +22,8 @@ export interface UploaderOptions {
   readonly emit: Emit;
   /** Runs before the first upload (camera registration); retried by the caller's own policy. */
   readonly beforeFirstUpload?: (signal: AbortSignal) => Promise<void>;
-  /** 401/403: the relay must stop. */
-  readonly onAuthFailure: (error: AuthError) => void;
+  /** A fatal verdict (401/403, an untrusted TLS certificate): the relay must stop, spool kept. */
+  readonly onFatal: (error: RelayError) => void;
 }
 
 /** At most this many gaps ride on one segment's header, so headers stay small. */
@@ -153,13 +153,14 @@ export class Uploader {
         });
         return undefined;
       case 'auth':
-        this.#o.onAuthFailure(new AuthError(verdict.status, redact(api.ingestUrl)));
+      case 'tls':
+        this.#o.onFatal(fatalError(verdict, api.ingestUrl)!);
         return undefined;
       case 'reject':
         emit({
           type: 'log',
           level: 'warn',
-          message: `segment ${record.sequence} rejected with HTTP ${verdict.status}; kept in rejected/: ${redact(verdict.body.slice(0, 200))}`,
+          message: `segment ${record.sequence} rejected with HTTP ${verdict.status}; kept in rejected/: ${redactReply(verdict.body).slice(0, 200)}`,
         });
         await spool.reject(record.sequence, verdict.status, verdict.body);
         return undefined;

@@ -29,6 +29,11 @@ export interface CameraOptions {
   pattern?: string;
   /** Also serve `<path>-2` … `<path>-N`, all from the one encoder (see `urls`). @default 1 */
   mounts?: number;
+  /** Require this account (RTSP basic auth, or digest with `auth`); anyone else gets 401. */
+  user?: string;
+  password?: string;
+  /** @default 'basic' */
+  auth?: 'basic' | 'digest';
 }
 
 /** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
@@ -120,6 +125,8 @@ function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: Came
   if (options.bitrateKbps !== undefined) args.push('--bitrate', String(options.bitrateKbps));
   if (options.pattern !== undefined) args.push('--pattern', options.pattern);
   if (options.mounts !== undefined) args.push('--mounts', String(options.mounts));
+  if (options.user !== undefined) args.push('--user', options.user, '--password', options.password ?? '');
+  if (options.auth !== undefined) args.push('--auth', options.auth);
   // stdin stays an open pipe: the camera exits when it closes, i.e. when this process dies.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout!.setEncoding('utf8');

@@ -7,6 +7,8 @@ each SIGUSR1 (stall: RTSP sessions stay open, no frames flow) and SIGUSR2 (resum
 SIGTERM/SIGINT exit cleanly. With --exit-on-stdin-eof it also exits when its parent goes away.
 With --mounts N it also serves <path>-2 ... <path>-N, all fed by the one encoder (many cameras
 for the price of one, for the scale benchmark).
+With --user/--password only that account may play the stream (RTSP basic, or --auth digest);
+anyone else gets 401 Unauthorized, as a real camera answers a wrong password.
 """
 import argparse
 import os
@@ -16,8 +18,9 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 def parse_args():
@@ -32,6 +35,9 @@ def parse_args():
     parser.add_argument("--pattern", default="ball", help="videotestsrc pattern (snow: incompressible)")
     parser.add_argument("--mounts", type=int, default=1, help="serve this many paths from one encoder")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="quit when stdin closes")
+    parser.add_argument("--user", help="require this user (with --password) to play the stream")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--auth", choices=["basic", "digest"], default="basic")
     args = parser.parse_args()
     if not args.path.startswith("/"):
         parser.error("--path must start with /")
@@ -43,6 +49,22 @@ class SharedFactory(GstRtspServer.RTSPMediaFactory):
 
     def do_gen_key(self, _url):
         return "shared"
+
+
+def require_account(server, factory, args):
+    """Only args.user with args.password may DESCRIBE/PLAY; the server answers 401 otherwise."""
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "viewer")
+    if args.auth == "digest":
+        auth.add_digest(args.user, args.password, token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    else:
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+    server.set_auth(auth)
+    role = "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
+    factory.add_role_from_structure(Gst.Structure.from_string(role)[0])
 
 
 def main() -> int:
@@ -80,6 +102,8 @@ def main() -> int:
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
+    if args.user:
+        require_account(server, factory, args)
     server.get_mount_points().add_factory(args.path, factory)
     for n in range(2, args.mounts + 1):
         server.get_mount_points().add_factory(f"{args.path}-{n}", factory)

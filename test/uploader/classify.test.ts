@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { AuthError, ExitCode, TlsError } from '../../src/errors.js';
 import { backoffDelay } from '../../src/uploader/backoff.js';
-import { classify, parseRetryAfter } from '../../src/uploader/classify.js';
+import { classify, fatalError, parseRetryAfter } from '../../src/uploader/classify.js';
 
 const response = (status: number, retryAfter?: string) =>
   ({ kind: 'response', status, retryAfter, body: 'x' }) as const;
@@ -34,8 +35,51 @@ describe('classify', () => {
     },
   );
 
-  it('a vanished segment file is not retried', () => {
-    expect(classify({ kind: 'error', code: 'ENOENT', message: 'gone' }).class).toBe('unreadable');
+  it.each(['ENOENT', 'EISDIR', 'EACCES', 'EPERM'])(
+    'a segment file that cannot be read (%s) is dropped',
+    (code) => {
+      expect(classify({ kind: 'file-error', code, message: 'm' }).class).toBe('unreadable');
+    },
+  );
+
+  it.each(['EIO', 'EMFILE', 'ENFILE'])('a passing file trouble (%s) is retried', (code) => {
+    expect(classify({ kind: 'file-error', code, message: 'm' }).class).toBe('transient');
+  });
+
+  it.each(['ENOENT', 'EISDIR', 'EACCES', 'EPERM', 'EIO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'UND_ERR'])(
+    'a network-side %s is transient, never a dropped segment',
+    (code) => {
+      expect(classify({ kind: 'error', code, message: 'm' }).class).toBe('transient');
+    },
+  );
+
+  it.each([
+    ['CERT_HAS_EXPIRED', /renew/],
+    ['CERT_NOT_YET_VALID', /clock/],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', /--ca-file/],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', /--ca-file/],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', /--ca-file/],
+    ['SELF_SIGNED_CERT_IN_CHAIN', /--ca-file/],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', /--cloud/],
+    ['CERT_REVOKED', /replaced/],
+  ])('a TLS certificate error %s is fatal, with what to do', (code, hint) => {
+    const verdict = classify({ kind: 'error', code, message: 'm' });
+    expect(verdict).toMatchObject({ class: 'tls', code, hint: expect.stringMatching(hint) });
+    const error = fatalError(verdict, 'https://ingest.example.com:8443/api/stream/ingest/cam');
+    expect(error).toBeInstanceOf(TlsError);
+    expect(error!.exitCode).toBe(ExitCode.tls);
+    expect(error!.message).toContain('ingest.example.com:8443');
+    expect(error!.message).toContain(code);
+    expect(error!.message).toMatch(hint);
+  });
+
+  it('only auth and TLS verdicts end the relay', () => {
+    expect(fatalError(classify(response(401)), 'http://x/a')).toBeInstanceOf(AuthError);
+    for (const status of [200, 400, 429, 503])
+      expect(fatalError(classify(response(status)), 'http://x')).toBeUndefined();
+    expect(
+      fatalError(classify({ kind: 'error', code: 'ECONNRESET', message: 'm' }), 'http://x'),
+    ).toBeUndefined();
   });
 
   it('honours Retry-After in seconds and as a date', () => {

@@ -1,36 +1,73 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError } from '../../src/errors.js';
+import { AuthError, ExitCode, type RelayError, TlsError } from '../../src/errors.js';
 import { LOSS_LEDGER_FILE, REJECTED_DIR, segmentName } from '../../src/spool/naming.js';
 import { Spool } from '../../src/spool/spool.js';
 import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 import { CloudApi } from '../../src/uploader/cloud.js';
+import { UndiciTransport } from '../../src/uploader/http.js';
 import { RetryPacer } from '../../src/uploader/retry-pacer.js';
 import { Uploader } from '../../src/uploader/uploader.js';
-import { FetchTransport } from '../helpers/fetch-transport.js';
+import { makeSelfSigned } from '../helpers/tls.js';
 
-const CLOUD = 'http://cloud.test';
-const server = setupServer();
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => server.resetHandlers());
-afterAll(() => server.close());
+/**
+ * The uploader over the production undici transport, against a real node:http server on
+ * 127.0.0.1 (port 0); each test installs the handler for the ingest route.
+ */
+type Handler = (req: IncomingMessage & { body: Buffer }, res: ServerResponse) => void | Promise<void>;
+let handler: Handler = (_req, res) => {
+  res.writeHead(500).end('no handler');
+};
+const sockets = new Set<Socket>();
+const server = createServer(async (req, res) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  await handler(Object.assign(req, { body: Buffer.concat(chunks) }), res);
+});
+server.on('connection', (s) => {
+  sockets.add(s);
+  s.on('close', () => sockets.delete(s));
+});
+let CLOUD = '';
+const transports: UndiciTransport[] = [];
+beforeAll(async () => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  CLOUD = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterEach(async () => {
+  await Promise.all(transports.splice(0).map((t) => t.close()));
+  for (const s of sockets) s.destroy();
+});
+afterAll(() => new Promise((r) => server.close(r)));
 
-async function setup(options: { maxBytes?: number } = {}) {
+function ingest(h: Handler): void {
+  handler = (req, res) => {
+    expect(req.url).toBe('/api/stream/ingest/cam1');
+    return h(req, res);
+  };
+}
+
+async function setup(options: { maxBytes?: number; cloud?: string } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'uploader-test-'));
   const bus = new EventBus();
   const events: StampedEvent[] = [];
   bus.on((e) => events.push(e));
   const emit = bus.forCamera('cam1');
   const spool = await Spool.create({ root, cameraId: 'cam1', maxBytes: options.maxBytes ?? 1e9, emit });
-  const auth: AuthError[] = [];
+  const auth: RelayError[] = [];
+  const transport = new UndiciTransport({ connectTimeoutMs: 2000 });
+  transports.push(transport);
   const uploader = new Uploader({
     spool,
-    api: new CloudApi(CLOUD, 'secret-token', 'cam1'),
-    transport: new FetchTransport(),
+    api: new CloudApi(options.cloud ?? CLOUD, 'secret-token', 'cam1'),
+    transport,
     uploadTimeoutMs: 2000,
     concurrency: 1,
     retry: new RetryPacer({
@@ -39,56 +76,56 @@ async function setup(options: { maxBytes?: number } = {}) {
       probeIntervalMs: 1,
     }),
     emit,
-    onAuthFailure: (e) => auth.push(e),
+    onFatal: (e) => auth.push(e),
   });
   let seq = spool.nextSequence;
-  const close = async (bytes = 1000) => {
+  /** Close a segment of `bytes` and queue it; `vanish` deletes its file first (behind the relay's back). */
+  const close = async (bytes = 1000, vanish = false) => {
     const name = segmentName(seq++);
     writeFileSync(join(spool.dir, name), Buffer.alloc(bytes, 0x47));
     const record = await spool.addClosed({ name, start: new Date('2026-11-22T10:00:00Z'), durationS: 2 });
+    if (vanish) rmSync(join(spool.dir, name));
     if (record) uploader.enqueue(record);
     return record!;
   };
   return { root, spool, uploader, events, auth, close };
 }
 
-describe('Uploader (request/response handling, msw)', () => {
+describe('Uploader (request/response handling, undici against a real local server)', () => {
   it('posts each segment with the contract headers and deletes it on 2xx', async () => {
-    const seen: Headers[] = [];
-    server.use(
-      http.post(`${CLOUD}/api/stream/ingest/cam1`, async ({ request }) => {
-        seen.push(request.headers);
-        expect((await request.arrayBuffer()).byteLength).toBe(1000);
-        return new HttpResponse(null, { status: 204 });
-      }),
-    );
+    const seen: IncomingHttpHeaders[] = [];
+    ingest((req, res) => {
+      seen.push(req.headers);
+      expect(req.method).toBe('POST');
+      expect(req.body.byteLength).toBe(1000);
+      res.writeHead(204).end();
+    });
     const { spool, uploader, close } = await setup();
     const record = await close();
     expect(await uploader.drain(5000)).toBe(true);
     const h = seen[0]!;
-    expect(h.get('x-api-key')).toBe('secret-token');
-    expect(h.get('content-type')).toBe('video/mp2t');
-    expect(h.get('idempotency-key')).toBe(record.idempotencyKey);
-    expect(h.get('x-segment-sequence')).toBe(String(record.sequence));
-    expect(h.get('x-segment-start')).toBe('2026-11-22T10:00:00.000Z');
-    expect(h.get('x-segment-duration')).toBe('2');
-    expect(h.get('x-segment-gap')).toBeNull();
+    expect(h['x-api-key']).toBe('secret-token');
+    expect(h['content-type']).toBe('video/mp2t');
+    expect(h['content-length']).toBe('1000');
+    expect(h['idempotency-key']).toBe(record.idempotencyKey);
+    expect(h['x-segment-sequence']).toBe(String(record.sequence));
+    expect(h['x-segment-start']).toBe('2026-11-22T10:00:00.000Z');
+    expect(h['x-segment-duration']).toBe('2');
+    expect(h['x-segment-gap']).toBeUndefined();
     expect(spool.pendingCount).toBe(0);
     expect(readdirSync(spool.dir)).toEqual(['journal.jsonl']);
   });
 
   it('retries a transient failure with the same idempotency key until it is accepted', async () => {
-    const keys: (string | null)[] = [];
+    const keys: (string | string[] | undefined)[] = [];
     let calls = 0;
-    server.use(
-      http.post(`${CLOUD}/api/stream/ingest/cam1`, ({ request }) => {
-        keys.push(request.headers.get('idempotency-key'));
-        calls++;
-        if (calls === 1) return new HttpResponse('busy', { status: 503 });
-        if (calls === 2) return new HttpResponse(null, { status: 429, headers: { 'retry-after': '0' } });
-        return new HttpResponse(null, { status: 204 });
-      }),
-    );
+    ingest((req, res) => {
+      keys.push(req.headers['idempotency-key']);
+      calls++;
+      if (calls === 1) res.writeHead(503).end('busy');
+      else if (calls === 2) res.writeHead(429, { 'retry-after': '0' }).end();
+      else res.writeHead(204).end();
+    });
     const { uploader, events, close } = await setup();
     await close();
     expect(await uploader.drain(5000)).toBe(true);
@@ -98,17 +135,14 @@ describe('Uploader (request/response handling, msw)', () => {
   });
 
   it('moves a 4xx-rejected segment to rejected/, records the loss and announces it on the next segment', async () => {
-    const gaps: (string | null)[] = [];
+    const gaps: (string | string[] | undefined)[] = [];
     let calls = 0;
-    server.use(
-      http.post(`${CLOUD}/api/stream/ingest/cam1`, ({ request }) => {
-        calls++;
-        gaps.push(request.headers.get('x-segment-gap'));
-        return calls === 1
-          ? new HttpResponse('bad segment', { status: 400 })
-          : new HttpResponse(null, { status: 204 });
-      }),
-    );
+    ingest((req, res) => {
+      calls++;
+      gaps.push(req.headers['x-segment-gap']);
+      if (calls === 1) res.writeHead(400).end('bad segment');
+      else res.writeHead(204).end();
+    });
     const { root, uploader, close, spool } = await setup();
     const first = await close();
     await close();
@@ -130,7 +164,9 @@ describe('Uploader (request/response handling, msw)', () => {
   });
 
   it('reports 401 as an auth failure and keeps the segment', async () => {
-    server.use(http.post(`${CLOUD}/api/stream/ingest/cam1`, () => new HttpResponse(null, { status: 401 })));
+    ingest((_req, res) => {
+      res.writeHead(401).end();
+    });
     const { uploader, auth, close, spool } = await setup();
     await close();
     await uploader.drain(5000);
@@ -145,12 +181,10 @@ describe('Uploader (request/response handling, msw)', () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    server.use(
-      http.post(`${CLOUD}/api/stream/ingest/cam1`, async () => {
-        await gate;
-        return new HttpResponse(null, { status: 204 });
-      }),
-    );
+    ingest(async (_req, res) => {
+      await gate;
+      res.writeHead(204).end();
+    });
     const { uploader, events, close, spool } = await setup({ maxBytes: 2500 });
     const inFlight = await close();
     const second = await close();
@@ -165,5 +199,72 @@ describe('Uploader (request/response handling, msw)', () => {
     release();
     expect(await uploader.drain(5000)).toBe(true);
     expect(spool.gaps()).toEqual([]);
+  });
+
+  it('keeps the key out of rejected/ when the ingest echoes it back', async () => {
+    ingest((req, res) => {
+      const key = String(req.headers['x-api-key']);
+      res.writeHead(422, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: 'bad segment',
+          echo: { 'x-api-key': key, api_key: 'other-key-77' },
+          note: `got ${key}`,
+        }),
+      );
+    });
+    const { root, uploader, events, close } = await setup();
+    const first = await close();
+    expect(await uploader.drain(5000)).toBe(true);
+    const note = readFileSync(join(root, REJECTED_DIR, 'cam1', `${first.name}.json`), 'utf8');
+    expect(JSON.parse(note)).toMatchObject({ status: 422 });
+    expect(note).toContain('bad segment');
+    expect(note).not.toContain('secret-token');
+    // Anything that looks like a key is masked too, whichever key it is.
+    expect(note).not.toContain('other-key-77');
+    expect(JSON.stringify(events)).not.toContain('secret-token');
+  });
+
+  it('drops a segment whose file is gone, and only that: the next one is delivered', async () => {
+    let calls = 0;
+    ingest((_req, res) => {
+      calls++;
+      res.writeHead(204).end();
+    });
+    const { spool, uploader, events, close } = await setup();
+    // Closed and journaled, then deleted before its upload.
+    const gone = await close(1000, true);
+    await close();
+    expect(await uploader.drain(5000)).toBe(true);
+    expect(calls).toBe(1);
+    expect(spool.pendingCount).toBe(0);
+    const dropped = events.filter((e) => e.type === 'segment' && e.phase === 'evicted');
+    expect(dropped).toMatchObject([{ sequence: gone.sequence, reason: 'unreadable' }]);
+  });
+
+  it('stops on an untrusted TLS certificate (fatal, once, not retried) and keeps the segment', async () => {
+    let requests = 0;
+    const tls = createHttpsServer(makeSelfSigned(), (_req, res) => {
+      requests++;
+      res.writeHead(204).end();
+    });
+    tls.listen(0, '127.0.0.1');
+    await once(tls, 'listening');
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const { uploader, auth, events, close, spool } = await setup({ cloud: `https://127.0.0.1:${port}` });
+      await close();
+      await uploader.drain(5000);
+      expect(auth).toHaveLength(1);
+      expect(auth[0]).toBeInstanceOf(TlsError);
+      expect(auth[0]!.exitCode).toBe(ExitCode.tls);
+      expect(auth[0]!.message).toContain(
+        `the ingest at 127.0.0.1:${port} cannot be verified (DEPTH_ZERO_SELF_SIGNED_CERT`,
+      );
+      expect(events.filter((e) => e.type === 'segment' && e.phase === 'retry')).toEqual([]);
+      expect(requests).toBe(0);
+      expect(spool.pendingCount).toBe(1);
+    } finally {
+      await new Promise((r) => tls.close(r));
+    }
   });
 });
