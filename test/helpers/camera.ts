@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 
@@ -23,6 +26,8 @@ export interface CameraOptions {
   keyint?: number;
   /** @default '/stream' */
   path?: string;
+  /** Where the camera logs what it streamed (see rtsp-camera.py). @default a new temp file */
+  frameLog?: string;
 }
 
 /** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
@@ -30,6 +35,11 @@ export interface Camera {
   /** `rtsp://127.0.0.1:<port><path>`, as the camera announced it. */
   readonly url: string;
   readonly port: number;
+  /**
+   * The camera's own record of what it streamed: PLAY/CLOSE per client and every frame with its
+   * wall-clock time, kept across restart() (read it with readCameraLog in oracle.ts).
+   */
+  readonly frameLog: string;
   /** PID of the current camera process (a new one after restart()). */
   readonly pid: number;
   /**
@@ -54,7 +64,9 @@ interface CameraProcess {
 
 const running = new Set<CameraProcess>();
 
-export async function startCamera(options: CameraOptions = {}): Promise<Camera> {
+export async function startCamera(cameraOptions: CameraOptions = {}): Promise<Camera> {
+  const frameLog = cameraOptions.frameLog ?? join(mkdtempSync(join(tmpdir(), 'camera-log-')), 'frames.log');
+  const options = { ...cameraOptions, frameLog };
   let port = options.port ?? (await freePort());
   let started: { proc: CameraProcess; url: string } | undefined;
   for (let attempt = 1; !started; attempt++) {
@@ -82,6 +94,7 @@ export async function startCamera(options: CameraOptions = {}): Promise<Camera> 
   return {
     url,
     port,
+    frameLog,
     get pid() {
       return proc.child.pid!;
     },
@@ -100,8 +113,11 @@ export async function stopAllCameras(): Promise<void> {
   await Promise.all([...running].map(stopProcess));
 }
 
-function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: CameraProcess; url: string }> {
-  const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof'];
+function spawnCamera(
+  port: number,
+  options: CameraOptions & { frameLog: string },
+): Promise<{ proc: CameraProcess; url: string }> {
+  const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof', '--frame-log', options.frameLog];
   if (options.fps !== undefined) args.push('--fps', String(options.fps));
   if (options.width !== undefined) args.push('--width', String(options.width));
   if (options.height !== undefined) args.push('--height', String(options.height));

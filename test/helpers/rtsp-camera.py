@@ -5,17 +5,27 @@ Run with Debian's /usr/bin/python3 (it has the `gi` bindings). Prints exactly on
 `READY rtsp://127.0.0.1:<port><path>` once serving, then `STALLED` / `RESUMED` to acknowledge
 each SIGUSR1 (stall: RTSP sessions stay open, no frames flow) and SIGUSR2 (resume).
 SIGTERM/SIGINT exit cleanly. With --exit-on-stdin-eof it also exits when its parent goes away.
+
+With --frame-log PATH it appends, line-buffered, what it streamed (times are wall-clock
+seconds since the epoch, as Python's time.time()), so a test can tell what a client got:
+  START <pid> <t> / STOP <pid> <t>   this camera process began / quit (sessions end with it)
+  PLAY <client> <t>          a client's PLAY request is about to be handled
+  CLOSE <client> <t>         that client's connection closed (teardown or gone)
+  F <t> <pts> <key>          a frame entered the payloader: buffer PTS (s), 1 for a keyframe
+Frames dropped by a stall never reach the payloader, so they are not logged.
 """
 import argparse
 import os
 import signal
 import sys
+import time
 
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 
 def parse_args():
@@ -27,6 +37,7 @@ def parse_args():
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--keyint", type=int, default=0, help="frames between keyframes (default: fps)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="quit when stdin closes")
+    parser.add_argument("--frame-log", help="append PLAY/CLOSE/frame lines to this file")
     args = parser.parse_args()
     if not args.path.startswith("/"):
         parser.error("--path must start with /")
@@ -38,7 +49,9 @@ def main() -> int:
     Gst.init(None)
     keyint = args.keyint or args.fps
     launch = (
-        f"( videotestsrc is-live=true pattern=ball "
+        # The ball follows the wall clock: two sessions never stream the same pictures, so the
+        # same bytes arriving twice can only be a duplicate.
+        f"( videotestsrc is-live=true pattern=ball animation-mode=wall-time "
         f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
         f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint} "
         f"! valve name=gate drop=false "
@@ -56,11 +69,23 @@ def main() -> int:
     def on_unprepared(media):
         valves.pop(media, None)
 
+    log = open(args.frame_log, "a", buffering=1) if args.frame_log else None
+
+    def on_frame(_pad, info):
+        buf = info.get_buffer()
+        key = 0 if buf.has_flags(Gst.BufferFlags.DELTA_UNIT) else 1
+        pts = buf.pts / Gst.SECOND if buf.pts != Gst.CLOCK_TIME_NONE else -1
+        log.write(f"F {time.time():.6f} {pts:.6f} {key}\n")
+        return Gst.PadProbeReturn.OK
+
     def on_configure(_factory, media):
         valve = media.get_element().get_by_name("gate")
         valve.set_property("drop", stalled[0])
         valves[media] = valve
         media.connect("unprepared", on_unprepared)
+        if log:
+            pay = media.get_element().get_by_name("pay0")
+            pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_frame)
 
     factory.connect("media-configure", on_configure)
 
@@ -68,6 +93,24 @@ def main() -> int:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     server.get_mount_points().add_factory(args.path, factory)
+
+    if log:
+        log.write(f"START {os.getpid()} {time.time():.6f}\n")
+        clients = [0]
+
+        def on_client(_server, client):
+            clients[0] += 1
+            name = f"{os.getpid()}.{clients[0]}"
+
+            # Before the PLAY is handled: the first frame this client gets comes after this line.
+            def on_play(_client, _ctx):
+                log.write(f"PLAY {name} {time.time():.6f}\n")
+                return GstRtsp.RTSPStatusCode.OK
+
+            client.connect("pre-play-request", on_play)
+            client.connect("closed", lambda _c: log.write(f"CLOSE {name} {time.time():.6f}\n"))
+
+        server.connect("client-connected", on_client)
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port} (port in use?)", file=sys.stderr, flush=True)
         return 1
@@ -82,6 +125,8 @@ def main() -> int:
         return GLib.SOURCE_CONTINUE
 
     def quit_loop(*_):
+        if log:
+            log.write(f"STOP {os.getpid()} {time.time():.6f}\n")
         loop.quit()
         return GLib.SOURCE_REMOVE
 
