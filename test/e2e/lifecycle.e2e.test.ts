@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import {
-  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -24,6 +23,7 @@ import {
   stopRelay,
 } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
+import { readLossLedger } from '../helpers/oracle.js';
 import { childPids, running } from '../helpers/proc.js';
 import {
   closedSequences,
@@ -228,20 +228,20 @@ describe('lifecycle', () => {
     expectSequencesInOrder(server, 'cam-stall');
   });
 
-  it('(f) a stale dir of another uid and a symlink with our prefix are left alone', async () => {
+  it('(f) a symlink with our prefix is left alone; a stale dir of ours is removed and its segment ledgered', async () => {
+    // Another uid's dir needs root to make: the unit test in test/lifecycle/recovery.test.ts
+    // covers that for every user by changing the relay's uid instead.
     const camera = await startCamera();
     const server = await startIngest();
     const spool = newSpoolDir();
     const precious = mkdtempSync(join(tmpdir(), 'precious-'));
     writeFileSync(join(precious, 'keep.txt'), 'x');
     symlinkSync(precious, join(spool, 'trio-relay-segments-1-link'));
-    const foreign = join(spool, 'trio-relay-segments-2-foreign');
-    mkdirSync(foreign);
-    writeFileSync(join(foreign, 'seg-000000001.ts'), 'x');
+    const stale = join(spool, 'trio-relay-segments-2-stale');
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'seg-000000001.ts'), 'x');
     const past = new Date(Date.now() - 7_200_000);
-    utimesSync(foreign, past, past);
-    const foreignUid = process.getuid?.() === 0;
-    if (foreignUid) chownSync(foreign, 4242, 4242);
+    utimesSync(stale, past, past);
     const relay = startRelay(camera.url, server.url, spool, [
       '--camera-id',
       'cam-sweep',
@@ -252,8 +252,10 @@ describe('lifecycle', () => {
     expect(await stopRelay(relay)).toBe(0);
     expect(existsSync(join(precious, 'keep.txt'))).toBe(true);
     expect(readdirSync(spool)).toContain('trio-relay-segments-1-link');
-    // Root can hand the dir to another uid; otherwise it is ours and stale, and is removed.
-    expect(existsSync(foreign)).toBe(foreignUid);
+    expect(existsSync(stale)).toBe(false);
+    expect(readLossLedger(spool, 'unknown')).toEqual([
+      expect.objectContaining({ seqFrom: 1, reason: 'stale' }),
+    ]);
   });
 
   it('a second signal during the drain exits at once (130) with the spool intact; an immediate repeat does not', async () => {
