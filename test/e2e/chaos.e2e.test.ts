@@ -84,6 +84,30 @@ async function judge(
   return accounting;
 }
 
+/** As judge(), for runs that may die before ffmpeg starts (no session, no segment of their own). */
+async function judgeLoose(
+  ingest: IngestServer,
+  spool: string,
+  cameraId: string,
+  windows: RelayRunWindow[],
+): Promise<Accounting> {
+  const accounting = account({
+    camera: await settledSessions(camera.frameLog, windows[0]!.startedAt),
+    ingest: await readIngest(ingest.outDir, cameraId),
+    runs: windows,
+    ledger: readLossLedger(spool, cameraId),
+  });
+  const report = `${cameraId}:\n${formatAccounting(accounting)}`;
+  console.log(report);
+  expect(accounting.unattributed, report).toEqual([]);
+  expect(accounting.empty, report).toEqual([]);
+  for (const r of accounting.runs) {
+    if (r.sessions === 0 && r.segments === 0) continue; // killed before its ffmpeg started
+    expectRunAccounted(r, report, PER_KILL_S);
+  }
+  return accounting;
+}
+
 /** Wait until the segment being written is about `fraction` done, counted from the last close. */
 async function midSegment(relay: CliProcess, segmentS: number, fraction: number): Promise<void> {
   await waitForClosed(relay, closedSequences(relay).length + 1);
@@ -171,6 +195,45 @@ describe('chaos: SIGKILL after SIGKILL with ingest faults between, then a clean 
         `undeclared loss per SIGKILL (s): ${kills.map((k) => k.undeclaredS.toFixed(2)).join(', ')}; ` +
           `after SIGTERM: ${accounting.runs.at(-1)!.undeclaredS.toFixed(2)}; ` +
           `key duplicates answered by the ingest: ${accounting.keyDuplicates}`,
+      );
+    } finally {
+      killAllClis();
+      await ingest.close();
+    }
+  });
+
+  it('SIGKILLs during the adoption of a backlog, twice in a row: every streamed second still arrives', {
+    timeout: 90_000,
+  }, async () => {
+    camera ??= await startCamera();
+    const ingest = await startTestIngest();
+    const spool = newSpoolDir();
+    const cameraId = 'cam-chaos-adopt';
+    const windows: RelayRunWindow[] = [];
+    const go = () => run(spool, ingest, cameraId, [], windows);
+    try {
+      // A backlog on disk: the ingest refuses connections while six segments close.
+      let r = go();
+      await ingest.waitFor(() => ingest.accepted(cameraId).length >= 1, 30_000);
+      await ingest.faults.down();
+      await waitForClosed(r.relay, closedSequences(r.relay).length + 6);
+      await r.end('SIGKILL');
+      // Killed while adopting it, twice: each start takes over the dirs the last one left.
+      for (let k = 0; k < 2; k++) {
+        r = go();
+        await r.relay.waitForOutput(/"phase":"adopted"/, 30_000, 'stderr');
+        await r.end('SIGKILL');
+      }
+      await ingest.faults.up();
+      r = go();
+      const before = ingest.accepted(cameraId).length;
+      await ingest.waitFor(() => ingest.accepted(cameraId).length >= before + 8, 30_000);
+      await waitForClosed(r.relay, closedSequences(r.relay).length + 1);
+      expect(await r.end('SIGTERM'), r.relay.stderr()).toBe(0);
+      expect(spoolDirs(spool)).toEqual([]);
+      const accounting = await judgeLoose(ingest, spool, cameraId, windows);
+      console.log(
+        `adoption kills: undeclared ${accounting.runs.map((x) => x.undeclaredS.toFixed(2)).join(', ')} s`,
       );
     } finally {
       killAllClis();
