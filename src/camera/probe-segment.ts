@@ -14,6 +14,10 @@ export function ffmpegProber(ffmpegPath: string, signal?: AbortSignal): SegmentP
       '-nostdin',
       '-v',
       'error',
+      // Always MPEG-TS: a partial segment of a few packets is otherwise taken for MPEG-PS and
+      // fails to open, which would read as "no video" and drop capture that is there.
+      '-f',
+      'mpegts',
       '-i',
       file,
       '-map',

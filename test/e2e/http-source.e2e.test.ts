@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis } from '../helpers/cli.js';
-import { expectEveryClosedSegmentDelivered, stopRelay } from '../helpers/delivery.js';
+import { expectOneContiguousTimeline, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
 import { probeSegment } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, startRelay, waitForClosed } from '../helpers/relay-run.js';
@@ -36,7 +36,8 @@ describe('an HLS source over HTTP', () => {
       const relay = startRelay(url, ingest.url, newSpoolDir(), ['--camera-id', 'cam-hls']);
       await waitForClosed(relay, 3);
       expect(await stopRelay(relay)).toBe(0);
-      expectEveryClosedSegmentDelivered(relay, ingest, 'cam-hls');
+      expect(await expectOneContiguousTimeline(ingest, 'cam-hls')).toBeGreaterThanOrEqual(3);
+      expectSequencesInOrder(ingest, 'cam-hls');
       const first = ingest.accepted('cam-hls')[0]!;
       expect(
         (await probeSegment(join(ingest.outDir, 'cam-hls', first.file!))).firstVideoPacketIsKeyframe,

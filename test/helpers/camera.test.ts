@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Camera, startCamera, stopAllCameras } from './camera.js';
+import { readCameraLog } from './oracle.js';
 import { freePort } from './ports.js';
 
 const run = promisify(execFile);
@@ -110,6 +111,24 @@ describe('the test camera', () => {
       ...['-show_entries', 'stream=codec_name,width,height', '-of', 'json', camera.url],
     ]);
     expect(JSON.parse(stdout).streams).toEqual([{ codec_name: 'h264', width: 320, height: 240 }]);
+  });
+
+  it('logs each client session and the frames it was sent (the oracle reads this)', async () => {
+    const before = readCameraLog(camera.frameLog).length;
+    const reader = startReader(camera.url);
+    await reader.waitForFrames(20, 15_000);
+    reader.kill();
+    await reader.exited;
+    await expect
+      .poll(() => readCameraLog(camera.frameLog).at(-1)?.closeAt, { timeout: 3000, interval: 50 })
+      .toBeDefined();
+    const sessions = readCameraLog(camera.frameLog);
+    expect(sessions).toHaveLength(before + 1);
+    const session = sessions.at(-1)!;
+    // At least what the reader counted, at 10 fps: frames x 0.1 s.
+    expect(session.frames).toBeGreaterThanOrEqual(20);
+    expect(session.streamedS).toBeCloseTo(session.frames / 10, 5);
+    expect(session.closeAt! - session.playAt).toBeGreaterThanOrEqual((session.frames - 1) * 100 - 50);
   });
 
   it('stall() stops the frames but keeps sessions open; resume() brings them back', async () => {

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
 
@@ -34,6 +37,8 @@ export interface CameraOptions {
   password?: string;
   /** @default 'basic' */
   auth?: 'basic' | 'digest';
+  /** Where the camera logs what it streamed (see rtsp-camera.py). @default a new temp file */
+  frameLog?: string;
 }
 
 /** A real RTSP camera (gst-rtsp-server, H.264 over RTP) on a loopback port, controlled by signals to its PID. */
@@ -43,6 +48,11 @@ export interface Camera {
   /** `url`, then `<url>-2` … `<url>-N` with `mounts: N`: one stream, many cameras. */
   readonly urls: readonly string[];
   readonly port: number;
+  /**
+   * The camera's own record of what it streamed: PLAY/CLOSE per client and every frame with its
+   * wall-clock time, kept across restart() (read it with readCameraLog in oracle.ts).
+   */
+  readonly frameLog: string;
   /** PID of the current camera process (a new one after restart()). */
   readonly pid: number;
   /**
@@ -67,7 +77,9 @@ interface CameraProcess {
 
 const running = new Set<CameraProcess>();
 
-export async function startCamera(options: CameraOptions = {}): Promise<Camera> {
+export async function startCamera(cameraOptions: CameraOptions = {}): Promise<Camera> {
+  const frameLog = cameraOptions.frameLog ?? join(mkdtempSync(join(tmpdir(), 'camera-log-')), 'frames.log');
+  const options = { ...cameraOptions, frameLog };
   let port = options.port ?? (await freePort());
   let started: { proc: CameraProcess; url: string } | undefined;
   for (let attempt = 1; !started; attempt++) {
@@ -97,6 +109,7 @@ export async function startCamera(options: CameraOptions = {}): Promise<Camera> 
     url,
     urls: [url, ...Array.from({ length: mounts - 1 }, (_, i) => `${url}-${i + 2}`)],
     port,
+    frameLog,
     get pid() {
       return proc.child.pid!;
     },
@@ -115,8 +128,11 @@ export async function stopAllCameras(): Promise<void> {
   await Promise.all([...running].map(stopProcess));
 }
 
-function spawnCamera(port: number, options: CameraOptions): Promise<{ proc: CameraProcess; url: string }> {
-  const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof'];
+function spawnCamera(
+  port: number,
+  options: CameraOptions & { frameLog: string },
+): Promise<{ proc: CameraProcess; url: string }> {
+  const args = [SCRIPT, '--port', String(port), '--exit-on-stdin-eof', '--frame-log', options.frameLog];
   if (options.fps !== undefined) args.push('--fps', String(options.fps));
   if (options.width !== undefined) args.push('--width', String(options.width));
   if (options.height !== undefined) args.push('--height', String(options.height));

@@ -68,3 +68,46 @@ function packetSpan(packets: NonNullable<ProbeJson['packets']>): number {
   const end = Math.max(...starts) + (seconds(last?.duration_time) ?? 0);
   return end - Math.min(...starts);
 }
+
+/** The video a segment holds on its own timeline, read from its packets (not from any header). */
+export interface PtsRange {
+  /** PTS of the earliest video packet, seconds. */
+  startS: number;
+  /** PTS where the last video frame ends (its PTS plus one frame interval), seconds. */
+  endS: number;
+  /** Median distance between consecutive frames, seconds (0 for a single frame). */
+  frameS: number;
+  frames: number;
+}
+
+/**
+ * The PTS range of the video in an MPEG-TS file (possibly truncated), or null when it holds no
+ * video frame. MPEG-TS packets carry no duration, so a frame lasts until the next one.
+ */
+export async function probePts(file: string): Promise<PtsRange | null> {
+  // -f mpegts: a short segment (a few packets) is otherwise taken for MPEG-PS and not read.
+  const args = ['-v', 'error', '-f', 'mpegts', '-select_streams', 'v', '-show_entries', 'packet=pts_time'];
+  args.push('-of', 'csv=p=0');
+  const { stdout } = await run('ffprobe', [...args, file]);
+  const pts = stdout
+    .split('\n')
+    .map((line) => seconds(line.split(',')[0]?.trim()))
+    .filter((t) => t !== undefined)
+    .sort((a, b) => a - b);
+  if (pts.length === 0) return null;
+  const steps = pts
+    .slice(1)
+    .map((t, i) => t - pts[i]!)
+    .sort((a, b) => a - b);
+  const frameS = steps.length > 0 ? steps[Math.floor(steps.length / 2)]! : 0;
+  return { startS: pts[0]!, endS: pts.at(-1)! + frameS, frameS, frames: pts.length };
+}
+
+/** A media file's duration in seconds as its container states it (any format ffprobe reads). */
+export async function probeDuration(file: string): Promise<number> {
+  const args = ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file];
+  const { stdout } = await run('ffprobe', args);
+  const duration = seconds(stdout.trim());
+  if (duration === undefined) throw new Error(`ffprobe ${file}: no duration in ${JSON.stringify(stdout)}`);
+  return duration;
+}

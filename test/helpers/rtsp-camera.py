@@ -9,11 +9,20 @@ With --mounts N it also serves <path>-2 ... <path>-N, all fed by the one encoder
 for the price of one, for the scale benchmark).
 With --user/--password only that account may play the stream (RTSP basic, or --auth digest);
 anyone else gets 401 Unauthorized, as a real camera answers a wrong password.
+
+With --frame-log PATH it appends, line-buffered, what it streamed (times are wall-clock
+seconds since the epoch, as Python's time.time()), so a test can tell what a client got:
+  START <pid> <t> / STOP <pid> <t>   this camera process began / quit (sessions end with it)
+  PLAY <client> <t>          a client's PLAY request is about to be handled
+  CLOSE <client> <t>         that client's connection closed (teardown or gone)
+  F <t> <pts> <key>          a frame entered the payloader: buffer PTS (s), 1 for a keyframe
+Frames dropped by a stall never reach the payloader, so they are not logged.
 """
 import argparse
 import os
 import signal
 import sys
+import time
 
 import gi
 
@@ -38,6 +47,7 @@ def parse_args():
     parser.add_argument("--user", help="require this user (with --password) to play the stream")
     parser.add_argument("--password", default="")
     parser.add_argument("--auth", choices=["basic", "digest"], default="basic")
+    parser.add_argument("--frame-log", help="append PLAY/CLOSE/frame lines to this file")
     args = parser.parse_args()
     if not args.path.startswith("/"):
         parser.error("--path must start with /")
@@ -73,7 +83,9 @@ def main() -> int:
     keyint = args.keyint or args.fps
     bitrate = f" bitrate={args.bitrate}" if args.bitrate else ""
     launch = (
-        f"( videotestsrc is-live=true pattern={args.pattern} "
+        # The ball follows the wall clock: two sessions never stream the same pictures, so the
+        # same bytes arriving twice can only be a duplicate (other patterns for the benchmarks).
+        f"( videotestsrc is-live=true pattern={args.pattern} animation-mode=wall-time "
         f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
         f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint}{bitrate} "
         f"! valve name=gate drop=false "
@@ -91,11 +103,23 @@ def main() -> int:
     def on_unprepared(media):
         valves.pop(media, None)
 
+    log = open(args.frame_log, "a", buffering=1) if args.frame_log else None
+
+    def on_frame(_pad, info):
+        buf = info.get_buffer()
+        key = 0 if buf.has_flags(Gst.BufferFlags.DELTA_UNIT) else 1
+        pts = buf.pts / Gst.SECOND if buf.pts != Gst.CLOCK_TIME_NONE else -1
+        log.write(f"F {time.time():.6f} {pts:.6f} {key}\n")
+        return Gst.PadProbeReturn.OK
+
     def on_configure(_factory, media):
         valve = media.get_element().get_by_name("gate")
         valve.set_property("drop", stalled[0])
         valves[media] = valve
         media.connect("unprepared", on_unprepared)
+        if log:
+            pay = media.get_element().get_by_name("pay0")
+            pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_frame)
 
     factory.connect("media-configure", on_configure)
 
@@ -107,6 +131,24 @@ def main() -> int:
     server.get_mount_points().add_factory(args.path, factory)
     for n in range(2, args.mounts + 1):
         server.get_mount_points().add_factory(f"{args.path}-{n}", factory)
+
+    if log:
+        log.write(f"START {os.getpid()} {time.time():.6f}\n")
+        clients = [0]
+
+        def on_client(_server, client):
+            clients[0] += 1
+            name = f"{os.getpid()}.{clients[0]}"
+
+            # Before the PLAY is handled: the first frame this client gets comes after this line.
+            def on_play(_client, _ctx):
+                log.write(f"PLAY {name} {time.time():.6f}\n")
+                return GstRtsp.RTSPStatusCode.OK
+
+            client.connect("pre-play-request", on_play)
+            client.connect("closed", lambda _c: log.write(f"CLOSE {name} {time.time():.6f}\n"))
+
+        server.connect("client-connected", on_client)
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port} (port in use?)", file=sys.stderr, flush=True)
         return 1
@@ -121,6 +163,8 @@ def main() -> int:
         return GLib.SOURCE_CONTINUE
 
     def quit_loop(*_):
+        if log:
+            log.write(f"STOP {os.getpid()} {time.time():.6f}\n")
         loop.quit()
         return GLib.SOURCE_REMOVE
 

@@ -1,6 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
-  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -13,7 +12,7 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { locateFfmpeg } from '../../src/camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../../src/camera/probe-segment.js';
 import { sweepAndRecover } from '../../src/lifecycle/recovery.js';
@@ -232,7 +231,7 @@ describe('startup sweep and recovery', () => {
     ]);
   });
 
-  it("never follows a symlink or touches another uid's dir", async () => {
+  it("never follows a symlink or touches another uid's dir, whoever runs the tests", async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const target = mkdtempSync(join(tmpdir(), 'precious-'));
     writeFileSync(join(target, 'keep.txt'), 'x');
@@ -241,14 +240,38 @@ describe('startup sweep and recovery', () => {
     const past = new Date(Date.now() - 7_200_000);
     utimesSync(foreign, past, past);
     utimesSync(join(foreign, 'journal.json'), past, past);
-    // Root hands the dir to another uid; any other user cannot, and sees its own stale dir go.
-    const asRoot = process.getuid?.() === 0;
-    if (asRoot) chownSync(foreign, 4242, 4242);
-    const { report } = await start(root);
+    const events: StampedEvent[] = [];
+    const bus = new EventBus();
+    bus.on((e) => events.push(e));
+    const emit = bus.forCamera('cam-a');
+    locks.push(await CameraLock.acquire(root, 'cam-a'));
+    const spool = await Spool.create({ root, cameraId: 'cam-a', maxBytes: 1e9, emit });
+    // The sweep runs as a uid that owns none of this: only root could chown the dir to another
+    // uid, so the relay's uid is the one that changes, for root and any other user alike.
+    const owner = statSync(foreign).uid;
+    const asOther = vi.spyOn(process as { getuid(): number }, 'getuid').mockReturnValue(owner + 4242);
+    let report: Awaited<ReturnType<typeof sweepAndRecover>>;
+    try {
+      report = await sweepAndRecover({ spool, staleAfterMs: 60_000, prober, emit });
+    } finally {
+      asOther.mockRestore();
+    }
     expect(existsSync(join(target, 'keep.txt'))).toBe(true);
     expect(existsSync(join(root, 'trio-relay-segments-1-link'))).toBe(true);
-    expect(existsSync(foreign)).toBe(asRoot);
-    expect(report.leftAlone).toBe(asRoot ? 2 : 1);
+    expect(existsSync(join(foreign, segmentName(1)))).toBe(true);
+    expect(report.removedStale).toBe(0);
+    const left = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    expect(left).toContain(`sweep: left ${join(root, 'trio-relay-segments-1-link')} (symlink)`);
+    expect(left).toContain(`sweep: left ${foreign} (owned by uid ${owner})`);
+    expect(ledger(root)).toEqual([]);
+    await spool.close();
+    await locks.pop()!.release();
+    // Run as its owner, the same stale dir is removed, and its segment ledgered.
+    const again = await start(root, 60_000);
+    expect(again.report.removedStale).toBe(1);
+    expect(existsSync(foreign)).toBe(false);
+    expect(existsSync(join(target, 'keep.txt'))).toBe(true);
+    expect(ledger(root)).toEqual([expect.objectContaining({ camera: 'cam-z', seqFrom: 1, reason: 'stale' })]);
   });
 
   it('a broken journal never stops the relay, and never deletes segments unaccounted', async () => {
@@ -274,6 +297,37 @@ describe('startup sweep and recovery', () => {
     expect(ledger(root)).toEqual([
       expect.objectContaining({ camera: 'unknown', seqFrom: 1, seqTo: 1, reason: 'stale' }),
     ]);
+  });
+
+  it('an unreadable entry or an empty partial never stops the relay: each segment adopted, kept or counted', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'recovery-'));
+    const dir = orphanV2(root, 'cam-a', [2, 3], 'unrd');
+    // Written when the disk filled: a partial with no byte in it, not in the journal.
+    writeFileSync(join(dir, segmentName(4)), '');
+    const first = await start(root);
+    expect(first.report.adopted.map((r) => r.sequence)).toEqual([2, 3]);
+    expect(first.events).toContainEqual(
+      expect.objectContaining({ type: 'segment', phase: 'discarded', sequence: 4, reason: 'empty' }),
+    );
+    expect(existsSync(dir)).toBe(false);
+    expect(ledger(root)).toEqual([]);
+    await first.spool.close();
+    await locks.pop()!.release();
+
+    // An entry with a segment's name that cannot be read as one (a directory, even for root).
+    const odd = orphanV2(root, 'cam-a', [7], 'unr2');
+    mkdirSync(join(odd, segmentName(8)));
+    const second = await start(root);
+    expect(second.events).toContainEqual(
+      expect.objectContaining({ type: 'log', level: 'warn', message: expect.stringContaining(odd) }),
+    );
+    // Segment 7 moved into the new spool and is journaled there for delivery; the dir with
+    // what could not be read stays for the operator (and the next start), nothing deleted.
+    const journal = (await readJournal(second.spool.dir))!;
+    expect(journal.segments.map((s) => s.sequence)).toContain(7);
+    expect(existsSync(join(second.spool.dir, segmentName(7)))).toBe(true);
+    expect(existsSync(join(odd, segmentName(8)))).toBe(true);
+    expect(ledger(root)).toEqual([]);
   });
 
   it("another camera's stale dir: every segment, journaled or not, is ledgered and announced by that camera's next run", async () => {
