@@ -16,6 +16,9 @@ export interface FfmpegBinary {
   readonly rtspTimeoutFlag: '-stimeout' | '-timeout';
 }
 
+/** `ffmpeg -version` is instant on an idle box; a starved one (32 relays starting) takes seconds. */
+const VERSION_TIMEOUT_MS = 30_000;
+
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -68,14 +71,24 @@ export async function locateFfmpeg(flag: string | undefined, env = process.env):
       'ffmpeg not found: install it (apt-get install ffmpeg), pass --ffmpeg PATH or set FFMPEG_PATH',
     );
   }
-  const probe = await runToCompletion(found.path, ['-hide_banner', '-version'], 10_000);
+  const probe = await runToCompletion(found.path, ['-hide_banner', '-version'], VERSION_TIMEOUT_MS);
   const match = /ffmpeg version (\S+)/.exec(probe.stdout);
+  if (probe.incomplete) {
+    // Not a wrong binary: a box so busy that `ffmpeg -version` took this long.
+    throw new FfmpegNotFoundError(
+      `${found.path} -version did not answer within ${VERSION_TIMEOUT_MS / 1000} s (is the machine overloaded?)`,
+    );
+  }
   if (probe.exitCode !== 0 || !match) {
     throw new FfmpegNotFoundError(
       `${found.path} does not run as ffmpeg: ${probe.stderr.trim().split('\n')[0] ?? ''}`,
     );
   }
-  const rtspHelp = await runToCompletion(found.path, ['-hide_banner', '-h', 'demuxer=rtsp'], 10_000);
+  const rtspHelp = await runToCompletion(
+    found.path,
+    ['-hide_banner', '-h', 'demuxer=rtsp'],
+    VERSION_TIMEOUT_MS,
+  );
   const rtspTimeoutFlag = /^\s*-stimeout\b/m.test(rtspHelp.stdout) ? '-stimeout' : '-timeout';
   return { ...found, version: match[1]!, rtspTimeoutFlag };
 }

@@ -196,10 +196,16 @@ describe('SIGTERM at any moment: exit 0 within --drain-timeout + 1 s, nothing un
       await server.waitFor(() => server.accepted(camera).length >= 1, 30_000);
       if (fault === 'down') await server.faults.down();
       else server.faults.add({ kind: 'hang', count: Number.POSITIVE_INFINITY });
+      // Refused connections: the relay waits for its probe of the ingest; hung POSTs: it retries.
       await relay.waitFor(
-        () => relay.events().filter((e) => e.phase === 'retry').length >= 2,
+        () =>
+          fault === 'down'
+            ? relay
+                .events()
+                .some((e) => e.type === 'log' && /ingest is unreachable: probing/.test(String(e.message)))
+            : relay.events().filter((e) => e.phase === 'retry').length >= 2,
         30_000,
-        'retries under the fault',
+        'the relay under the fault',
       );
       const { code, afterMs } = await terminate(relay);
       expect(code, relay.stderr()).toBe(0);
