@@ -60,7 +60,7 @@ export function fileSchema(table: Readonly<Record<string, Setting>>): FileSchema
 }
 
 /** Where a value came from, highest precedence first. */
-export type SourceKind = 'flag' | 'env' | 'file';
+type SourceKind = 'flag' | 'env' | 'file';
 const RANK: Record<SourceKind, number> = { flag: 3, env: 2, file: 1 };
 
 /**
@@ -100,7 +100,8 @@ export class SettingSources {
 
   /**
    * Two flags for one setting (--token and --token-file): when both are set, the one from the
-   * higher-precedence source wins; from the same source, both stay and the validator refuses.
+   * higher-precedence source wins. Both from the environment or both from the file is refused
+   * here, both on the command line by the validator.
    */
   keepHigher<F extends object>(flags: F, a: string, b: string): F {
     const all = flags as Record<string, unknown>;
@@ -150,12 +151,14 @@ export function withSettings<Flags>(
 ): Argv<Flags> {
   const settings = table as Readonly<Record<string, Setting>>;
   const options = Object.fromEntries(Object.entries(settings).map(([flag, s]) => [flag, yargsOption(s)]));
-  let command = y.options(options).middleware((argv) => checkEnv(argv, settings), true);
+  let command = y
+    .options(options)
+    .middleware((argv) => checkEnv(argv, settings, sources !== undefined), true);
   if (sources) command = command.config('config', CONFIG_DESCRIBE, sources.fileReader(fileSchema(settings)));
   return command as unknown as Argv<Flags>;
 }
 
-const YARGS_KEYS = new Set(['_', '$0', 'help', 'h', 'version', 'V', 'config']);
+const YARGS_KEYS = ['_', '$0', 'help', 'h', 'version', 'V'];
 
 /**
  * yargs' `.env()` takes every TRIO_* variable as a setting, and strict mode would refuse one this
@@ -163,8 +166,12 @@ const YARGS_KEYS = new Set(['_', '$0', 'help', 'h', 'version', 'V', 'config']);
  * (TRIO_NO_BUNDLED_FFMPEG). Those are dropped. A boolean's variable must say true or false:
  * yargs would read anything else (TRIO_JSON=1) as false.
  */
-function checkEnv(argv: Record<string, unknown>, table: Readonly<Record<string, Setting>>): void {
-  const known = new Set(YARGS_KEYS);
+function checkEnv(
+  argv: Record<string, unknown>,
+  table: Readonly<Record<string, Setting>>,
+  file: boolean,
+): void {
+  const known = new Set(file ? [...YARGS_KEYS, 'config'] : YARGS_KEYS);
   for (const [flag, setting] of Object.entries(table)) {
     known.add(flag).add(camel(flag));
     if (setting.alias) known.add(setting.alias);

@@ -204,7 +204,12 @@ describe('errors name the source of the bad value', () => {
 describe('each command takes only its own TRIO_* variables', () => {
   it('others are ignored, not "Unknown argument"', async () => {
     const env = { TRIO_SOURCE: 'testsrc', TRIO_NO_BUNDLED_FFMPEG: '1', TRIO_TEST_DEPS_PYTHON: 'x' };
-    const server = await parse(['ingest-server'], { ...env, TRIO_PORT: '0', TRIO_TOKEN: 'ingest-key' });
+    const server = await parse(['ingest-server'], {
+      ...env,
+      TRIO_CONFIG: '/etc/trio-relay.yaml',
+      TRIO_PORT: '0',
+      TRIO_TOKEN: 'ingest-key',
+    });
     expect(server).toMatchObject({ command: 'ingest-server', flags: { port: '0', token: 'ingest-key' } });
     expect(server).not.toHaveProperty('flags.source');
     const demo = await parse(['demo'], { ...env, TRIO_DURATION: '5s' });
@@ -214,6 +219,10 @@ describe('each command takes only its own TRIO_* variables', () => {
 
   it('an unknown flag is still refused', async () => {
     expect(await rejection(parse(['--sorce', 'x']))).toMatch(/Unknown argument: sorce/);
+    // The config file is the relay's.
+    expect(await rejection(parse(['ingest-server', '--config', 'x.yaml']))).toMatch(
+      /Unknown argument: config/,
+    );
   });
 });
 
