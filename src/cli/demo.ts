@@ -7,14 +7,9 @@ import { ExitCode } from '../errors.js';
 import { IngestServer } from '../ingest-server/server.js';
 import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
+import { DEMO_DEFAULTS, type DemoFlags } from './demo-settings.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
-
-export interface DemoFlags {
-  duration: string;
-  out?: string | undefined;
-  ffmpeg?: string | undefined;
-}
 
 const DEMO_TOKEN = 'demo-token';
 /** A stop may take --drain-timeout; past this much more the process exits anyway. */
@@ -25,7 +20,7 @@ const STOP_SLACK_MS = 800;
  * synthetic test pattern with the live status line, then a summary. Needs nothing but `npm ci`.
  */
 export async function runDemo(flags: DemoFlags, stop: ProcessStop): Promise<number> {
-  const durationMs = parseDurationMs('duration', flags.duration);
+  const durationMs = parseDurationMs('duration', flags.duration ?? DEMO_DEFAULTS.duration);
   const work = mkdtempSync(join(tmpdir(), 'trio-relay-demo-'));
   const outDir = resolve(flags.out ?? join(work, 'ingest'));
   const server = await IngestServer.start({ port: 0, outDir, token: DEMO_TOKEN });

@@ -4,21 +4,12 @@ import { parseByteRate, parsePort } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
-
-export interface IngestServerFlags {
-  port: string;
-  host: string;
-  out: string;
-  token?: string | undefined;
-  fault?: string[] | undefined;
-  readRate?: string | undefined;
-  tlsCert?: string | undefined;
-  tlsKey?: string | undefined;
-}
+import { INGEST_SERVER_DEFAULTS, type IngestServerFlags } from './ingest-server-settings.js';
 
 /** `trio-relay ingest-server`: runs until SIGTERM/SIGINT, one line per segment on stdout. */
 export async function runIngestServer(flags: IngestServerFlags, stop: AbortSignal): Promise<number> {
-  const port = parsePort('port', flags.port);
+  const d = INGEST_SERVER_DEFAULTS;
+  const port = parsePort('port', flags.port ?? d.port);
   const readRateBytesPerS =
     flags.readRate === undefined ? undefined : parseByteRate('read-rate', flags.readRate);
   const faults = (flags.fault ?? []).map((spec) => {
@@ -29,10 +20,10 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
     }
   });
   const server = await IngestServer.start({
-    host: flags.host,
+    host: flags.host ?? d.host,
     port,
-    outDir: resolve(flags.out),
-    token: flags.token ?? process.env.TRIO_TOKEN,
+    outDir: resolve(flags.out ?? d.out),
+    token: flags.token,
     faults,
     readRateBytesPerS,
     tls: readTls(flags),

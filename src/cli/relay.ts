@@ -1,4 +1,3 @@
-import type { Argv, Options } from 'yargs';
 import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
 import { RELAY_DEFAULTS, type RelayFlags, resolveRelayConfig } from '../config/relay-config.js';
 import { ExitCode } from '../errors.js';
@@ -6,101 +5,111 @@ import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
+import type { SettingsTable } from './settings.js';
 import { startTelemetry } from './telemetry.js';
-
-/** "segmentDuration" → "segment-duration": flags are typed against the config's keys. */
-type Kebab<S extends string> = S extends `${infer H}${infer T}`
-  ? `${H extends Lowercase<H> ? H : `-${Lowercase<H>}`}${Kebab<T>}`
-  : S;
 
 const d = RELAY_DEFAULTS;
 
-/** Every relay flag, one per RelayFlags key: a new setting cannot go undocumented. */
-export const RELAY_OPTIONS = {
-  cloud: { type: 'string', describe: `cloud ingest base URL (default ${d.cloud})` },
+/**
+ * Every relay setting, one per RelayFlags key: its flag, its TRIO_* variable and its config-file
+ * key derive from this table (src/cli/settings.ts). Defaults are RELAY_DEFAULTS'.
+ */
+export const RELAY_SETTINGS = {
   source: {
     alias: 's',
     type: 'string',
-    describe: 'rtsp(s):// or http(s):// URL, a file, /dev/videoN (or N), or testsrc',
+    describe: 'rtsp(s):// or http(s):// URL, a file, /dev/videoN (or N), or testsrc (required)',
   },
-  'camera-id': { type: 'string', describe: 'camera id (default: derived from this box MAC and the source)' },
-  name: { type: 'string', describe: 'camera name shown in the cloud' },
+  cloud: { type: 'string', describe: 'cloud ingest base URL', default: d.cloud },
   token: {
     alias: 't',
     type: 'string',
     describe: 'API key (prefer --token-file or TRIO_TOKEN: keeps it out of ps)',
   },
   'token-file': { type: 'string', describe: 'file holding the API key' },
-  resolution: { alias: 'r', type: 'string', describe: 'scale to WIDTHxHEIGHT, e.g. 1280x720' },
-  fps: { type: 'string', describe: `frames per second (default ${d.fps})` },
-  'segment-duration': {
+  'camera-id': {
     type: 'string',
-    describe: `segment length in seconds (default ${d.segmentDuration})`,
+    describe: 'camera id',
+    default: 'derived from this box MAC and the source',
   },
+  name: { type: 'string', describe: 'camera name shown in the cloud', default: 'trio-relay <id>' },
+  resolution: { alias: 'r', type: 'string', describe: 'scale to WIDTHxHEIGHT, e.g. 1280x720' },
+  fps: { type: 'number', describe: 'frames per second', default: d.fps },
+  'segment-duration': { type: 'number', describe: 'segment length in seconds', default: d.segmentDuration },
   codec: {
     type: 'string',
-    describe: `h264 (re-encode) or copy (pass the camera stream through) (default ${d.codec})`,
+    describe: 'h264 (re-encode) or copy (pass the camera stream through)',
+    default: d.codec,
   },
   encoder: {
     type: 'string',
-    describe: `H.264 encoder: libx264, ${HARDWARE_ENCODERS.join(', ')} (default ${d.encoder})`,
+    describe: `H.264 encoder: libx264, ${HARDWARE_ENCODERS.join(', ')}`,
+    default: d.encoder,
   },
-  ffmpeg: { type: 'string', describe: 'ffmpeg binary (default: FFMPEG_PATH, PATH, then the bundled one)' },
+  ffmpeg: { type: 'string', describe: 'ffmpeg binary', default: 'FFMPEG_PATH, PATH, then the bundled one' },
   'spool-dir': {
     type: 'string',
-    describe:
-      'where segments wait (default: <temp dir>/trio-relay-<uid>); a real dir of this user, not writable by others',
+    describe: 'where segments wait: a real dir of this user, not writable by others',
+    default: '<temp dir>/trio-relay-<uid>',
   },
   'max-spool-mb': {
-    type: 'string',
-    describe: `spool size bound; the oldest pending segment is evicted past it (default ${d.maxSpoolMb})`,
+    type: 'number',
+    describe: 'spool size bound; the oldest pending segment is evicted past it',
+    default: d.maxSpoolMb,
   },
   'upload-timeout': {
-    type: 'string',
-    describe: `hard deadline per upload request (default ${d.uploadTimeout})`,
+    type: 'duration',
+    describe: 'hard deadline per upload request',
+    default: d.uploadTimeout,
   },
   'upload-concurrency': {
-    type: 'string',
-    describe: `parallel uploads; above 1 segments may arrive out of order (default ${d.uploadConcurrency})`,
+    type: 'number',
+    describe: 'parallel uploads; above 1 segments may arrive out of order',
+    default: d.uploadConcurrency,
   },
-  'retry-base': { type: 'string', describe: `first retry backoff (default ${d.retryBase})` },
-  'retry-max': { type: 'string', describe: `backoff cap (default ${d.retryMax})` },
+  'retry-base': { type: 'duration', describe: 'first retry backoff', default: d.retryBase },
+  'retry-max': { type: 'duration', describe: 'backoff cap (at least --retry-base)', default: d.retryMax },
   'retry-after-max': {
-    type: 'string',
-    describe: `longest Retry-After honoured (default ${d.retryAfterMax})`,
+    type: 'duration',
+    describe: 'longest Retry-After honoured',
+    default: d.retryAfterMax,
   },
   'drain-timeout': {
-    type: 'string',
-    describe: `on SIGTERM/SIGINT, the whole stop's budget: ffmpeg's last segment, uploads, session end (default ${d.drainTimeout})`,
+    type: 'duration',
+    describe: "on SIGTERM/SIGINT, the whole stop's budget: ffmpeg's last segment, uploads, session end",
+    default: d.drainTimeout,
   },
   'stale-after': {
-    type: 'string',
-    describe: `other cameras' dead spool dirs are removed after this (default ${d.staleAfter})`,
+    type: 'duration',
+    describe: "other cameras' dead spool dirs are removed after this",
+    default: d.staleAfter,
   },
-  'io-timeout': { type: 'string', describe: `camera socket I/O timeout (default ${d.ioTimeout})` },
+  'io-timeout': { type: 'duration', describe: 'camera socket I/O timeout', default: d.ioTimeout },
   'stall-timeout': {
-    type: 'string',
-    describe: 'restart ffmpeg when no segment closes for this long (default 3 segments)',
+    type: 'duration',
+    describe: 'restart ffmpeg when no segment closes for this long',
+    default: '3 segments',
   },
   'max-restarts': {
-    type: 'string',
-    describe: `consecutive ffmpeg failures before exiting (default unlimited for network cameras, ${d.maxRestartsFinite} otherwise)`,
+    type: 'number',
+    describe: 'consecutive ffmpeg failures before exiting, or "unlimited"',
+    default: `unlimited for network cameras, ${d.maxRestartsFinite} otherwise`,
   },
   'metrics-port': {
-    type: 'string',
-    describe:
-      'serve Prometheus /metrics, /healthz and /readyz on this port (0 = any free one, logged) (default off)',
+    type: 'number',
+    describe: 'serve Prometheus /metrics, /healthz and /readyz on this port (0 = any free one, logged)',
+    default: 'off',
   },
   'metrics-host': {
     type: 'string',
-    describe: `address the metrics port listens on (default ${d.metricsHost})`,
+    describe: 'address the metrics port listens on',
+    default: d.metricsHost,
   },
   'ready-max-backlog': {
-    type: 'string',
-    describe: `/readyz fails when the oldest undelivered segment is older than this (default ${d.readyMaxBacklog}, at least 3 segments)`,
+    type: 'duration',
+    describe: '/readyz fails when the oldest undelivered segment is older than this (at least 3 segments)',
+    default: d.readyMaxBacklog,
   },
-  verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
-  json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },
   'ca-file': {
     type: 'string',
     describe: 'PEM file of a private CA to trust for an https --cloud, besides the default roots',
@@ -109,11 +118,9 @@ export const RELAY_OPTIONS = {
     type: 'boolean',
     describe: 'allow an http:// --cloud that is not this machine (the API key then travels in clear)',
   },
-} as const satisfies { [K in keyof RelayFlags as Kebab<K>]-?: Options };
-
-export function relayOptions(y: Argv): Argv<RelayFlags> {
-  return y.options(RELAY_OPTIONS) as unknown as Argv<RelayFlags>;
-}
+  verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
+  json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },
+} as const satisfies SettingsTable<RelayFlags>;
 
 /** A stop may take --drain-timeout; past this much more the process exits anyway, spool kept. */
 const STOP_SLACK_MS = 800;

@@ -1,0 +1,33 @@
+import type { SettingsTable } from './settings.js';
+
+/** Raw flags (and TRIO_* variables) as yargs hands them over, before validation. */
+export interface IngestServerFlags {
+  port?: number | string;
+  host?: string;
+  out?: string;
+  token?: string | undefined;
+  fault?: string[] | undefined;
+  readRate?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}
+
+export const INGEST_SERVER_DEFAULTS = { port: 8080, host: '127.0.0.1', out: './trio-ingest' } as const;
+
+/** `trio-relay ingest-server`'s settings (flags and TRIO_* variables): see src/cli/settings.ts. */
+export const INGEST_SERVER_SETTINGS = {
+  port: { type: 'number', describe: 'TCP port (0 = any free one)', default: INGEST_SERVER_DEFAULTS.port },
+  host: { type: 'string', describe: 'address to listen on', default: INGEST_SERVER_DEFAULTS.host },
+  out: { type: 'string', describe: 'folder for segments and ledgers', default: INGEST_SERVER_DEFAULTS.out },
+  token: { type: 'string', describe: 'require this X-API-Key', default: 'none' },
+  fault: {
+    type: 'array',
+    describe: 'inject a fault (repeatable, in order), e.g. 503x5, 429x3:retry-after=2, hangx2, down:30s',
+  },
+  'read-rate': {
+    type: 'string',
+    describe: 'read segment bodies no faster than this, all connections together (a slow link), e.g. 4Mbit/s',
+  },
+  'tls-cert': { type: 'string', describe: 'serve https with this PEM certificate (with --tls-key)' },
+  'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert' },
+} as const satisfies SettingsTable<IngestServerFlags>;

@@ -1,0 +1,89 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type FileSchema, readConfigFile } from '../../src/config/config-file.js';
+import { ConfigError } from '../../src/errors.js';
+
+const schema: FileSchema = {
+  source: 'string',
+  token: 'string',
+  fps: 'number',
+  'segment-duration': 'number',
+  'upload-timeout': 'duration',
+  verbose: 'boolean',
+  fault: 'array',
+};
+
+function file(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'config-file-')), 'relay.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+function error(path: string): string {
+  try {
+    readConfigFile(path, schema);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).exitCode).toBe(2);
+    const message = (e as Error).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('readConfigFile', () => {
+  it('reads YAML and JSON, numbers and durations as written', () => {
+    const yaml = file(
+      'source: rtsp://cam/s\nfps: 0.5\nupload-timeout: 500ms\nverbose: true\nfault: [503x1]\n',
+    );
+    expect(readConfigFile(yaml, schema)).toEqual({
+      source: 'rtsp://cam/s',
+      fps: 0.5,
+      'upload-timeout': '500ms',
+      verbose: true,
+      fault: ['503x1'],
+    });
+    expect(readConfigFile(file('{"segment-duration": 2, "upload-timeout": 30}'), schema)).toEqual({
+      'segment-duration': 2,
+      'upload-timeout': 30,
+    });
+    expect(readConfigFile(file(''), schema)).toEqual({});
+  });
+
+  it.each([
+    ['sorce: x\n', /: unknown key "sorce"$/],
+    ['segmentDuration: 2\n', /: unknown key "segmentDuration" \(did you mean "segment-duration"\?\)$/],
+    ['segment_duration: 2\n', /did you mean "segment-duration"/],
+    ['fps: [1, 2]\n', /: key "fps" must be a number, not a list$/],
+    ['verbose: yes please\n', /: key "verbose" must be true or false, not a string$/],
+    ['source:\n', /: key "source" must be a string, not empty \(null\)$/],
+    ['token: 0123\n', /: key "token" must be a string, not a number \(put it in quotes\)$/],
+    ['upload-timeout: {a: 1}\n', /: key "upload-timeout" must be a duration .*, not a mapping$/],
+    ['- fps: 1\n', /: expected a mapping of settings \(key: value\), got a list$/],
+    ['fps: 1\nfps: 2\n', /: not valid YAML or JSON at line 2, column 1: Map keys must be unique$/],
+  ])('%j', (text, message) => {
+    const path = file(text);
+    const line = error(path);
+    expect(line.startsWith(`config file ${path}: `)).toBe(true);
+    expect(line).toMatch(message);
+  });
+
+  it('never quotes the file: a broken line may hold the token', () => {
+    const line = error(file('token: "s3cret-key\nfps: 1\n'));
+    expect(line).toMatch(/not valid YAML or JSON at line \d+, column \d+: /);
+    expect(line).not.toContain('s3cret');
+    expect(error(file('token: [s3cret]\n'))).not.toContain('s3cret');
+  });
+
+  it('an unreadable file', () => {
+    expect(error('/nonexistent/relay.yaml')).toBe(
+      'config file /nonexistent/relay.yaml: cannot read it (ENOENT)',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'config-dir-'));
+    mkdirSync(join(dir, 'relay.yaml'));
+    expect(error(join(dir, 'relay.yaml'))).toMatch(/cannot read it \(EISDIR\)$/);
+  });
+});
