@@ -5,13 +5,13 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestServer } from '../../src/ingest-server/server.js';
+import { IngestServer } from '../../src/ingest-server/server.js';
 import { readJournal } from '../../src/spool/journal.js';
 import { segmentName } from '../../src/spool/naming.js';
 import { startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
-import { fastRelayArgs, newSpoolDir, spoolDirs } from '../helpers/relay-run.js';
+import { fastRelayArgs, newSpoolDir, spoolDirs, TOKEN } from '../helpers/relay-run.js';
 
 /** The stop budget these tests give the relay; it must be gone within this + 1 s of SIGTERM. */
 const DRAIN_MS = 3000;
@@ -215,6 +215,39 @@ describe('SIGTERM at any moment: exit 0 within --drain-timeout + 1 s, nothing un
       if (fault === 'down') await server.faults.up();
       else server.faults.clear();
     }
+  });
+});
+
+describe('SIGTERM behind a slow uplink', () => {
+  it('a backlog draining through a slow ingest: exit 0 in time, the session still ended, the rest kept', async () => {
+    // 6 kB/s for segments of ~12 kB a second: the backlog grows, an upload is always under way.
+    const server = await IngestServer.start({
+      port: 0,
+      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-slow-')),
+      token: TOKEN,
+      readRateBytesPerS: 6000,
+    });
+    ingests.push(server);
+    const spool = newSpoolDir();
+    const relay = startCli(
+      fastRelayArgs('testsrc', server.url, spool, [
+        ...['--camera-id', 'cam-slow-stop', '--drain-timeout', `${DRAIN_MS}ms`, '--upload-timeout', '30s'],
+      ]),
+    );
+    await server.waitFor(() => server.accepted('cam-slow-stop').length >= 2, 30_000);
+    await relay.waitFor(
+      () => relay.events().filter((e) => e.phase === 'closed').length >= 8,
+      30_000,
+      'a backlog of closed segments',
+    );
+    const { code, afterMs } = await terminate(relay);
+    expect(code, relay.stderr()).toBe(0);
+    expect(afterMs).toBeLessThan(BOUND_MS);
+    // The DELETE was not stuck behind the upload the stop aborted.
+    expect(server.stats().sessionEnds).toBe(1);
+    await expectEverythingJournaled(spool);
+    expect(spoolDirs(spool)).toHaveLength(1);
+    expect(relay.stderr()).toMatch(/segment\(s\) left in .* for the next run/);
   });
 });
 
