@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { type Codec, type Encoder, HARDWARE_ENCODERS, type Resolution } from '../camera/ffmpeg-args.js';
+import {
+  type CaptureSettings,
+  type Codec,
+  type Encoder,
+  HARDWARE_ENCODERS,
+  type Resolution,
+} from '../camera/ffmpeg-args.js';
 import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -148,6 +154,18 @@ export interface RelayConfig {
   readonly json: boolean;
   /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
   readonly extraCa: readonly string[] | undefined;
+}
+
+/** What capture needs of the config: for the supervisor's ffmpeg and doctor's probe alike. */
+export function captureSettingsOf(config: RelayConfig): CaptureSettings {
+  return {
+    fps: config.fps,
+    resolution: config.resolution,
+    segmentDurationS: config.segmentDurationS,
+    codec: config.codec,
+    encoder: config.encoder,
+    ioTimeoutS: config.ioTimeoutMs / 1000,
+  };
 }
 
 /** Flags + env → validated config. Throws ConfigError (exit 2) before anything starts. */

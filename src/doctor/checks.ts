@@ -3,10 +3,9 @@ import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deriveCameraId } from '../camera/camera-id.js';
 import { runToCompletion } from '../camera/exec.js';
-import type { CaptureSettings } from '../camera/ffmpeg-args.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import { probeSource } from '../camera/probe-source.js';
-import type { RelayConfig } from '../config/relay-config.js';
+import { captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
 import { isRelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { classify } from '../uploader/classify.js';
@@ -88,15 +87,7 @@ async function checkSource(
     results.push({ check, status: 'skip', detail: `${config.source.display}: needs ffmpeg` });
     return;
   }
-  const settings: CaptureSettings = {
-    fps: config.fps,
-    resolution: config.resolution,
-    segmentDurationS: config.segmentDurationS,
-    codec: config.codec,
-    encoder: config.encoder,
-    ioTimeoutS: config.ioTimeoutMs / 1000,
-  };
-  const result = await probeSource(ffmpeg, config.source, settings, options.sourceSeconds);
+  const result = await probeSource(ffmpeg, config.source, captureSettingsOf(config), options.sourceSeconds);
   if (!result.ok) {
     const auth = /401|unauthori[sz]ed/i.test(result.reason);
     results.push({
@@ -269,9 +260,10 @@ function checkClock(
     });
     return;
   }
-  // Date has whole seconds: the server's clock was in [theirs, theirs + 1 s) when it answered.
-  const midpoint = theirs + 500 - reached.rttMs / 2;
-  const skewS = Math.round((reached.receivedAt - midpoint) / 100) / 10;
+  // Date has whole seconds: the server's clock read [theirs, theirs + 1 s) when it answered,
+  // which by our clock was about half a round trip before the answer arrived.
+  const oursThen = reached.receivedAt - reached.rttMs / 2;
+  const skewS = Math.round((oursThen - (theirs + 500)) / 100) / 10;
   const slack = 0.5 + reached.rttMs / 2000;
   const off = Math.max(0, Math.abs(skewS) - slack);
   const detail = `${skewS >= 0 ? '+' : ''}${skewS} s against the ingest's clock`;

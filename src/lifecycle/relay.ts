@@ -2,7 +2,7 @@ import { deriveCameraId } from '../camera/camera-id.js';
 import { locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../camera/probe-segment.js';
 import { CaptureSupervisor } from '../camera/supervisor.js';
-import type { RelayConfig } from '../config/relay-config.js';
+import { captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
 import { ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { CameraLock } from '../spool/lock.js';
@@ -166,14 +166,7 @@ async function relayWithSpool(config: RelayConfig, hooks: RelayHooks, ctx: RunCo
   const supervisor = new CaptureSupervisor({
     ffmpeg,
     source: config.source,
-    settings: {
-      fps: config.fps,
-      resolution: config.resolution,
-      segmentDurationS: config.segmentDurationS,
-      codec: config.codec,
-      encoder: config.encoder,
-      ioTimeoutS: config.ioTimeoutMs / 1000,
-    },
+    settings: captureSettingsOf(config),
     spool,
     emit,
     onSegment: (record) => uploader.enqueue(record),
