@@ -49,16 +49,21 @@ export class UndiciTransport implements HttpTransport {
     // Set only by our own reads of the segment file, so a socket error can never pass for one.
     let fileFailure: unknown;
     if (req.body && 'file' in req.body) {
+      let size: number;
       try {
         file = await open(req.body.file, 'r');
+        size = (await file.stat()).size;
       } catch (error) {
+        await file?.close().catch(() => undefined);
         return fileError(error);
       }
       const chunks = readFile(file, (error) => {
         fileFailure = error;
       });
       body = Readable.from(chunks, { objectMode: false });
-      headers['content-length'] = String(req.body.bytes);
+      // What is on disk, not what was journaled: a file that changed size behind our back would
+      // otherwise fail on its length at every attempt and hold up the camera's queue for good.
+      headers['content-length'] = String(size);
     } else if (req.body) {
       body = JSON.stringify(req.body.json);
       headers['content-type'] = 'application/json';

@@ -132,6 +132,21 @@ describe('UndiciTransport: the segment file is judged apart from the network', (
     expect(requests).toBe(0);
   });
 
+  it('a file that shrank behind our back is sent as it is, not failed on its length at every attempt', async () => {
+    const short = join(mkdtempSync(join(tmpdir(), 'http-test-')), 'short.ts');
+    writeFileSync(short, Buffer.alloc(1000, 0x47));
+    let received = 0;
+    const url = await serve((req, res) => {
+      req.on('data', (c: Buffer) => {
+        received += c.length;
+      });
+      req.on('end', () => res.writeHead(204).end());
+    });
+    // Journaled at 64 KiB (see post()), 1000 bytes on disk.
+    expect(await post(url, 2000, transport, short)).toMatchObject({ kind: 'response', status: 204 });
+    expect(received).toBe(1000);
+  });
+
   it('a file that opens but cannot be read (a directory) is a file-error too', async () => {
     const url = await serve(accept);
     const dir = join(mkdtempSync(join(tmpdir(), 'http-test-')), 'seg.ts');
