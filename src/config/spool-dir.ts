@@ -1,6 +1,6 @@
 import { accessSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 
 /** Who the relay runs as; `uid` is undefined where the platform has none (Windows). */
@@ -63,8 +63,7 @@ export function resolveSpoolDir(
       : `--spool-dir ${path}`;
   let mkdirError: unknown;
   try {
-    // recursive: no EEXIST race with another relay starting; what exists is judged by lstat below.
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    makeDirs(path);
   } catch (error) {
     mkdirError = error;
   }
@@ -87,4 +86,28 @@ export function resolveSpoolDir(
 
 function reason(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's own recursive mkdir spins forever on a path under
+ * /proc (ENOENT that never resolves), which would hang start-up past any signal. An existing
+ * level (another relay made it first) is fine; what exists is judged by lstat afterwards.
+ */
+function makeDirs(path: string): void {
+  const parent = dirname(path);
+  if (parent !== path && !exists(parent)) makeDirs(parent);
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

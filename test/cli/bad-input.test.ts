@@ -46,6 +46,11 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
     [['--fps', 'many'], /--fps many/],
     [['--ffmpeg', '/nonexistent/ffmpeg'], /--ffmpeg \/nonexistent\/ffmpeg is not an executable/],
     [['--spool-dir', '/proc/version/x'], /--spool-dir .* not a writable directory/],
+    // Node's recursive mkdir spins forever here: the relay must answer at once.
+    [
+      ['--spool-dir', '/proc/no-such/dir'],
+      /--spool-dir \/proc\/no-such\/dir: not a writable directory \(ENOENT\)/,
+    ],
     [['--no-such-flag'], /Unknown argument/],
   ])('%j', async (extra, message) => {
     const result = await runCli([...ok, ...extra], { timeoutMs: 20_000 });
