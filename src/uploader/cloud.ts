@@ -1,7 +1,7 @@
-import type { SourceKind } from '../camera/source.js';
 import { registerSecret } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
 import { formatGapHeader } from '../spool/losses.js';
+import type { SourceKind } from '../types.js';
 import type { OutgoingRequest } from './transport.js';
 
 /** Requests of the cloud contract (compatible with the Python relay), built as plain data. */
