@@ -24,14 +24,17 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** This process's part of the owner never changes: read /proc and the clock once, not per journal write. */
+let self: Omit<Owner, 'ffmpegPid'> | undefined;
+
 export function currentOwner(ffmpegPid?: number): Owner {
-  return {
+  self ??= {
     pid: process.pid,
     host: hostname(),
     startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(),
     procStart: procStartTime(process.pid),
-    ffmpegPid,
   };
+  return { ...self, ffmpegPid };
 }
 
 /**
