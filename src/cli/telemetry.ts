@@ -1,5 +1,4 @@
-import { deriveCameraId } from '../camera/camera-id.js';
-import type { RelayConfig } from '../config/relay-config.js';
+import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
 import type { EventBus } from '../telemetry/events.js';
 import { RelayHealth } from '../telemetry/health.js';
@@ -38,7 +37,7 @@ export async function startTelemetry(config: RelayConfig, bus: EventBus): Promis
     });
   }
   const unsubscribe = bus.on(metrics.listener);
-  bus.forCamera(config.cameraId ?? deriveCameraId(config.source))({
+  bus.forCamera(cameraIdOf(config))({
     type: 'log',
     level: 'info',
     message: `metrics on ${server.url}/metrics, health on ${server.url}/healthz and ${server.url}/readyz`,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { deriveCameraId } from '../camera/camera-id.js';
 import {
   type CaptureSettings,
   type Codec,
@@ -154,6 +155,16 @@ export interface RelayConfig {
   readonly json: boolean;
   /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
   readonly extraCa: readonly string[] | undefined;
+}
+
+/** The camera's id: --camera-id, else derived as the Python relay does. */
+export function cameraIdOf(config: RelayConfig): string {
+  return config.cameraId ?? deriveCameraId(config.source);
+}
+
+/** The name sent at registration: --name, else one made from the id. */
+export function cameraNameOf(config: RelayConfig, cameraId: string = cameraIdOf(config)): string {
+  return config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
 }
 
 /** What capture needs of the config: for the supervisor's ffmpeg and doctor's probe alike. */

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deriveCameraId } from '../camera/camera-id.js';
 import { runToCompletion } from '../camera/exec.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import { probeSource } from '../camera/probe-source.js';
-import { captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
+import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
 import { isRelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { classify } from '../uploader/classify.js';
@@ -185,7 +184,7 @@ async function checkKey(
   }
   const cameraId = cameraIdOf(config);
   const api = new CloudApi(config.cloud, config.token, cameraId);
-  const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
+  const name = cameraNameOf(config, cameraId);
   const verdict = classify(
     await options.transport.send(api.register(name, config.source.kind, REQUEST_TIMEOUT_MS)),
   );
@@ -277,10 +276,6 @@ function checkClock(
   } else {
     results.push({ check: 'clock', status: 'ok', detail });
   }
-}
-
-function cameraIdOf(config: RelayConfig): string {
-  return config.cameraId ?? deriveCameraId(config.source);
 }
 
 function messageOf(error: unknown): string {

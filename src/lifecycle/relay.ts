@@ -1,8 +1,7 @@
-import { deriveCameraId } from '../camera/camera-id.js';
 import { locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../camera/probe-segment.js';
 import { CaptureSupervisor } from '../camera/supervisor.js';
-import { captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
+import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
 import { ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { CameraLock } from '../spool/lock.js';
@@ -48,7 +47,7 @@ const STOP_RESERVE_MS = 1200;
 export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<number> {
   const { stop } = hooks;
   const budget = new StopBudget(stop, config.drainTimeoutMs, STOP_RESERVE_MS);
-  const cameraId = config.cameraId ?? deriveCameraId(config.source);
+  const cameraId = cameraIdOf(config);
   const emit = hooks.bus.forCamera(cameraId);
   // Before any output: a missing ffmpeg is one line (exit 2) and nothing else.
   const ffmpeg = await locateFfmpeg(config.ffmpeg);
@@ -278,7 +277,7 @@ async function register(
   retry: RetryPacer,
   signal: AbortSignal,
 ): Promise<boolean> {
-  const name = config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
+  const name = cameraNameOf(config, cameraId);
   const startedAt = Date.now();
   let saidAt = startedAt;
   for (let attempt = 1; !signal.aborted; attempt++) {
