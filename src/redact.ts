@@ -6,6 +6,8 @@
  * its shape, so a URL the relay never saw whole (one ffmpeg prints back) is covered too.
  */
 const secrets = new Set<string>();
+/** The same, longest first (a secret's escaped form may contain its raw form): kept sorted as they come. */
+let longestFirst: string[] = [];
 
 /** Shorter secrets are masked by their URL shape only: masking "123" everywhere would garble logs. */
 const MIN_SECRET_LENGTH = 4;
@@ -20,6 +22,7 @@ export function registerSecret(secret: string | undefined): void {
   for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
     secrets.add(form);
   }
+  longestFirst = [...secrets].sort((a, b) => b.length - a.length);
 }
 
 /**
@@ -95,7 +98,6 @@ export function redactReply(text: string): string {
 
 function maskSecrets(text: string): string {
   let out = text;
-  // Longest first: a secret's escaped form may contain its raw form.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(MASK);
+  for (const secret of longestFirst) out = out.split(secret).join(MASK);
   return out;
 }
