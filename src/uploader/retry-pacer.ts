@@ -1,4 +1,4 @@
-import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
+import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
 import type { TransientVerdict } from './classify.js';
 
 /** The backoff drawn for one retry, and whether to probe the ingest instead of sitting it out. */
