@@ -16,3 +16,9 @@ export type LossReason =
   | 'write-failed'
   | 'unsalvageable'
   | 'stale';
+
+/**
+ * Which segment the shared upload pool sends next. fifo: each camera oldest first. live-first:
+ * each camera's newest segment, then its backlog oldest first.
+ */
+export type UploadOrder = 'fifo' | 'live-first';

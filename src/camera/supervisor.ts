@@ -1,12 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
 import { CaptureError } from '../errors.js';
 import type { SegmentRecord } from '../spool/journal.js';
 import { segmentSequence } from '../spool/naming.js';
 import { type SegmentProber, salvagePartial } from '../spool/salvage.js';
 import type { CaptureSpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
-import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
 import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
 import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';

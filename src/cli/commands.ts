@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
+import { CAMERA_SCHEMA, type CameraEntry } from '../config/fleet-config.js';
 import type { RelayFlags } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
 import { DEMO_SETTINGS, type DemoFlags } from './demo-settings.js';
@@ -9,7 +10,14 @@ import { ENV_PREFIX, envName, type SettingSources, withSettings } from './settin
 
 /** What the command line asked for; `help` when --help or --version was printed instead. */
 export type Invocation =
-  | { readonly command: 'relay' | 'doctor'; readonly flags: RelayFlags }
+  | {
+      readonly command: 'relay' | 'doctor';
+      readonly flags: RelayFlags;
+      /** The config file's `cameras:` list, when it has one. */
+      readonly cameras?: readonly CameraEntry[] | undefined;
+      /** The config file read, if any (SIGHUP reads it again). */
+      readonly configFile?: string | undefined;
+    }
   | { readonly command: 'ingest-server'; readonly flags: IngestServerFlags }
   | { readonly command: 'demo'; readonly flags: DemoFlags }
   | { readonly command: 'help' };
@@ -21,6 +29,9 @@ const VERSION = (
 const ENV_RULE = `Every flag can also be set as an environment variable named ${envName('flag-name')} (--segment-duration 4 is ${envName('segment-duration')}=4) or as a key of --config FILE (segment-duration: 4). Precedence: flags > environment > config file > defaults.`;
 
 const SECRETS = `${envName('source')}=rtsp://user:pw@cam/stream ${envName('token')}=… trio-relay keeps the camera password and the key out of ps.`;
+
+/** The relay's config file may list its cameras, each a mapping of CAMERA_SCHEMA's keys. */
+const CAMERA_LISTS = { cameras: CAMERA_SCHEMA };
 
 const DURATIONS = 'Durations are seconds (30) or a number with a unit: 500ms, 30s, 5m, 1h, 2d.';
 
@@ -40,7 +51,7 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
       ['relay', '$0'],
       'relay a camera to the cloud ingest (default)',
       (y) =>
-        withSettings<RelayFlags>(y, RELAY_SETTINGS, sources)
+        withSettings<RelayFlags>(y, RELAY_SETTINGS, sources, CAMERA_LISTS)
           .example(
             '$0 -s rtsp://cam/stream --token-file key.txt',
             'an RTSP camera, the API key read from a file',
@@ -49,24 +60,38 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
           .example('$0 -s /dev/video0 -r 1280x720 --fps 5 -t T', 'a V4L2 webcam (or -s 0)')
           .example('$0 -s testsrc --cloud http://127.0.0.1:8080', 'a test pattern to a local ingest-server')
           .example('$0 --config /etc/trio-relay.yaml', 'settings from a YAML or JSON file')
+          .example(
+            '$0 --config cameras.yaml',
+            'many cameras: a cameras: list in the file (SIGHUP reloads it)',
+          )
           .example('$0 demo', 'a synthetic camera and a local ingest: nothing else needed')
           .epilogue(`${ENV_RULE}\n\n${SECRETS}\n\n${DURATIONS}`),
       (args) => {
-        invocation = { command: 'relay', flags: sources.keepHigher(args, 'token', 'token-file') };
+        invocation = {
+          command: 'relay',
+          flags: sources.keepHigher(args, 'token', 'token-file'),
+          cameras: sources.list('cameras'),
+          configFile: sources.filePath,
+        };
       },
     )
     .command(
       'doctor',
       "check ffmpeg, the camera, the ingest, TLS, the API key, the spool and the clock (the relay's flags)",
       (y) =>
-        withSettings<RelayFlags>(y, RELAY_SETTINGS, sources)
+        withSettings<RelayFlags>(y, RELAY_SETTINGS, sources, CAMERA_LISTS)
           .example(
             '$0 doctor -s rtsp://cam/stream --token-file key.txt',
             'the same command line as the relay, with doctor in front: a checklist, exit 0 when all pass',
           )
           .epilogue(ENV_RULE),
       (args) => {
-        invocation = { command: 'doctor', flags: sources.keepHigher(args, 'token', 'token-file') };
+        invocation = {
+          command: 'doctor',
+          flags: sources.keepHigher(args, 'token', 'token-file'),
+          cameras: sources.list('cameras'),
+          configFile: sources.filePath,
+        };
       },
     )
     .command(

@@ -32,7 +32,7 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
     invocation = await parseCommandLine(argv, sources);
     if (invocation.command === 'relay' || invocation.command === 'doctor')
       json = Boolean(invocation.flags.json);
-    return await run(invocation, stop);
+    return await run(invocation, stop, argv);
   } catch (thrown) {
     const flags = invocation && 'flags' in invocation ? invocation.flags : undefined;
     const error = sources.explain(thrown, flags);
@@ -49,12 +49,20 @@ async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {
   }
 }
 
-async function run(invocation: Invocation, stop: ProcessStop): Promise<number> {
+/** The command line and config file read again (SIGHUP): the same precedence as at the start. */
+async function rereadRelaySettings(argv: string[]) {
+  const sources = new SettingSources();
+  const invocation = await parseCommandLine(argv, sources);
+  if (invocation.command !== 'relay') throw new Error('the command line no longer runs the relay');
+  return invocation;
+}
+
+async function run(invocation: Invocation, stop: ProcessStop, argv: string[]): Promise<number> {
   switch (invocation.command) {
     case 'help':
       return ExitCode.ok;
     case 'relay':
-      return runRelayCommand(invocation.flags, stop);
+      return runRelayCommand(invocation, stop, () => rereadRelaySettings(argv));
     // Loaded on demand: the relay itself never needs the ingest server's or the demo's code.
     case 'doctor':
       return (await import('./doctor.js')).runDoctorCommand(invocation.flags);

@@ -1,7 +1,13 @@
 import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
-import { RELAY_DEFAULTS, type RelayFlags, resolveRelayConfig } from '../config/relay-config.js';
-import { ExitCode } from '../errors.js';
-import { runRelay } from '../lifecycle/relay.js';
+import {
+  type CameraEntry,
+  type FleetConfig,
+  MAX_DEFAULT_POOL,
+  resolveFleetConfig,
+} from '../config/fleet-config.js';
+import { RELAY_DEFAULTS, type RelayFlags } from '../config/relay-config.js';
+import { ExitCode, isRelayError } from '../errors.js';
+import { Fleet } from '../lifecycle/fleet.js';
 import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
@@ -64,8 +70,20 @@ export const RELAY_SETTINGS = {
   },
   'upload-concurrency': {
     type: 'number',
-    describe: 'parallel uploads; above 1 segments may arrive out of order',
-    default: d.uploadConcurrency,
+    describe:
+      'requests at once over all cameras; each camera gets an equal share, and above 1 per camera its segments may arrive out of order',
+    default: `${d.uploadConcurrency} per camera, at most ${MAX_DEFAULT_POOL}`,
+  },
+  'upload-order': {
+    type: 'string',
+    describe:
+      "fifo: each camera's oldest segment first; live-first: its newest first, then the backlog oldest first",
+    default: d.uploadOrder,
+  },
+  'max-upload-rate': {
+    type: 'string',
+    describe: 'cap on the total upload rate of all cameras, e.g. 2MB/s or 16Mbit/s; live segments go first',
+    default: 'no cap',
   },
   'retry-base': { type: 'duration', describe: 'first retry backoff', default: d.retryBase },
   'retry-max': { type: 'duration', describe: 'backoff cap (at least --retry-base)', default: d.retryMax },
@@ -125,29 +143,90 @@ export const RELAY_SETTINGS = {
 /** A stop may take --drain-timeout; past this much more the process exits anyway, spool kept. */
 const STOP_SLACK_MS = 800;
 
-export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Promise<number> {
-  const config = resolveRelayConfig(lastWins(flags));
+/** What the command line and config file said; read again on SIGHUP. */
+export interface RelaySettings {
+  readonly flags: RelayFlags;
+  readonly cameras?: readonly CameraEntry[] | undefined;
+  readonly configFile?: string | undefined;
+}
+
+export async function runRelayCommand(
+  settings: RelaySettings,
+  stop: ProcessStop,
+  reread: () => Promise<RelaySettings>,
+): Promise<number> {
+  const fleetConfig = resolveFleetConfig(lastWins(settings.flags), settings.cameras);
+  const shared = fleetConfig.cameras[0]!;
   const bus = new EventBus();
-  const output = attachOutput(bus, { json: config.json, verbose: config.verbose });
+  const output = attachOutput(bus, { json: shared.json, verbose: shared.verbose });
   // Before capture: a metrics port in use is a bad input (exit 2) and nothing has started.
-  const telemetry = await startTelemetry(config, bus);
+  const telemetry = await startTelemetry(shared, bus);
   // Whatever a phase does, the process is gone within --drain-timeout + 1 s of the stop.
-  stop.armDeadline(config.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
+  stop.armDeadline(shared.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
   const removeFlush = stop.onForce(() => output.close());
+  let removeReload: (() => void) | undefined;
   try {
-    return await runRelay(config, {
+    const fleet = await Fleet.start(fleetConfig, {
       bus,
-      onTracker: (tracker, emit) => {
+      watch: (tracker, emit) => {
         output.onTracker(tracker, emit);
         telemetry?.watch(tracker);
+        return () => undefined;
       },
       stop: stop.signal,
       onForce: (callback) => stop.onForce(callback),
     });
+    if (settings.configFile !== undefined) {
+      removeReload = onReloadSignal(() => reload(fleet, bus, reread));
+    }
+    return await fleet.run();
   } finally {
+    removeReload?.();
     removeFlush();
     await telemetry?.close();
     output.close();
+  }
+}
+
+/** SIGHUP re-reads the config file; another SIGHUP during a reload waits for it. */
+function onReloadSignal(reload: () => Promise<void>): () => void {
+  let queue = Promise.resolve();
+  const handler = () => {
+    queue = queue.then(reload);
+  };
+  process.on('SIGHUP', handler);
+  return () => process.off('SIGHUP', handler);
+}
+
+async function reload(fleet: Fleet, bus: EventBus, reread: () => Promise<RelaySettings>): Promise<void> {
+  const emit = bus.forCamera('');
+  let next: FleetConfig;
+  try {
+    const settings = await reread();
+    next = resolveFleetConfig(lastWins(settings.flags), settings.cameras);
+  } catch (error) {
+    // A broken file must not take down cameras that run fine: say so, keep going as before.
+    const code = isRelayError(error) ? error.code : 'ERR_CONFIG';
+    emit({
+      type: 'error',
+      code,
+      message: `reload refused, running as before: ${String((error as Error).message ?? error)}`,
+    });
+    return;
+  }
+  const report = fleet.reload(next);
+  const list = (ids: readonly string[]) => (ids.length > 0 ? ids.join(', ') : 'none');
+  emit({
+    type: 'log',
+    level: 'info',
+    message: `config reloaded: added ${list(report.added)}; removed ${list(report.removed)}; restarted ${list(report.restarted)}; unchanged ${list(report.unchanged)}`,
+  });
+  if (report.needRestart.length > 0) {
+    emit({
+      type: 'log',
+      level: 'warn',
+      message: `${report.needRestart.join(', ')} changed: applied at the next start of the relay, not by a reload`,
+    });
   }
 }
 

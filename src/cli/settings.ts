@@ -70,6 +70,8 @@ const RANK: Record<SourceKind, number> = { flag: 3, env: 2, file: 1 };
 export class SettingSources {
   #file: { path: string; values: Readonly<Record<string, unknown>> } | undefined;
   #fileError: unknown;
+  /** The file's lists of mappings (the cameras), kept apart: they are no flags. */
+  #lists: Record<string, readonly Readonly<Record<string, unknown>>[]> = {};
 
   /** The value of `flag` came from: the highest-precedence source that holds it. */
   sourceOf(flag: string, value: unknown): { kind: SourceKind; label: string } | undefined {
@@ -119,10 +121,18 @@ export class SettingSources {
   }
 
   /** The `.config()` parser: yargs resolves the path (--config FILE or TRIO_CONFIG) and merges the result. */
-  fileReader(schema: FileSchema): (path: string) => Record<string, unknown> {
+  fileReader(
+    schema: FileSchema,
+    lists: Readonly<Record<string, FileSchema>> = {},
+  ): (path: string) => Record<string, unknown> {
     return (path) => {
       try {
-        const values = readConfigFile(path, schema);
+        const values = { ...readConfigFile(path, schema, lists) };
+        for (const key of Object.keys(lists)) {
+          if (values[key] !== undefined)
+            this.#lists[key] = values[key] as Readonly<Record<string, unknown>>[];
+          delete values[key];
+        }
         this.#file = { path, values };
         return values;
       } catch (error) {
@@ -130,6 +140,16 @@ export class SettingSources {
         throw error;
       }
     };
+  }
+
+  /** The config file read (--config FILE or TRIO_CONFIG), if any. */
+  get filePath(): string | undefined {
+    return this.#file?.path;
+  }
+
+  /** A list of mappings the config file held (`cameras:`), as read; undefined without one. */
+  list(key: string): readonly Readonly<Record<string, unknown>>[] | undefined {
+    return this.#lists[key];
   }
 
   /** yargs passes the reader's error on as a plain YError: this is the ConfigError itself. */
@@ -148,13 +168,15 @@ export function withSettings<Flags>(
   y: Argv,
   table: SettingsTable<Flags>,
   sources?: SettingSources,
+  lists: Readonly<Record<string, FileSchema>> = {},
 ): Argv<Flags> {
   const settings = table as Readonly<Record<string, Setting>>;
   const options = Object.fromEntries(Object.entries(settings).map(([flag, s]) => [flag, yargsOption(s)]));
   let command = y
     .options(options)
     .middleware((argv) => checkEnv(argv, settings, sources !== undefined), true);
-  if (sources) command = command.config('config', CONFIG_DESCRIBE, sources.fileReader(fileSchema(settings)));
+  if (sources)
+    command = command.config('config', CONFIG_DESCRIBE, sources.fileReader(fileSchema(settings), lists));
   return command as unknown as Argv<Flags>;
 }
 

@@ -30,7 +30,11 @@ const EXPECTED: Record<FileValueType, string> = {
  * keys, a value of the wrong type, an unreadable or unparsable file each throw one ConfigError
  * naming the file (and the key). No value from the file is ever quoted: it may be the token.
  */
-export function readConfigFile(path: string, schema: FileSchema): Record<string, unknown> {
+export function readConfigFile(
+  path: string,
+  schema: FileSchema,
+  lists: Readonly<Record<string, FileSchema>> = {},
+): Record<string, unknown> {
   const where = `config file ${path}`;
   let text: string;
   try {
@@ -57,8 +61,37 @@ export function readConfigFile(path: string, schema: FileSchema): Record<string,
   }
   const values = data as Record<string, unknown>;
   for (const [key, value] of Object.entries(values)) {
+    const itemSchema = lists[key];
+    if (itemSchema) checkList(where, key, value, itemSchema);
+    else checkKeys(where, { [key]: value }, schema, Object.keys(lists));
+  }
+  return values;
+}
+
+/** A list of mappings (the cameras): each item checked against its own schema. */
+function checkList(where: string, key: string, value: unknown, schema: FileSchema): void {
+  if (!Array.isArray(value)) {
+    throw new ConfigError(`${where}: key "${key}" must be a list of mappings, not ${typeName(value)}`);
+  }
+  value.forEach((item: unknown, index) => {
+    const at = `${where}: ${key}[${index}]`;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      throw new ConfigError(`${at} must be a mapping (key: value), not ${typeName(item)}`);
+    }
+    checkKeys(at, item as Record<string, unknown>, schema);
+  });
+}
+
+function checkKeys(
+  where: string,
+  values: Readonly<Record<string, unknown>>,
+  schema: FileSchema,
+  alsoKnown: readonly string[] = [],
+): void {
+  for (const [key, value] of Object.entries(values)) {
     const type = schema[key];
-    if (type === undefined) throw new ConfigError(`${where}: unknown key "${key}"${suggest(key, schema)}`);
+    if (type === undefined)
+      throw new ConfigError(`${where}: unknown key "${key}"${suggest(key, schema, alsoKnown)}`);
     if (!ACCEPTS[type].includes(typeName(value, 'short'))) {
       // YAML reads 0123 or 1.10 as numbers: only quotes keep a string as written.
       const quote = type === 'string' && typeof value === 'number' ? ' (put it in quotes)' : '';
@@ -67,7 +100,6 @@ export function readConfigFile(path: string, schema: FileSchema): Record<string,
       );
     }
   }
-  return values;
 }
 
 /** A kind of value, never the value itself. */
@@ -83,8 +115,8 @@ function typeName(value: unknown, form: 'short' | 'long' = 'long'): string {
 }
 
 /** `segmentDuration`, `segment_duration` → ` (did you mean "segment-duration"?)` */
-function suggest(key: string, schema: FileSchema): string {
+function suggest(key: string, schema: FileSchema, alsoKnown: readonly string[] = []): string {
   const squash = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
-  const match = Object.keys(schema).find((known) => squash(known) === squash(key));
+  const match = [...Object.keys(schema), ...alsoKnown].find((known) => squash(known) === squash(key));
   return match ? ` (did you mean "${match}"?)` : '';
 }

@@ -11,9 +11,11 @@ import {
 import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
+import type { UploadOrder } from '../types.js';
 import {
   formatDurationMs,
   oneOf,
+  parseByteRate,
   parseDurationMs,
   parseHttpUrl,
   parseNumber,
@@ -33,6 +35,7 @@ export const RELAY_DEFAULTS = {
   maxSpoolMb: 512,
   uploadTimeout: '30s',
   uploadConcurrency: 1,
+  uploadOrder: 'fifo',
   retryBase: '1s',
   // Nearer 10-15 s than a minute: a returning ingest is used at once (connection failures are probed).
   retryMax: '15s',
@@ -65,6 +68,8 @@ export interface RelayFlags {
   maxSpoolMb?: number | string;
   uploadTimeout?: number | string;
   uploadConcurrency?: number | string;
+  uploadOrder?: string;
+  maxUploadRate?: number | string;
   retryBase?: number | string;
   retryMax?: number | string;
   retryAfterMax?: number | string;
@@ -137,7 +142,11 @@ export interface RelayConfig {
   readonly spoolDir: string;
   readonly maxSpoolBytes: number;
   readonly uploadTimeoutMs: number;
+  /** Requests in flight at once over every camera of the process (the shared upload pool). */
   readonly uploadConcurrency: number;
+  readonly uploadOrder: UploadOrder;
+  /** --max-upload-rate, bytes per second over every upload of the process; undefined: no cap. */
+  readonly maxUploadRateBytesPerS: number | undefined;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
   readonly retryAfterMaxMs: number;
@@ -248,6 +257,12 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
     uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
     uploadConcurrency: number('uploadConcurrency'),
+    uploadOrder: oneOf('upload-order', flags.uploadOrder ?? RELAY_DEFAULTS.uploadOrder, [
+      'fifo',
+      'live-first',
+    ] as const),
+    maxUploadRateBytesPerS:
+      flags.maxUploadRate === undefined ? undefined : parseByteRate('max-upload-rate', flags.maxUploadRate),
     retryBaseMs,
     retryMaxMs,
     retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),

@@ -2,7 +2,7 @@ import { registerSecret } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
 import { formatGapHeader } from '../spool/losses.js';
 import type { SourceKind } from '../types.js';
-import type { OutgoingRequest } from './transport.js';
+import type { OutgoingRequest, Pace } from './transport.js';
 
 /** Requests of the cloud contract (compatible with the Python relay), built as plain data. */
 export class CloudApi {
@@ -46,6 +46,7 @@ export class CloudApi {
     gaps: readonly GapRecord[],
     timeoutMs: number,
     signal?: AbortSignal,
+    pace?: Pace,
   ): OutgoingRequest {
     const headers: Record<string, string> = {
       ...this.#auth(),
@@ -61,7 +62,7 @@ export class CloudApi {
       method: 'POST',
       url: this.ingestUrl,
       headers,
-      body: { file, bytes: record.bytes },
+      body: { file, bytes: record.bytes, pace },
       timeoutMs,
       signal,
     };

@@ -10,6 +10,7 @@ import {
   type HttpOutcome,
   type HttpTransport,
   type OutgoingRequest,
+  type Pace,
 } from './transport.js';
 
 export interface UndiciTransportOptions {
@@ -57,9 +58,13 @@ export class UndiciTransport implements HttpTransport {
         await file?.close().catch(() => undefined);
         return fileError(error);
       }
-      const chunks = readFile(file, (error) => {
-        fileFailure = error;
-      });
+      const chunks = readFile(
+        file,
+        (error) => {
+          fileFailure = error;
+        },
+        req.body.pace,
+      );
       body = Readable.from(chunks, { objectMode: false });
       // What is on disk, not what was journaled: a file that changed size behind our back would
       // otherwise fail on its length at every attempt and hold up the camera's queue for good.
@@ -115,7 +120,11 @@ export class UndiciTransport implements HttpTransport {
 }
 
 /** The segment file in chunks; a failed read is reported through `onError` before it propagates. */
-async function* readFile(file: FileHandle, onError: (error: unknown) => void): AsyncGenerator<Buffer> {
+async function* readFile(
+  file: FileHandle,
+  onError: (error: unknown) => void,
+  pace?: Pace,
+): AsyncGenerator<Buffer> {
   for (;;) {
     let bytesRead: number;
     const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
@@ -126,6 +135,7 @@ async function* readFile(file: FileHandle, onError: (error: unknown) => void): A
       throw error;
     }
     if (bytesRead === 0) return;
+    if (pace) await pace(bytesRead);
     yield buffer.subarray(0, bytesRead);
   }
 }

@@ -4,13 +4,22 @@ export interface OutgoingRequest {
   readonly method: 'POST' | 'DELETE' | 'HEAD';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** A file streamed from disk, or a small JSON text. */
-  readonly body?: { readonly file: string; readonly bytes: number } | { readonly json: unknown } | undefined;
+  /**
+   * A file streamed from disk (`pace` is awaited before each chunk goes out: the upload rate
+   * cap), or a small JSON text.
+   */
+  readonly body?:
+    | { readonly file: string; readonly bytes: number; readonly pace?: Pace | undefined }
+    | { readonly json: unknown }
+    | undefined;
   /** Hard deadline for the whole exchange, including a server that accepts and never answers. */
   readonly timeoutMs: number;
   /** Aborts early (a forced shutdown). */
   readonly signal?: AbortSignal | undefined;
 }
+
+/** Resolves when `bytes` more may be sent. */
+export type Pace = (bytes: number) => Promise<void>;
 
 export type HttpOutcome =
   | {

@@ -1,53 +1,86 @@
-import PQueue from 'p-queue';
 import type { RelayError } from '../errors.js';
 import { redact, redactReply } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
-import type { Spool } from '../spool/spool.js';
+import type { DeliverySpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
+import type { SourceKind } from '../types.js';
 import { classify, fatalError, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
 import { requestEvent } from './request-event.js';
 import type { RetryPacer, RetryPlan } from './retry-pacer.js';
-import type { HttpTransport } from './transport.js';
+import type { HttpTransport, Pace } from './transport.js';
+import { type PoolMember, UploadPool } from './upload-pool.js';
+import type { UploadJob } from './upload-scheduler.js';
 
 export interface UploaderOptions {
-  readonly spool: Spool;
+  readonly spool: DeliverySpool;
   readonly api: CloudApi;
   readonly transport: HttpTransport;
   readonly uploadTimeoutMs: number;
-  /** Requests at once for this camera; 1 keeps segments in order. */
-  readonly concurrency: number;
-  /** When a transient failure is tried again (shared with registration). */
+  /** The process's shared pool; without one the camera gets a pool of its own. */
+  readonly pool?: UploadPool | undefined;
+  /** Without a shared pool: requests at once for this camera; 1 keeps segments in order. */
+  readonly concurrency?: number;
+  /** When a transient failure is tried again (registration and segments alike). */
   readonly retry: RetryPacer;
   readonly emit: Emit;
-  /** Runs before the first upload (camera registration); retried by the caller's own policy. */
-  readonly beforeFirstUpload?: (signal: AbortSignal) => Promise<void>;
+  /** Register the camera (POST /api/cameras) as the first step of its first delivery. */
+  readonly registration?: { readonly cameraId: string; readonly name: string; readonly kind: SourceKind };
   /** A fatal verdict (401/403, an untrusted TLS certificate): the relay must stop, spool kept. */
   readonly onFatal: (error: RelayError) => void;
 }
 
 /** At most this many gaps ride on one segment's header, so headers stay small. */
 const MAX_GAPS_PER_HEADER = 16;
+/** A registration that keeps failing is said again this often. */
+const STILL_FAILING_EVERY_MS = 60_000;
 
 /**
- * Delivers spooled segments, oldest first, keeping each on disk until the ingest acknowledges
- * it. A TRANSIENT failure holds the segment's slot and retries it with backoff, so per-camera
- * order survives outages while capture carries on into the spool.
+ * One camera's delivery: its seat in the upload pool and what an attempt does. Each spooled
+ * segment stays on disk until the ingest acknowledges it; a TRANSIENT failure keeps the
+ * segment's place and retries it with the pacer's backoff, so per-camera order survives
+ * outages while capture carries on into the spool. Registration is the first step of the
+ * first attempt and is retried by the same pacer, never by a loop of its own.
  */
 export class Uploader {
   readonly #o: UploaderOptions;
-  readonly #queue: PQueue;
+  readonly #member: PoolMember;
   readonly #abort = new AbortController();
-  readonly #queued = new Set<number>();
-  #ready: Promise<void> | undefined;
-  #retrying = new Set<number>();
+  readonly #records = new Map<number, SegmentRecord>();
+  readonly #attempts = new Map<number, number>();
+  readonly #retrying = new Set<number>();
+  #registered: boolean;
+  /** The registration request in flight: concurrent attempts share it. */
+  #registering: Promise<RetryPlan | undefined> | undefined;
+  #registerAttempts = 0;
+  #registerStartedAt = 0;
+  #registerSaidAt = 0;
   #delivered = 0;
   #bytesSent = 0;
   #stopped = false;
 
   constructor(options: UploaderOptions) {
     this.#o = options;
-    this.#queue = new PQueue({ concurrency: options.concurrency });
+    this.#registered = options.registration === undefined;
+    const pool =
+      options.pool ??
+      new UploadPool({
+        concurrency: options.concurrency ?? 1,
+        order: 'fifo',
+        perCameraLimit: options.concurrency ?? 1,
+      });
+    this.#member = pool.join(options.registration?.cameraId ?? '', {
+      attempt: (job, pace) => this.#attempt(job, pace),
+      failed: (job, error) => {
+        this.#forget(job.sequence);
+        // A local failure (the spool's disk): the segment stays spooled for the next start.
+        options.emit({
+          type: 'error',
+          code: 'ERR_UPLOAD',
+          message: `segment ${job.sequence}: ${String(error)}`,
+        });
+      },
+    });
   }
 
   get delivered(): number {
@@ -59,27 +92,21 @@ export class Uploader {
   get retrying(): number {
     return this.#retrying.size;
   }
+  /** The ingest knows the camera (registered, or refused it and takes segments anyway). */
+  get registered(): boolean {
+    return this.#registered && this.#o.registration !== undefined;
+  }
 
-  /** Queue a spooled segment; a segment already queued is not queued twice. */
-  enqueue(record: SegmentRecord): void {
-    if (this.#stopped || this.#queued.has(record.sequence)) return;
-    this.#queued.add(record.sequence);
-    this.#queue
-      .add(() => this.#deliver(record))
-      .catch((error: unknown) => {
-        // A local failure (the spool's disk): the segment stays spooled for the next start.
-        this.#o.emit({
-          type: 'error',
-          code: 'ERR_UPLOAD',
-          message: `segment ${record.sequence}: ${String(error)}`,
-        });
-      })
-      .finally(() => this.#queued.delete(record.sequence));
+  /** Queue a spooled segment; `live` when capture just closed it. Queued twice is queued once. */
+  enqueue(record: SegmentRecord, live = false): void {
+    if (this.#stopped || this.#records.has(record.sequence)) return;
+    this.#records.set(record.sequence, record);
+    this.#member.add(record.sequence, live);
   }
 
   /** Wait until everything queued is delivered, or `timeoutMs` passes; true when all went out. */
   async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
-    const idle = this.#queue.onIdle().then(() => true as const);
+    const idle = this.#member.idle().then(() => this.#member.size === 0);
     // setTimeout cannot wait past 2^31 ms (it would fire at once): no timer for "no limit".
     if (!Number.isFinite(timeoutMs)) return idle;
     let timer: NodeJS.Timeout | undefined;
@@ -94,40 +121,103 @@ export class Uploader {
   /** Stop at once: abort requests and backoff waits; whatever is left stays in the spool. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#queue.clear();
     this.#abort.abort();
-    await this.#queue.onIdle();
+    await this.#member.leave();
   }
 
-  async #deliver(record: SegmentRecord): Promise<void> {
-    const { spool, api, transport } = this.#o;
+  async #attempt(job: UploadJob, pace: Pace | undefined): Promise<(() => Promise<void>) | undefined> {
     const signal = this.#abort.signal;
-    if (this.#o.beforeFirstUpload) {
-      this.#ready ??= this.#o.beforeFirstUpload(signal);
-      await this.#ready;
+    const record = this.#records.get(job.sequence);
+    if (signal.aborted || !record) return undefined;
+    if (!this.#registered) {
+      this.#registering ??= this.#register(signal).finally(() => {
+        this.#registering = undefined;
+      });
+      const plan = await this.#registering;
+      if (signal.aborted) return undefined;
+      if (plan) return () => this.#o.retry.wait(plan, signal);
+      if (!this.#registered) return undefined;
     }
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
-      if (!spool.beginUpload(record.sequence)) {
-        this.#retrying.delete(record.sequence);
-        return;
-      }
-      let retry: RetryPlan | undefined;
-      try {
-        const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
-        const request = api.ingest(record, spool.pathOf(record), gaps, this.#o.uploadTimeoutMs, signal);
-        const sentAt = performance.now();
-        const verdict = classify(await transport.send(request));
-        if (signal.aborted) return;
-        this.#o.emit(requestEvent('ingest', verdict, (performance.now() - sentAt) / 1000, record.sequence));
-        // Settled while still in flight, so eviction cannot take the segment in between.
-        retry = await this.#settle(record, verdict, gaps, attempt);
-      } finally {
-        spool.endUpload(record.sequence);
-      }
-      if (retry === undefined) return;
-      await this.#o.retry.wait(retry, signal);
+    const { spool, api, transport } = this.#o;
+    // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
+    if (!spool.beginUpload(record.sequence)) return this.#forget(record.sequence);
+    let retry: RetryPlan | undefined;
+    try {
+      const attempt = (this.#attempts.get(record.sequence) ?? 0) + 1;
+      this.#attempts.set(record.sequence, attempt);
+      const gaps = spool.gaps().slice(0, MAX_GAPS_PER_HEADER);
+      const request = api.ingest(record, spool.pathOf(record), gaps, this.#o.uploadTimeoutMs, signal, pace);
+      const sentAt = performance.now();
+      const verdict = classify(await transport.send(request));
+      if (signal.aborted) return undefined;
+      this.#o.emit(requestEvent('ingest', verdict, (performance.now() - sentAt) / 1000, record.sequence));
+      // Settled while still in flight, so eviction cannot take the segment in between.
+      retry = await this.#settle(record, verdict, gaps, attempt);
+    } finally {
+      spool.endUpload(record.sequence);
     }
+    if (retry === undefined) return this.#forget(record.sequence);
+    const plan = retry;
+    return () => this.#o.retry.wait(plan, signal);
+  }
+
+  #forget(sequence: number): undefined {
+    this.#records.delete(sequence);
+    this.#attempts.delete(sequence);
+    this.#retrying.delete(sequence);
+    return undefined;
+  }
+
+  /**
+   * One POST /api/cameras. A refused key or an untrusted certificate is fatal (the same verdict
+   * as for uploads), another refusal only a warning: segments go anyway. Returns how to wait
+   * when it is to be tried again.
+   */
+  async #register(signal: AbortSignal): Promise<RetryPlan | undefined> {
+    const { api, transport, emit, registration } = this.#o;
+    if (!registration) return undefined;
+    const attempt = ++this.#registerAttempts;
+    if (attempt === 1) this.#registerStartedAt = this.#registerSaidAt = Date.now();
+    const request = {
+      ...api.register(registration.name, registration.kind, this.#o.uploadTimeoutMs),
+      signal,
+    };
+    const sentAt = performance.now();
+    const verdict = classify(await transport.send(request));
+    if (signal.aborted) return undefined;
+    emit(requestEvent('register', verdict, (performance.now() - sentAt) / 1000));
+    const fatal = fatalError(verdict, request.url);
+    if (fatal) {
+      this.#o.onFatal(fatal);
+      return undefined;
+    }
+    if (verdict.class !== 'transient') {
+      this.#registered = true;
+      if (verdict.class === 'ok') {
+        emit({ type: 'log', level: 'info', message: `camera ${registration.cameraId} registered` });
+      } else {
+        const status = 'status' in verdict ? ` (HTTP ${verdict.status})` : '';
+        emit({
+          type: 'log',
+          level: 'warn',
+          message: `registration refused${status}; sending segments anyway`,
+        });
+      }
+      return undefined;
+    }
+    const message = `registration failed (${verdict.reason}), retrying`;
+    if (attempt === 1) emit({ type: 'error', code: 'ERR_REGISTER', message });
+    else if (Date.now() - this.#registerSaidAt >= STILL_FAILING_EVERY_MS) {
+      // Not one line then silence: a registration that keeps failing is said again, now and then.
+      this.#registerSaidAt = Date.now();
+      const forS = Math.round((this.#registerSaidAt - this.#registerStartedAt) / 1000);
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: `registration still failing after ${attempt} attempts in ${forS} s (${verdict.reason}); segments wait in the spool`,
+      });
+    } else emit({ type: 'log', level: 'debug', message });
+    return this.#o.retry.plan(verdict, attempt);
   }
 
   /** Act on one attempt's verdict; returns how to wait when the segment is to be tried again. */

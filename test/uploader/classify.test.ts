@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthError, ExitCode, TlsError } from '../../src/errors.js';
 import { backoffDelay } from '../../src/backoff.js';
+import { AuthError, ExitCode, TlsError } from '../../src/errors.js';
 import { classify, fatalError, parseRetryAfter } from '../../src/uploader/classify.js';
 
 const response = (status: number, retryAfter?: string) =>

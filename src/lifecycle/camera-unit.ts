@@ -1,0 +1,279 @@
+import type { FfmpegBinary } from '../camera/ffmpeg-locate.js';
+import { ffmpegProber } from '../camera/probe-segment.js';
+import { CaptureSupervisor } from '../camera/supervisor.js';
+import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
+import { ExitCode, type RelayError } from '../errors.js';
+import { redact } from '../redact.js';
+import { CameraLock } from '../spool/lock.js';
+import { Spool } from '../spool/spool.js';
+import type { Emit, EventBus } from '../telemetry/events.js';
+import { StatusTracker } from '../telemetry/status-tracker.js';
+import { CloudApi } from '../uploader/cloud.js';
+import { RetryPacer } from '../uploader/retry-pacer.js';
+import type { HttpTransport } from '../uploader/transport.js';
+import type { UploadPool } from '../uploader/upload-pool.js';
+import { Uploader } from '../uploader/uploader.js';
+import { sweepAndRecover } from './recovery.js';
+import { firstOf } from './signals.js';
+import { StopBudget } from './stop-budget.js';
+
+/** What the process shares with each of its cameras. */
+export interface CameraUnitDeps {
+  readonly bus: EventBus;
+  readonly ffmpeg: FfmpegBinary;
+  readonly transport: HttpTransport;
+  readonly pool: UploadPool;
+  /** Show and judge this camera (status line, metrics, readiness) until the remover is called. */
+  readonly watch?: (tracker: StatusTracker, emit: Emit) => () => void;
+  /** Registers a last-moment callback for a forced exit (a second signal); returns its remover. */
+  readonly onForce?: (callback: (why: string) => void) => () => void;
+}
+
+const FFMPEG_STOP_GRACE_MS = 2000;
+/** While the ingest is unreachable, a HEAD about this often (jittered) finds it back. */
+const INGEST_PROBE_INTERVAL_MS = 2000;
+const SESSION_END_TIMEOUT_MS = 1000;
+/** Kept back from the stop budget for the session DELETE and closing the spool. */
+const STOP_RESERVE_MS = 1200;
+
+/**
+ * One camera, start to end: lock its spool, sweep and recover, capture into the spool while its
+ * segments go through the shared upload pool, and on a stop close ffmpeg's segment, drain and
+ * DELETE the session — all within --drain-timeout from the stop, whatever phase it began in.
+ * No process-wide side effects: signals, exit and the pool belong to the composition root.
+ */
+export class CameraUnit {
+  readonly id: string;
+  readonly config: RelayConfig;
+  readonly #deps: CameraUnitDeps;
+  readonly #stop = new AbortController();
+
+  constructor(config: RelayConfig, deps: CameraUnitDeps) {
+    this.config = config;
+    this.id = cameraIdOf(config);
+    this.#deps = deps;
+  }
+
+  /** Ask the camera to stop: it drains within its --drain-timeout. */
+  stop(reason: string): void {
+    if (!this.#stop.signal.aborted) this.#stop.abort(reason);
+  }
+
+  get stopping(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /**
+   * Run until the source ends or the camera is stopped; resolves ExitCode.ok. An error that ends
+   * this camera (a wrong key, a camera that cannot be captured) rejects as a RelayError.
+   */
+  async run(): Promise<number> {
+    const { config } = this;
+    const budget = new StopBudget(this.#stop.signal, config.drainTimeoutMs, STOP_RESERVE_MS);
+    const emit = this.#deps.bus.forCamera(this.id);
+    emit({
+      type: 'state',
+      state: 'starting',
+      detail: `${config.source.display} → ${redact(config.cloud)} as ${this.id}`,
+    });
+    const lock = await CameraLock.acquire(config.spoolDir, this.id);
+    if (!lock.enforced)
+      emit({
+        type: 'log',
+        level: 'warn',
+        message: 'no file lock on this platform: make sure only one relay runs per camera and spool dir',
+      });
+    try {
+      const spool = await Spool.create({
+        root: config.spoolDir,
+        cameraId: this.id,
+        maxBytes: config.maxSpoolBytes,
+        emit,
+      });
+      try {
+        return await this.#withSpool(spool, emit, budget);
+      } finally {
+        await spool.close().catch(() => undefined);
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #withSpool(spool: Spool, emit: Emit, budget: StopBudget): Promise<number> {
+    const { config, id } = this;
+    const { ffmpeg, transport } = this.#deps;
+    const stop = this.#stop.signal;
+    // Probes run inside the stop's budget: at the deadline they give up, and the file is kept.
+    const prober = ffmpegProber(ffmpeg.path, budget.hard);
+    const recovered = await sweepAndRecover({
+      spool,
+      staleAfterMs: config.staleAfterMs,
+      prober,
+      emit,
+      signal: stop,
+    });
+
+    const api = new CloudApi(config.cloud, config.token, id);
+    const retry = new RetryPacer({
+      backoff: {
+        baseMs: config.retryBaseMs,
+        capMs: config.retryMaxMs,
+        retryAfterCapMs: config.retryAfterMaxMs,
+      },
+      probeIntervalMs: INGEST_PROBE_INTERVAL_MS,
+      probe: async (signal) => {
+        const outcome = await transport.send(
+          api.probe(Math.min(INGEST_PROBE_INTERVAL_MS, config.uploadTimeoutMs), signal),
+        );
+        return outcome.kind === 'response';
+      },
+      onReachability: (reachable) =>
+        emit({
+          type: 'log',
+          level: 'info',
+          message: reachable
+            ? 'the ingest answers again: resuming uploads'
+            : `the ingest is unreachable: probing it every ${INGEST_PROBE_INTERVAL_MS / 1000} s`,
+        }),
+    });
+    let fatalError: RelayError | undefined;
+    let fail!: (error: RelayError) => void;
+    const fatal = new Promise<RelayError>((resolve) => {
+      fail = (error) => {
+        fatalError ??= error;
+        resolve(error);
+      };
+    });
+
+    const uploader = new Uploader({
+      spool,
+      api,
+      transport,
+      pool: this.#deps.pool,
+      uploadTimeoutMs: config.uploadTimeoutMs,
+      retry,
+      emit,
+      registration: { cameraId: id, name: cameraNameOf(config, id), kind: config.source.kind },
+      onFatal: fail,
+    });
+    for (const record of recovered.adopted) uploader.enqueue(record);
+
+    const supervisor = new CaptureSupervisor({
+      ffmpeg,
+      source: config.source,
+      settings: captureSettingsOf(config),
+      spool,
+      emit,
+      onSegment: (record) => uploader.enqueue(record, true),
+      maxRestarts: config.maxRestarts,
+      restartBackoff: { baseMs: 1000, capMs: 30_000, retryAfterCapMs: 0 },
+      stallTimeoutMs: config.stallTimeoutMs,
+      stopGraceMs: FFMPEG_STOP_GRACE_MS,
+      probeIntervalMs: 1000,
+      prober,
+    });
+
+    const tracker = new StatusTracker(id, {
+      pendingCount: () => spool.pendingCount,
+      spoolBytes: () => spool.pendingBytes,
+      spoolUsedBytes: () => spool.usedBytes,
+      spoolMaxBytes: () => spool.maxBytes,
+      oldestPendingStartMs: () => spool.oldestPendingStartMs,
+      retrying: () => uploader.retrying,
+      delivered: () => uploader.delivered,
+      bytesSent: () => uploader.bytesSent,
+      fps: () => supervisor.running?.fps ?? 0,
+    });
+    const unsubscribe = this.#deps.bus.on((event) => {
+      if (event.camera === id) tracker.observe(event);
+    });
+    const unwatch = this.#deps.watch?.(tracker, emit);
+    const removeForce = this.#deps.onForce?.((why) => {
+      supervisor.kill();
+      emit({ type: 'log', level: 'warn', message: `${why}: exiting now, spool kept in ${spool.dir}` });
+    });
+
+    try {
+      // A stop during start-up skips capture: the adopted backlog gets the drain budget.
+      const capture = stop.aborted ? Promise.resolve('stopped' as const) : supervisor.run();
+      const outcome = await firstOf({
+        capture: capture.then(
+          (end) => ({ end }),
+          (error: RelayError) => ({ error }),
+        ),
+        fatal,
+        stop: budget.started,
+      });
+
+      if (outcome.which === 'fatal') {
+        // Wrong key: stop capturing, keep everything spooled for a run with the right one.
+        await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
+        await uploader.stop();
+        emit({ type: 'state', state: 'failed', detail: outcome.value.code });
+        throw outcome.value;
+      }
+      if (outcome.which === 'capture' && 'error' in outcome.value) {
+        await uploader.drain(config.drainTimeoutMs);
+        await uploader.stop();
+        emit({ type: 'state', state: 'failed', detail: outcome.value.error.code });
+        throw outcome.value.error;
+      }
+      const finished = outcome.which === 'capture' && !stop.aborted;
+      emit({
+        type: 'state',
+        state: 'draining',
+        detail: finished ? 'source ended' : String(stop.reason ?? 'stop requested'),
+      });
+      await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
+      await capture.catch(() => undefined);
+      // A finished file is drained completely (a stop still interrupts); a stop gets its budget.
+      const drained = finished
+        ? await Promise.race([
+            uploader.drain(),
+            budget.started.then(() => uploader.drain(budget.untilReserveMs())),
+            fatal.then(() => false),
+          ])
+        : await uploader.drain(budget.untilReserveMs());
+      await uploader.stop();
+      if (fatalError) {
+        emit({ type: 'state', state: 'failed', detail: fatalError.code });
+        throw fatalError;
+      }
+      if (uploader.registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
+      const left = await spool.close();
+      emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
+      return ExitCode.ok;
+    } finally {
+      removeForce?.();
+      unwatch?.();
+      unsubscribe();
+      await uploader.stop().catch(() => undefined);
+    }
+  }
+}
+
+function stoppedDetail(drained: boolean, left: { removed: boolean; pending: number }, spool: Spool): string {
+  if (drained && left.removed) return 'all segments delivered';
+  if (left.pending === 0)
+    return `all segments delivered; ${spool.gaps().length} recorded loss(es) to announce on the next run (kept in ${spool.dir})`;
+  return `${left.pending} segment(s) left in ${spool.dir} for the next run`;
+}
+
+/** Best effort, short: the cloud closes the ingest session; 204 or 404 are both fine. */
+async function endSession(
+  transport: HttpTransport,
+  api: CloudApi,
+  emit: Emit,
+  timeoutMs: number,
+): Promise<void> {
+  if (timeoutMs <= 0) return;
+  const outcome = await transport.send(api.endSession(timeoutMs));
+  if (outcome.kind !== 'response' || (outcome.status >= 300 && outcome.status !== 404)) {
+    emit({
+      type: 'log',
+      level: 'debug',
+      message: `ending the ingest session failed: ${outcome.kind === 'response' ? outcome.status : outcome.code}`,
+    });
+  }
+}

@@ -1,0 +1,233 @@
+import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
+import type { FleetConfig } from '../config/fleet-config.js';
+import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
+import { AuthError, ExitCode, RelayError, TlsError } from '../errors.js';
+import type { Emit, EventBus } from '../telemetry/events.js';
+import type { StatusTracker } from '../telemetry/status-tracker.js';
+import { UndiciTransport } from '../uploader/http.js';
+import { RateLimiter } from '../uploader/rate-limiter.js';
+import type { HttpTransport } from '../uploader/transport.js';
+import { UploadPool } from '../uploader/upload-pool.js';
+import { CameraUnit } from './camera-unit.js';
+
+export interface FleetHooks {
+  readonly bus: EventBus;
+  /** Aborted to stop every camera gracefully: a signal, or the demo's timer. */
+  readonly stop: AbortSignal;
+  /** Show and judge a camera until the remover is called (status line, metrics, readiness). */
+  readonly watch?: (tracker: StatusTracker, emit: Emit, config: RelayConfig) => () => void;
+  /** Registers a last-moment callback for a forced exit (a second signal); returns its remover. */
+  readonly onForce?: (callback: (why: string) => void) => () => void;
+}
+
+/** What a reload did, camera ids in each list. */
+export interface ReloadReport {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restarted: readonly string[];
+  readonly unchanged: readonly string[];
+  /** Settings of the process itself that changed but apply only after a restart. */
+  readonly needRestart: readonly string[];
+}
+
+interface Running {
+  readonly unit: CameraUnit;
+  readonly ended: Promise<void>;
+}
+
+/**
+ * The relay process's cameras: one shared upload pool and HTTP agent, one camera unit per
+ * configured camera. Each camera's trouble stays its own (an offline camera, a stall, rejected
+ * segments), but a refused key or an untrusted ingest certificate — shared by all — stops them
+ * all. `run` resolves when every camera has ended: the first failure's exit code, else 0.
+ */
+export class Fleet {
+  readonly #hooks: FleetHooks;
+  readonly #ffmpeg: FfmpegBinary;
+  readonly #transport: HttpTransport;
+  readonly #pool: UploadPool;
+  readonly #emit: Emit;
+  #config: FleetConfig;
+  readonly #running = new Map<string, Running>();
+  /** Per camera: a restart waits for the old unit to end (it holds the spool's lock). */
+  readonly #starting = new Map<string, Promise<void>>();
+  #failure: RelayError | undefined;
+  #fatal: RelayError | undefined;
+  #allEnded!: () => void;
+  readonly #ended = new Promise<void>((resolve) => {
+    this.#allEnded = resolve;
+  });
+
+  private constructor(config: FleetConfig, hooks: FleetHooks, ffmpeg: FfmpegBinary) {
+    this.#config = config;
+    this.#hooks = hooks;
+    this.#ffmpeg = ffmpeg;
+    this.#emit = hooks.bus.forCamera('');
+    const first = config.cameras[0]!;
+    this.#transport = new UndiciTransport({
+      connectTimeoutMs: Math.min(10_000, first.uploadTimeoutMs),
+      extraCa: first.extraCa,
+    });
+    const { upload } = config;
+    this.#pool = new UploadPool({
+      concurrency: upload.concurrency,
+      order: upload.order,
+      perCameraLimit: Math.max(1, Math.floor(upload.concurrency / config.cameras.length)),
+      limiter:
+        upload.maxRateBytesPerS === undefined
+          ? undefined
+          : new RateLimiter({ bytesPerSecond: upload.maxRateBytesPerS }),
+    });
+  }
+
+  /** Find ffmpeg (a missing one is one line, exit 2, before any output) and start every camera. */
+  static async start(config: FleetConfig, hooks: FleetHooks): Promise<Fleet> {
+    const ffmpeg = await locateFfmpeg(config.cameras[0]!.ffmpeg);
+    const fleet = new Fleet(config, hooks, ffmpeg);
+    fleet.#emit({
+      type: 'log',
+      level: 'debug',
+      message: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin}) at ${ffmpeg.path}`,
+    });
+    const stopAll = () => fleet.#stopAll(String(hooks.stop.reason ?? 'stop requested'));
+    hooks.stop.addEventListener('abort', stopAll, { once: true });
+    fleet.#ended.finally(() => hooks.stop.removeEventListener('abort', stopAll));
+    if (config.cameras.length > 1) {
+      fleet.#emit({ type: 'log', level: 'info', message: `relaying ${config.cameras.length} cameras` });
+    }
+    for (const camera of config.cameras) fleet.#launch(camera);
+    return fleet;
+  }
+
+  /** Until every camera has ended; rethrows a fatal error (or a lone camera's failure) once. */
+  async run(): Promise<number> {
+    await this.#ended;
+    await this.#transport.close().catch(() => undefined);
+    if (this.#fatal) throw this.#fatal;
+    if (this.#failure) {
+      // One camera: its error is the process's, printed once by the CLI. Several: each failure
+      // was reported as it happened, and the exit code still tells one of them ended badly.
+      if (this.#config.single) throw this.#failure;
+      return this.#failure.exitCode;
+    }
+    return ExitCode.ok;
+  }
+
+  get cameraIds(): readonly string[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
+   * Apply a new config: added cameras start, removed ones drain and stop, changed ones restart
+   * (after draining), the others are untouched. Settings of the pool and HTTP agent are kept.
+   */
+  reload(next: FleetConfig): ReloadReport {
+    const before = new Map(this.#config.cameras.map((c) => [cameraIdOf(c), c]));
+    const after = new Map(next.cameras.map((c) => [cameraIdOf(c), c]));
+    const report = {
+      added: [] as string[],
+      removed: [] as string[],
+      restarted: [] as string[],
+      unchanged: [] as string[],
+      needRestart: changedProcessSettings(this.#config, next),
+    };
+    for (const [id, running] of this.#running) {
+      if (!after.has(id)) {
+        report.removed.push(id);
+        running.unit.stop('removed from the config');
+      }
+    }
+    for (const [id, camera] of after) {
+      const old = before.get(id);
+      if (!this.#running.has(id) && !this.#starting.has(id)) {
+        report.added.push(id);
+        this.#launch(camera);
+      } else if (old && sameCamera(old, camera)) report.unchanged.push(id);
+      else {
+        report.restarted.push(id);
+        this.#running.get(id)?.unit.stop('its config changed');
+        this.#launch(camera);
+      }
+    }
+    this.#config = { ...next, upload: this.#config.upload, single: false };
+    return report;
+  }
+
+  #launch(config: RelayConfig): void {
+    const id = cameraIdOf(config);
+    // After the camera's previous unit (it holds the spool's lock), or a start still pending.
+    const before = this.#starting.get(id) ?? this.#running.get(id)?.ended ?? Promise.resolve();
+    const start: Promise<void> = before.then(() => {
+      // A later reload launched this camera again: that launch starts it.
+      if (this.#starting.get(id) !== start) return;
+      this.#starting.delete(id);
+      if (this.#hooks.stop.aborted || this.#fatal) return this.#checkEnded();
+      const unit = new CameraUnit(config, {
+        bus: this.#hooks.bus,
+        ffmpeg: this.#ffmpeg,
+        transport: this.#transport,
+        pool: this.#pool,
+        watch: this.#hooks.watch && ((tracker, emit) => this.#hooks.watch!(tracker, emit, config)),
+        onForce: this.#hooks.onForce,
+      });
+      const ended = unit.run().then(
+        () => undefined,
+        (error: unknown) => this.#unitFailed(unit, error),
+      );
+      const running = { unit, ended };
+      this.#running.set(id, running);
+      void ended.then(() => {
+        if (this.#running.get(id) === running) this.#running.delete(id);
+        this.#checkEnded();
+      });
+    });
+    this.#starting.set(id, start);
+  }
+
+  #unitFailed(unit: CameraUnit, error: unknown): void {
+    const relayError =
+      error instanceof RelayError
+        ? error
+        : new RelayError('ERR_UNEXPECTED', `camera ${unit.id}: ${String(error)}`, { cause: error });
+    if (relayError instanceof AuthError || relayError instanceof TlsError) {
+      // One key and one ingest for all: every camera would fail the same way.
+      if (!this.#fatal) {
+        this.#fatal = relayError;
+        this.#stopAll(relayError.code);
+      }
+      return;
+    }
+    this.#failure ??= relayError;
+    if (!this.#config.single) {
+      this.#hooks.bus.forCamera(unit.id)({
+        type: 'error',
+        code: relayError.code,
+        message: relayError.message,
+      });
+    }
+  }
+
+  #stopAll(reason: string): void {
+    for (const { unit } of this.#running.values()) unit.stop(reason);
+    this.#checkEnded();
+  }
+
+  #checkEnded(): void {
+    if (this.#running.size === 0 && this.#starting.size === 0) this.#allEnded();
+  }
+}
+
+/** Two configs of one camera are the same when every setting is (functions aside: none). */
+function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
+  const changed: string[] = [];
+  if (a.upload.concurrency !== b.upload.concurrency) changed.push('upload-concurrency');
+  if (a.upload.order !== b.upload.order) changed.push('upload-order');
+  if (a.upload.maxRateBytesPerS !== b.upload.maxRateBytesPerS) changed.push('max-upload-rate');
+  if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))
+    changed.push('ca-file');
+  return changed;
+}
