@@ -6,7 +6,7 @@ import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
 import type { SettingsTable } from './settings.js';
-import { startTelemetry } from './telemetry.js';
+import { readinessLimitsOf, startTelemetry } from './telemetry.js';
 
 const d = RELAY_DEFAULTS;
 
@@ -139,7 +139,7 @@ export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Pro
       bus,
       onTracker: (tracker, emit) => {
         output.onTracker(tracker, emit);
-        telemetry?.watch(tracker);
+        telemetry?.watch(tracker, readinessLimitsOf(config));
       },
       stop: stop.signal,
       onForce: (callback) => stop.onForce(callback),
