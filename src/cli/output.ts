@@ -34,12 +34,28 @@ export function attachOutput(bus: EventBus, options: OutputOptions) {
   let latest: WatchedCamera | undefined;
   let closed = false;
 
+  let snapshotFailed = false;
+  /** Each camera's numbers; one that cannot give them is left out, said once: the timer must not throw. */
   const statuses = () =>
-    [...cameras].map(({ tracker }) => ({ camera: tracker.camera, snapshot: tracker.snapshot() }));
+    [...cameras].flatMap(({ tracker, emit }) => {
+      try {
+        return [{ camera: tracker.camera, snapshot: tracker.snapshot(), emit }];
+      } catch (error) {
+        if (!snapshotFailed) {
+          snapshotFailed = true;
+          stderr.write(
+            redact(
+              `trio-relay: the status of ${tracker.camera} failed (later failures not shown): ${String(error)}\n`,
+            ),
+          );
+        }
+        return [];
+      }
+    });
   const tick = () => {
     ticks++;
     if (options.json) {
-      for (const { tracker, emit } of cameras) emit({ type: 'progress', snapshot: tracker.snapshot() });
+      for (const { snapshot, emit } of statuses()) emit({ type: 'progress', snapshot });
     } else if (block) block.show(statuses());
     else if (plainEvery && ticks % plainEvery === 0) {
       for (const line of formatBoard(statuses(), Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY))

@@ -73,6 +73,29 @@ describe('output, --json', () => {
   });
 });
 
+describe('output, a camera whose numbers fail', () => {
+  it('is left out, said once; the others go on and the timer does not throw', () => {
+    terminal(false);
+    const bus = new EventBus();
+    const output = attachOutput(bus, { json: true, verbose: false });
+    const broken = {
+      camera: 'cam-a',
+      snapshot: (): StatusSnapshot => {
+        throw new Error('spool gone');
+      },
+    };
+    output.onTracker(broken, bus.forCamera('cam-a'));
+    output.onTracker(tracker('cam-b'), bus.forCamera('cam-b'));
+    vi.advanceTimersByTime(2000);
+    expect(written.filter((l) => l.includes('spool gone'))).toEqual([
+      'trio-relay: the status of cam-a failed (later failures not shown): Error: spool gone\n',
+    ]);
+    const progress = written.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).camera);
+    expect(progress).toEqual(['cam-b', 'cam-b']);
+    output.close();
+  });
+});
+
 describe('output on a TTY', () => {
   it('one camera: the status line as before, cleared before a log line', () => {
     terminal(true, 100, 24);
