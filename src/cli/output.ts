@@ -1,9 +1,8 @@
 import { redact } from '../redact.js';
-import type { Emit, EventBus } from '../telemetry/events.js';
+import type { Emit, EventBus, StatusSnapshot, WatchedCamera } from '../telemetry/events.js';
 import { humanLog } from '../telemetry/human-log.js';
 import { ndjson, ndjsonLine } from '../telemetry/ndjson.js';
-import { formatStatus, StatusLine } from '../telemetry/status-line.js';
-import type { StatusTracker } from '../telemetry/status-tracker.js';
+import { formatBoard, StatusBlock } from '../telemetry/status-board.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -12,37 +11,86 @@ export interface OutputOptions {
   plainStatusMs?: number;
 }
 
-/** Where the relay's output goes: NDJSON with --json, else human lines plus a TTY status line. */
+/** How often the status is shown: progress events, the TTY block. */
+const STATUS_EVERY_MS = 1000;
+
+/**
+ * Where the relay's output goes: NDJSON with --json, else human lines plus a TTY status block
+ * with one line per camera. One timer serves every camera.
+ */
 export function attachOutput(bus: EventBus, options: OutputOptions) {
   const stderr = process.stderr;
-  const status = !options.json && stderr.isTTY ? new StatusLine(stderr) : undefined;
+  const block = !options.json && stderr.isTTY ? new StatusBlock(stderr) : undefined;
+  /** In the order they came: the block lists the cameras in that order. */
+  const cameras = new Set<{ readonly tracker: WatchedCamera; readonly emit: Emit }>();
   const write = (line: string) => {
-    status?.clear();
+    block?.clear();
     stderr.write(`${line}\n`);
   };
-  bus.on(options.json ? ndjson(write) : humanLog(write, options.verbose));
+  bus.on(options.json ? ndjson(write) : humanLog(write, options.verbose, () => cameras.size > 1));
+  const plainEvery = options.plainStatusMs ? Math.max(1, Math.round(options.plainStatusMs / 1000)) : 0;
+  let ticks = 0;
   let timer: NodeJS.Timeout | undefined;
-  let latest: StatusTracker | undefined;
+  let latest: WatchedCamera | undefined;
+  let closed = false;
+
+  let snapshotFailed = false;
+  /** Each camera's numbers; one that cannot give them is left out, said once: the timer must not throw. */
+  const statuses = () =>
+    [...cameras].flatMap(({ tracker, emit }) => {
+      try {
+        return [{ camera: tracker.camera, snapshot: tracker.snapshot(), emit }];
+      } catch (error) {
+        if (!snapshotFailed) {
+          snapshotFailed = true;
+          stderr.write(
+            redact(
+              `trio-relay: the status of ${tracker.camera} failed (later failures not shown): ${String(error)}\n`,
+            ),
+          );
+        }
+        return [];
+      }
+    });
+  const tick = () => {
+    ticks++;
+    if (options.json) {
+      for (const { snapshot, emit } of statuses()) emit({ type: 'progress', snapshot });
+    } else if (block) block.show(statuses());
+    else if (plainEvery && ticks % plainEvery === 0) {
+      for (const line of formatBoard(statuses(), Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY))
+        write(line);
+    }
+  };
+  const stopTimer = () => {
+    clearInterval(timer);
+    timer = undefined;
+    block?.clear();
+  };
+
   return {
-    /** Every second: a progress event (NDJSON) or the status line redrawn. */
-    onTracker(tracker: StatusTracker, emit: Emit): void {
+    /**
+     * Show this camera from now on, until the returned function is called (a camera removed at
+     * a reload). Every second: a progress event per camera (NDJSON) or the status block redrawn.
+     */
+    onTracker(tracker: WatchedCamera, emit: Emit): () => void {
+      const entry = { tracker, emit };
+      cameras.add(entry);
       latest = tracker;
-      const plainEvery = options.plainStatusMs ? Math.max(1, Math.round(options.plainStatusMs / 1000)) : 0;
-      let ticks = 0;
-      timer = setInterval(() => {
-        const snapshot = tracker.snapshot();
-        ticks++;
-        if (options.json) emit({ type: 'progress', snapshot });
-        else if (status) status.show(snapshot);
-        else if (plainEvery && ticks % plainEvery === 0) write(formatStatus(snapshot));
-      }, 1000);
-      timer.unref();
+      if (!timer && !closed) {
+        timer = setInterval(tick, STATUS_EVERY_MS);
+        timer.unref();
+      }
+      return () => {
+        if (!cameras.delete(entry)) return;
+        if (cameras.size === 0) stopTimer();
+      };
     },
-    /** The last numbers, for a closing summary. */
-    snapshot: () => latest?.snapshot(),
+    /** The last numbers of the camera added last, for a closing summary. */
+    snapshot: (): StatusSnapshot | undefined => latest?.snapshot(),
     close(): void {
-      clearInterval(timer);
-      status?.clear();
+      closed = true;
+      stopTimer();
     },
     write,
   };

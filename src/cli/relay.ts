@@ -12,7 +12,7 @@ import { EventBus } from '../telemetry/events.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
 import type { SettingsTable } from './settings.js';
-import { startTelemetry } from './telemetry.js';
+import { readinessLimitsOf, startTelemetry } from './telemetry.js';
 
 const d = RELAY_DEFAULTS;
 
@@ -168,10 +168,14 @@ export async function runRelayCommand(
   try {
     const fleet = await Fleet.start(fleetConfig, {
       bus,
-      watch: (tracker, emit) => {
-        output.onTracker(tracker, emit);
-        telemetry?.watch(tracker);
-        return () => undefined;
+      watch: (tracker, emit, camera) => {
+        const removers = [
+          output.onTracker(tracker, emit),
+          telemetry?.watch(tracker, readinessLimitsOf(camera)),
+        ];
+        return () => {
+          for (const remove of removers) remove?.();
+        };
       },
       stop: stop.signal,
       onForce: (callback) => stop.onForce(callback),
@@ -199,7 +203,7 @@ function onReloadSignal(reload: () => Promise<void>): () => void {
 }
 
 async function reload(fleet: Fleet, bus: EventBus, reread: () => Promise<RelaySettings>): Promise<void> {
-  const emit = bus.forCamera('');
+  const emit = bus.forProcess();
   let next: FleetConfig;
   try {
     const settings = await reread();

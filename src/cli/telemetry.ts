@@ -1,30 +1,55 @@
-import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
-import type { EventBus } from '../telemetry/events.js';
+import type { EventBus, WatchedCamera } from '../telemetry/events.js';
 import { RelayHealth } from '../telemetry/health.js';
-import { RelayMetrics, type WatchedCamera } from '../telemetry/metrics.js';
-import { SPOOL_NEAR_RATIO } from '../telemetry/readiness.js';
+import { RelayMetrics } from '../telemetry/metrics.js';
+import { type ReadinessLimits, SPOOL_NEAR_RATIO } from '../telemetry/readiness.js';
 import { TelemetryServer } from '../telemetry/telemetry-server.js';
 
+/** Where the endpoint listens (--metrics-port, --metrics-host); no port, no endpoint. */
+export interface TelemetryOptions {
+  readonly metricsPort?: number | undefined;
+  readonly metricsHost: string;
+}
+
 export interface Telemetry {
-  /** Metrics gauges and readiness follow this camera from now on. */
-  watch(camera: WatchedCamera): void;
+  /**
+   * Metrics gauges and readiness follow this camera, judged by its own limits, until the
+   * returned function is called (a camera removed at a reload: its gauges and its /readyz entry
+   * go; its counters stay, as Prometheus expects of counters).
+   */
+  watch(camera: WatchedCamera, limits: ReadinessLimits): () => void;
   close(): Promise<void>;
+}
+
+/** One camera's readiness limits from its settings: down after its stall timeout, its --ready-max-backlog. */
+export function readinessLimitsOf(camera: {
+  readonly stallTimeoutMs: number;
+  readonly readyMaxBacklogMs: number;
+}): ReadinessLimits {
+  return {
+    cameraDownAfterS: camera.stallTimeoutMs / 1000,
+    maxBacklogS: camera.readyMaxBacklogMs / 1000,
+    spoolNearRatio: SPOOL_NEAR_RATIO,
+  };
 }
 
 /**
  * --metrics-port: metrics as a bus listener, readiness from the cameras' snapshots, and the
- * endpoint serving both. Started before capture; a port that cannot be bound is a ConfigError.
+ * endpoint serving both, for every camera of the process. Started before capture; a port that
+ * cannot be bound is a ConfigError.
  */
-export async function startTelemetry(config: RelayConfig, bus: EventBus): Promise<Telemetry | undefined> {
-  if (config.metricsPort === undefined) return undefined;
+export async function startTelemetry(
+  options: TelemetryOptions,
+  bus: EventBus,
+): Promise<Telemetry | undefined> {
+  if (options.metricsPort === undefined) return undefined;
   const metrics = new RelayMetrics();
   const health = new RelayHealth();
   let server: TelemetryServer;
   try {
     server = await TelemetryServer.start({
-      host: config.metricsHost,
-      port: config.metricsPort,
+      host: options.metricsHost,
+      port: options.metricsPort,
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
       readiness: () => health.readiness(),
     });
@@ -32,31 +57,32 @@ export async function startTelemetry(config: RelayConfig, bus: EventBus): Promis
     const code = (error as NodeJS.ErrnoException).code;
     const why =
       code === 'EADDRINUSE' ? 'the port is already in use' : `cannot listen (${code ?? String(error)})`;
-    throw new ConfigError(`--metrics-port ${config.metricsPort} on ${config.metricsHost}: ${why}`, {
+    throw new ConfigError(`--metrics-port ${options.metricsPort} on ${options.metricsHost}: ${why}`, {
       cause: error,
     });
   }
   const unsubscribe = bus.on(metrics.listener);
-  bus.forCamera(cameraIdOf(config))({
+  bus.forProcess()({
     type: 'log',
     level: 'info',
     message: `metrics on ${server.url}/metrics, health on ${server.url}/healthz and ${server.url}/readyz`,
   });
-  const removers: Array<() => void> = [];
+  const watched = new Set<() => void>();
   return {
-    watch(camera) {
-      removers.push(
-        metrics.watch(camera),
-        health.watch(camera, {
-          cameraDownAfterS: config.stallTimeoutMs / 1000,
-          maxBacklogS: config.readyMaxBacklogMs / 1000,
-          spoolNearRatio: SPOOL_NEAR_RATIO,
-        }),
-      );
+    watch(camera, limits) {
+      const unwatchMetrics = metrics.watch(camera);
+      const unwatchHealth = health.watch(camera, limits);
+      const unwatch = () => {
+        if (!watched.delete(unwatch)) return;
+        unwatchMetrics();
+        unwatchHealth();
+      };
+      watched.add(unwatch);
+      return unwatch;
     },
     async close() {
       unsubscribe();
-      for (const remove of removers) remove();
+      for (const unwatch of [...watched]) unwatch();
       await server.close();
     },
   };

@@ -46,7 +46,7 @@ export class Fleet {
   readonly #ffmpeg: FfmpegBinary;
   readonly #transport: HttpTransport;
   readonly #pool: UploadPool;
-  readonly #emit: Emit;
+  readonly #emit: ReturnType<EventBus['forProcess']>;
   #config: FleetConfig;
   readonly #running = new Map<string, Running>();
   /** Per camera: a restart waits for the old unit to end (it holds the spool's lock). */
@@ -62,7 +62,7 @@ export class Fleet {
     this.#config = config;
     this.#hooks = hooks;
     this.#ffmpeg = ffmpeg;
-    this.#emit = hooks.bus.forCamera('');
+    this.#emit = hooks.bus.forProcess();
     const first = config.cameras[0]!;
     this.#transport = new UndiciTransport({
       connectTimeoutMs: Math.min(10_000, first.uploadTimeoutMs),

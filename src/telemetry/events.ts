@@ -64,7 +64,14 @@ export type RelayEvent =
     }
   | { type: 'progress'; snapshot: StatusSnapshot };
 
+/** `camera` is the camera's id, or PROCESS_CAMERA ('') for what the process as a whole says. */
 export type StampedEvent = RelayEvent & { ts: string; camera: string };
+
+/** The `camera` of a process-level event (no camera's own): NDJSON leaves the field out. */
+export const PROCESS_CAMERA = '';
+
+/** What the process itself may say, not on behalf of one camera (the NDJSON schema allows these without `camera`). */
+export type ProcessEvent = Extract<RelayEvent, { type: 'log' | 'error' }>;
 
 /** The live numbers a status line or /metrics shows. */
 export interface StatusSnapshot {
@@ -95,6 +102,12 @@ export interface StatusSnapshot {
   spoolMaxBytes: number;
 }
 
+/** A camera whose numbers are read when needed: status lines, gauges, readiness (the StatusTracker is one). */
+export interface WatchedCamera {
+  readonly camera: string;
+  snapshot(): StatusSnapshot;
+}
+
 export type Listener = (event: StampedEvent) => void;
 
 /** One per process; components get an `Emit` bound to their camera. Telemetry only listens. */
@@ -108,6 +121,15 @@ export class EventBus {
   }
 
   forCamera(camera: string): Emit {
+    return this.#emitter(camera);
+  }
+
+  /** For the process as a whole (metrics endpoint, config reload): only logs and errors. */
+  forProcess(): (event: ProcessEvent) => void {
+    return this.#emitter(PROCESS_CAMERA);
+  }
+
+  #emitter(camera: string): Emit {
     return (event) => {
       const stamped = { ...event, ts: new Date().toISOString(), camera } as StampedEvent;
       for (const listener of this.#listeners) {

@@ -1,11 +1,18 @@
 import { redact } from '../redact.js';
-import type { Listener, StampedEvent } from './events.js';
+import { type Listener, PROCESS_CAMERA, type StampedEvent } from './events.js';
 
 /** A retry that goes on is said again this often (per camera), so an outage is not one line then silence. */
 export const RETRY_REPEAT_MS = 60_000;
 
-/** Plain stderr lines for people: warnings and milestones always, the rest with --verbose. */
-export function humanLog(write: (line: string) => void, verbose: boolean): Listener {
+/**
+ * Plain stderr lines for people: warnings and milestones always, the rest with --verbose.
+ * While `nameCameras()` says so (more than one camera), each camera's line says `[id]` after the time.
+ */
+export function humanLog(
+  write: (line: string) => void,
+  verbose: boolean,
+  nameCameras: () => boolean = () => false,
+): Listener {
   const retrySaidAt = new Map<string, number>();
   return (event) => {
     let text = describe(event, verbose);
@@ -17,7 +24,9 @@ export function humanLog(write: (line: string) => void, verbose: boolean): Liste
         text ??= `segment ${event.sequence} still failing after ${event.attempt} attempts, next in ${((event.delayMs ?? 0) / 1000).toFixed(1)} s: ${event.reason}`;
       }
     } else if (event.type === 'segment' && event.phase === 'delivered') retrySaidAt.delete(event.camera);
-    if (text) write(redact(`${event.ts.slice(11, 19)} ${text}`));
+    if (!text) return;
+    const who = event.camera !== PROCESS_CAMERA && nameCameras() ? `[${event.camera}] ` : '';
+    write(redact(`${event.ts.slice(11, 19)} ${who}${text}`));
   };
 }
 

@@ -1,12 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { LossReason } from '../types.js';
-import type { Listener, StampedEvent, StatusSnapshot } from './events.js';
+import {
+  type Listener,
+  PROCESS_CAMERA,
+  type StampedEvent,
+  type StatusSnapshot,
+  type WatchedCamera,
+} from './events.js';
 
-/** A camera whose gauges are read at scrape time (the StatusTracker is one). */
-export interface WatchedCamera {
-  readonly camera: string;
-  snapshot(): StatusSnapshot;
-}
+export type { WatchedCamera } from './events.js';
 
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event loop lag, handles); on by default. */
@@ -163,6 +165,8 @@ export class RelayMetrics {
 
   #observe(event: StampedEvent): void {
     const camera = event.camera;
+    // Every series is one camera's: what the process says itself is only logged.
+    if (camera === PROCESS_CAMERA) return;
     switch (event.type) {
       case 'segment': {
         const key = `${camera}\0${event.sequence}`;

@@ -1,5 +1,5 @@
 import { redact } from '../redact.js';
-import type { Listener } from './events.js';
+import { type Listener, PROCESS_CAMERA } from './events.js';
 
 /**
  * Version of the --json lines (their schema: events.schema.json beside this file). Bumped when a
@@ -9,7 +9,7 @@ export const NDJSON_VERSION = 1;
 
 /** --json: one JSON object per event on stderr: the RelayEvent union plus `v`, `ts` and `camera`. */
 export function ndjson(write: (line: string) => void): Listener {
-  return (event) => write(ndjsonLine(event));
+  return ({ camera, ...rest }) => write(ndjsonLine(camera === PROCESS_CAMERA ? rest : { ...rest, camera }));
 }
 
 /** One event as its --json line (no newline), secrets masked. */

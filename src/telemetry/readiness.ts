@@ -26,9 +26,18 @@ export interface NotReadyReason {
   readonly message: string;
 }
 
+/** One camera's verdict. */
+export interface CameraReadiness {
+  readonly camera: string;
+  readonly ready: boolean;
+  readonly reasons: readonly NotReadyReason[];
+}
+
+/** The relay's verdict: ready when every camera is; `reasons` are all cameras' together. */
 export interface Readiness {
   readonly ready: boolean;
   readonly reasons: readonly NotReadyReason[];
+  readonly cameras: readonly CameraReadiness[];
 }
 
 const ENDED = new Set(['draining', 'stopped', 'failed']);
@@ -37,7 +46,7 @@ const ENDED = new Set(['draining', 'stopped', 'failed']);
  * Whether one camera is doing its job: segments are being closed and delivered and the backlog
  * is young. A pure function of the snapshot, so tests drive it with made-up numbers.
  */
-export function cameraReadiness(camera: string, s: StatusSnapshot, limits: ReadinessLimits): Readiness {
+export function cameraReadiness(camera: string, s: StatusSnapshot, limits: ReadinessLimits): CameraReadiness {
   const reasons: NotReadyReason[] = [];
   const add = (code: NotReadyCode, message: string) => reasons.push({ camera, code, message });
   if (ENDED.has(s.state)) add('stopping', `the relay is ${s.state}`);
@@ -72,19 +81,20 @@ export function cameraReadiness(camera: string, s: StatusSnapshot, limits: Readi
       add('starting', s.closedAny ? 'no segment delivered yet' : 'no segment closed yet');
     }
   }
-  return { ready: reasons.length === 0, reasons };
+  return { camera, ready: reasons.length === 0, reasons };
 }
 
-/** Several cameras (one today): ready only when every one is; reasons of all are listed. */
-export function combineReadiness(parts: readonly Readiness[]): Readiness {
-  if (parts.length === 0) {
+/** All cameras: ready only when every one is; reasons of all are listed, and each camera's own. */
+export function combineReadiness(cameras: readonly CameraReadiness[]): Readiness {
+  if (cameras.length === 0) {
     return {
       ready: false,
       reasons: [{ camera: '', code: 'starting', message: 'the relay is starting (spool recovery, ffmpeg)' }],
+      cameras: [],
     };
   }
-  const reasons = parts.flatMap((p) => p.reasons);
-  return { ready: reasons.length === 0, reasons };
+  const reasons = cameras.flatMap((c) => c.reasons);
+  return { ready: reasons.length === 0, reasons, cameras };
 }
 
 function whole(seconds: number): number {

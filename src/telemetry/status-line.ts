@@ -7,17 +7,23 @@ export const STALLED_AFTER_S = 60;
 const MIN_ERROR_CHARS = 20;
 const ERROR_PREFIX = 'last error: ';
 
-/** What the relay is really doing: the state, unless delivery is failing or stuck. */
-export function statusLabel(s: StatusSnapshot): string {
+/** What the relay is really doing, in a word or two: the state, unless delivery is failing or stuck. */
+export function statusKind(s: StatusSnapshot): string {
   const active = s.state === 'relaying' || s.state === 'connecting' || s.state === 'reconnecting';
+  if (active && s.ingestFailingS !== undefined) return 'INGEST FAILING';
+  if (active && s.pending > 0 && s.sinceDeliveredS >= STALLED_AFTER_S) return 'STALLED';
+  return s.state.toUpperCase();
+}
+
+/** The status kind, with how long and since when when delivery is failing or stuck. */
+export function statusLabel(s: StatusSnapshot): string {
+  const kind = statusKind(s);
   const lastDelivery = s.deliveredAny
     ? `last delivery ${formatAgo(s.sinceDeliveredS)} ago`
     : 'nothing delivered yet';
-  if (active && s.ingestFailingS !== undefined) {
-    return `INGEST FAILING ${formatAgo(s.ingestFailingS)}, ${lastDelivery}`;
-  }
-  if (active && s.pending > 0 && s.sinceDeliveredS >= STALLED_AFTER_S) return `STALLED: ${lastDelivery}`;
-  return s.state.toUpperCase();
+  if (kind === 'INGEST FAILING') return `INGEST FAILING ${formatAgo(s.ingestFailingS ?? 0)}, ${lastDelivery}`;
+  if (kind === 'STALLED') return `STALLED: ${lastDelivery}`;
+  return kind;
 }
 
 interface Part {
@@ -84,26 +90,4 @@ function formatUptime(seconds: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-/** Draws the status line on a TTY stream; other output calls `clear()` first. */
-export class StatusLine {
-  readonly #stream: NodeJS.WriteStream;
-  #shown = false;
-
-  constructor(stream: NodeJS.WriteStream) {
-    this.#stream = stream;
-  }
-
-  show(snapshot: StatusSnapshot): void {
-    // One column short of the width: writing the last column wraps on some terminals.
-    const width = (this.#stream.columns || 120) - 1;
-    this.#stream.write(`\r\x1b[2K${formatStatus(snapshot, width)}`);
-    this.#shown = true;
-  }
-
-  clear(): void {
-    if (this.#shown) this.#stream.write('\r\x1b[2K');
-    this.#shown = false;
-  }
 }

@@ -76,8 +76,12 @@ async function handle(
       case '/healthz':
         return sendJson(res, 200, { status: 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000) });
       case '/readyz': {
-        const { ready, reasons } = options.readiness();
-        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', reasons });
+        const { ready, reasons, cameras } = options.readiness();
+        return sendJson(res, ready ? 200 : 503, {
+          status: verdict(ready),
+          reasons,
+          cameras: cameras.map((c) => ({ camera: c.camera, status: verdict(c.ready), reasons: c.reasons })),
+        });
       }
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics, /healthz or /readyz\n');
@@ -85,6 +89,10 @@ async function handle(
   } catch (error) {
     return send(res, 500, 'text/plain; charset=utf-8', `${String(error)}\n`);
   }
+}
+
+function verdict(ready: boolean): 'ready' | 'not ready' {
+  return ready ? 'ready' : 'not ready';
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -28,4 +28,26 @@ describe('human log', () => {
       '00:01:01 segment 7 still failing after 4 attempts, next in 1.0 s: ECONNREFUSED',
     ]);
   });
+
+  it("with several cameras each camera's line names it; the process's own lines do not", () => {
+    const lines: string[] = [];
+    let several = false;
+    const log = humanLog(
+      (line) => lines.push(line),
+      false,
+      () => several,
+    );
+    const state = (camera: string): StampedEvent => ({ type: 'state', state: 'relaying', ts: at(1), camera });
+    log(state('cam-1'));
+    several = true;
+    log(state('cam-1'));
+    log(state('cam-2'));
+    log({ type: 'log', level: 'info', message: 'metrics on …', ts: at(2), camera: '' });
+    expect(lines).toEqual([
+      '00:00:01 state relaying',
+      '00:00:01 [cam-1] state relaying',
+      '00:00:01 [cam-2] state relaying',
+      '00:00:02 metrics on …',
+    ]);
+  });
 });

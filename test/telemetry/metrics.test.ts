@@ -136,4 +136,42 @@ describe('metrics listener', () => {
     expect(t).toContain('nodejs_eventloop_lag_seconds');
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
+
+  it('two cameras: every relay series carries its camera label, and a removed camera loses its gauges', async () => {
+    const metrics = new RelayMetrics({ defaultMetrics: false });
+    const bus = new EventBus();
+    bus.on(metrics.listener);
+    const unwatchA = metrics.watch({ camera: 'cam-a', snapshot: () => healthySnapshot({ backlogAgeS: 3 }) });
+    metrics.watch({ camera: 'cam-b', snapshot: () => healthySnapshot({ backlogAgeS: 9 }) });
+    for (const camera of ['cam-a', 'cam-b']) {
+      const emit = bus.forCamera(camera);
+      emit({ type: 'segment', phase: 'closed', sequence: 1, bytes: 1, durationS: 1 });
+      emit({ type: 'segment', phase: 'delivered', sequence: 1, bytes: 1, attempt: 1 });
+      emit({ type: 'segment', phase: 'evicted', sequence: 2, bytes: 1, reason: 'evicted', durationS: 1 });
+      emit({ type: 'segment', phase: 'evicted', sequence: 3, bytes: 1, reason: 'unreadable', durationS: 1 });
+      emit({ type: 'segment', phase: 'rejected', sequence: 4, bytes: 1, status: 400, durationS: 1 });
+      emit({ type: 'request', request: 'register', outcome: 'ok', durationS: 0.1 });
+      emit({ type: 'request', request: 'ingest', outcome: 'ok', durationS: 0.1, sequence: 1 });
+      emit({ type: 'ffmpeg', phase: 'restarting', delayMs: 1 });
+      emit({ type: 'error', code: 'ERR_FFMPEG_EXIT', message: 'x' });
+    }
+    // What the process says itself is no camera's series.
+    bus.forProcess()({ type: 'error', code: 'ERR_CONFIG', message: 'bad reload' });
+    let t = await metrics.metrics();
+    const samples = t.split('\n').filter((l) => l.startsWith('trio_relay_'));
+    const names = new Set(samples.map((l) => l.replace(/[{ ].*$/, '').replace(/_(bucket|sum|count)$/, '')));
+    // Every metric the relay defines shows up here, so none escapes the check below.
+    const defined = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
+    expect([...names].sort()).toEqual([...defined].sort());
+    for (const sample of samples) expect(sample, sample).toMatch(/[{,]camera="cam-[ab]"/);
+    expect(t).not.toContain('camera=""');
+    expect(value(t, 'trio_relay_backlog_age_seconds{camera="cam-a"}')).toBe(3);
+    expect(value(t, 'trio_relay_backlog_age_seconds{camera="cam-b"}')).toBe(9);
+    unwatchA();
+    t = await metrics.metrics();
+    expect(value(t, 'trio_relay_backlog_age_seconds{camera="cam-a"}')).toBeUndefined();
+    expect(value(t, 'trio_relay_backlog_age_seconds{camera="cam-b"}')).toBe(9);
+    // Counters stay: a counter that vanished would read as a reset.
+    expect(value(t, 'trio_relay_segments_closed_total{camera="cam-a"}')).toBe(1);
+  });
 });

@@ -8,7 +8,11 @@ const codes = (overrides: Parameters<typeof healthySnapshot>[0]) =>
 
 describe('readiness', () => {
   it('is ready while segments close and get delivered and the backlog is young', () => {
-    expect(cameraReadiness('cam-1', healthySnapshot(), limits)).toEqual({ ready: true, reasons: [] });
+    expect(cameraReadiness('cam-1', healthySnapshot(), limits)).toEqual({
+      camera: 'cam-1',
+      ready: true,
+      reasons: [],
+    });
     expect(codes({ backlogAgeS: 60, sinceClosedS: 30 })).toEqual([]);
   });
 
@@ -58,7 +62,19 @@ describe('readiness', () => {
     const ok = cameraReadiness('a', healthySnapshot(), limits);
     const down = cameraReadiness('b', healthySnapshot({ sinceClosedS: 99 }), limits);
     expect(combineReadiness([ok]).ready).toBe(true);
-    expect(combineReadiness([ok, down])).toEqual({ ready: false, reasons: down.reasons });
-    expect(combineReadiness([])).toMatchObject({ ready: false, reasons: [{ code: 'starting' }] });
+    expect(combineReadiness([ok, down])).toEqual({
+      ready: false,
+      reasons: down.reasons,
+      cameras: [ok, down],
+    });
+    expect(combineReadiness([ok, down]).cameras.map((c) => [c.camera, c.ready])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+    expect(combineReadiness([])).toMatchObject({
+      ready: false,
+      reasons: [{ code: 'starting' }],
+      cameras: [],
+    });
   });
 });
