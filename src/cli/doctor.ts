@@ -1,4 +1,5 @@
-import { type RelayFlags, resolveRelayConfig } from '../config/relay-config.js';
+import { type CameraEntry, resolveFleetConfig } from '../config/fleet-config.js';
+import { cameraIdOf, type RelayFlags } from '../config/relay-config.js';
 import { type CheckResult, runChecks } from '../doctor/checks.js';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
@@ -7,13 +8,21 @@ import { lastWins } from './relay.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail: '✗', skip: '-' };
 
-/** `trio-relay doctor`: the relay's checklist with the relay's own flags; exit 0 only when nothing failed. */
-export async function runDoctorCommand(flags: RelayFlags): Promise<number> {
-  const config = resolveRelayConfig(lastWins(flags));
+/**
+ * `trio-relay doctor`: the relay's checklist with the relay's own flags (and config file); with a
+ * `cameras:` list, the checklist of each camera in turn. Exit 0 only when nothing failed.
+ */
+export async function runDoctorCommand(flags: RelayFlags, cameras?: readonly CameraEntry[]): Promise<number> {
+  const fleet = resolveFleetConfig(lastWins(flags), cameras);
+  const config = fleet.cameras[0]!;
   const transport = new UndiciTransport({ connectTimeoutMs: 10_000, extraCa: config.extraCa });
-  let results: CheckResult[];
+  const results: CheckResult[] = [];
   try {
-    results = await runChecks(config, { transport, sourceSeconds: 5, maxClockSkewS: 2 });
+    for (const camera of fleet.cameras) {
+      const checks = await runChecks(camera, { transport, sourceSeconds: 5, maxClockSkewS: 2 });
+      const id = cameraIdOf(camera);
+      results.push(...(fleet.single ? checks : checks.map((r) => ({ ...r, check: `[${id}] ${r.check}` }))));
+    }
   } finally {
     await transport.close();
   }

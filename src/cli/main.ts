@@ -65,7 +65,7 @@ async function run(invocation: Invocation, stop: ProcessStop, argv: string[]): P
       return runRelayCommand(invocation, stop, () => rereadRelaySettings(argv));
     // Loaded on demand: the relay itself never needs the ingest server's or the demo's code.
     case 'doctor':
-      return (await import('./doctor.js')).runDoctorCommand(invocation.flags);
+      return (await import('./doctor.js')).runDoctorCommand(invocation.flags, invocation.cameras);
     case 'ingest-server':
       return (await import('./ingest-server.js')).runIngestServer(invocation.flags, stop.signal);
     case 'demo':

@@ -7,6 +7,8 @@ import { formatBoard, StatusBlock } from '../telemetry/status-board.js';
 export interface OutputOptions {
   json: boolean;
   verbose: boolean;
+  /** A `cameras:` list: every camera's log line names it, even while only one runs. */
+  manyCameras?: boolean;
   /** Without a TTY, print the status as a plain line this often (the demo); default never. */
   plainStatusMs?: number;
 }
@@ -27,7 +29,11 @@ export function attachOutput(bus: EventBus, options: OutputOptions) {
     block?.clear();
     stderr.write(`${line}\n`);
   };
-  bus.on(options.json ? ndjson(write) : humanLog(write, options.verbose, () => cameras.size > 1));
+  bus.on(
+    options.json
+      ? ndjson(write)
+      : humanLog(write, options.verbose, () => options.manyCameras === true || cameras.size > 1),
+  );
   const plainEvery = options.plainStatusMs ? Math.max(1, Math.round(options.plainStatusMs / 1000)) : 0;
   let ticks = 0;
   let timer: NodeJS.Timeout | undefined;

@@ -158,7 +158,11 @@ export async function runRelayCommand(
   const fleetConfig = resolveFleetConfig(lastWins(settings.flags), settings.cameras);
   const shared = fleetConfig.cameras[0]!;
   const bus = new EventBus();
-  const output = attachOutput(bus, { json: shared.json, verbose: shared.verbose });
+  const output = attachOutput(bus, {
+    json: shared.json,
+    verbose: shared.verbose,
+    manyCameras: !fleetConfig.single,
+  });
   // Before capture: a metrics port in use is a bad input (exit 2) and nothing has started.
   const telemetry = await startTelemetry(shared, bus);
   // Whatever a phase does, the process is gone within --drain-timeout + 1 s of the stop.

@@ -72,7 +72,7 @@ export class Fleet {
     this.#pool = new UploadPool({
       concurrency: upload.concurrency,
       order: upload.order,
-      perCameraLimit: Math.max(1, Math.floor(upload.concurrency / config.cameras.length)),
+      perCameraLimit: perCameraLimit(config),
       limiter:
         upload.maxRateBytesPerS === undefined
           ? undefined
@@ -119,7 +119,8 @@ export class Fleet {
 
   /**
    * Apply a new config: added cameras start, removed ones drain and stop, changed ones restart
-   * (after draining), the others are untouched. Settings of the pool and HTTP agent are kept.
+   * (after draining), the others are untouched. The pool is resized; its order and rate cap,
+   * and the HTTP agent's CA, are kept until a restart.
    */
   reload(next: FleetConfig): ReloadReport {
     const before = new Map(this.#config.cameras.map((c) => [cameraIdOf(c), c]));
@@ -149,7 +150,13 @@ export class Fleet {
         this.#launch(camera);
       }
     }
-    this.#config = { ...next, upload: this.#config.upload, single: false };
+    // The pool takes the new size at once; its order and rate cap stay until a restart.
+    this.#pool.resize(next.upload.concurrency, perCameraLimit(next));
+    this.#config = {
+      ...next,
+      upload: { ...this.#config.upload, concurrency: next.upload.concurrency },
+      single: false,
+    };
     return report;
   }
 
@@ -217,14 +224,23 @@ export class Fleet {
   }
 }
 
-/** Two configs of one camera are the same when every setting is (functions aside: none). */
+/** Each camera may have an equal share of the pool's requests in flight, at least one. */
+function perCameraLimit(config: FleetConfig): number {
+  return Math.max(1, Math.floor(config.upload.concurrency / config.cameras.length));
+}
+
+/**
+ * Two configs of one camera are the same when every setting the camera itself uses is: the
+ * pool's and the HTTP agent's are the process's (a reload keeps them, see changedProcessSettings).
+ */
 function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const own = ({ uploadConcurrency, uploadOrder, maxUploadRateBytesPerS, extraCa, ...rest }: RelayConfig) =>
+    JSON.stringify(rest);
+  return own(a) === own(b);
 }
 
 function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
   const changed: string[] = [];
-  if (a.upload.concurrency !== b.upload.concurrency) changed.push('upload-concurrency');
   if (a.upload.order !== b.upload.order) changed.push('upload-order');
   if (a.upload.maxRateBytesPerS !== b.upload.maxRateBytesPerS) changed.push('max-upload-rate');
   if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))

@@ -50,7 +50,7 @@ interface Seat {
  * pool's slots, so its trouble never holds up the others.
  */
 export class UploadPool {
-  readonly #o: UploadPoolOptions;
+  #o: UploadPoolOptions;
   readonly #scheduler: UploadScheduler;
   readonly #seats = new Map<string, Seat>();
   #inFlight = 0;
@@ -58,6 +58,13 @@ export class UploadPool {
   constructor(options: UploadPoolOptions) {
     this.#o = options;
     this.#scheduler = new UploadScheduler(options.order, options.perCameraLimit);
+  }
+
+  /** New limits (a reload); requests in flight beyond them finish, no new ones start. */
+  resize(concurrency: number, perCameraLimit: number): void {
+    this.#o = { ...this.#o, concurrency, perCameraLimit };
+    this.#scheduler.setPerCameraLimit(perCameraLimit);
+    this.#pump();
   }
 
   join(camera: string, worker: PoolWorker): PoolMember {

@@ -18,21 +18,27 @@ interface CameraQueue {
 
 /**
  * Which segment goes next, across every camera of the process: a pure policy object with no
- * I/O, driven by the upload pool (and by tests, step by step). Fair: cameras take turns, so a
- * long backlog cannot starve another camera's live segments. Ordered: a camera has at most
+ * I/O, driven by the upload pool (and by tests, step by step). Fair: the camera served longest
+ * ago goes first, so a long backlog cannot starve another camera's live segments. Ordered: a camera has at most
  * `perCameraLimit` segments active, and with 1 (and fifo) they go strictly in sequence order,
  * a retry included — a segment waiting out its backoff keeps its camera's turn.
  */
 export class UploadScheduler {
   readonly #order: UploadOrder;
-  readonly #perCameraLimit: number;
+  #perCameraLimit: number;
   readonly #cameras = new Map<string, CameraQueue>();
-  /** Round-robin position: the camera served last goes to the back. */
-  #turns: string[] = [];
+  /** When each camera was last served (a tick): the one served longest ago goes first. */
+  readonly #servedAt = new Map<string, number>();
+  #tick = 0;
 
   constructor(order: UploadOrder, perCameraLimit: number) {
     this.#order = order;
     this.#perCameraLimit = Math.max(1, perCameraLimit);
+  }
+
+  /** Cameras came or went (a reload): each may now have this many segments active. */
+  setPerCameraLimit(limit: number): void {
+    this.#perCameraLimit = Math.max(1, limit);
   }
 
   /** Queue a segment; `live` when capture just closed it (false for a backlog adopted at start). */
@@ -41,7 +47,7 @@ export class UploadScheduler {
     if (!queue) {
       queue = { waiting: new Map(), active: new Set() };
       this.#cameras.set(camera, queue);
-      this.#turns.push(camera);
+      this.#servedAt.set(camera, 0);
     }
     if (queue.waiting.has(sequence) || queue.active.has(sequence)) return;
     // Map iteration is insertion order: keep it ascending (adoption may add older ones later).
@@ -57,17 +63,20 @@ export class UploadScheduler {
   next(): UploadJob | undefined {
     const tiers: Array<'live' | 'any'> = this.#order === 'live-first' ? ['live', 'any'] : ['any'];
     for (const tier of tiers) {
-      for (const camera of this.#turns) {
-        const queue = this.#cameras.get(camera)!;
+      let best: { camera: string; queue: CameraQueue; pick: number } | undefined;
+      for (const [camera, queue] of this.#cameras) {
         if (queue.active.size >= this.#perCameraLimit) continue;
+        if (best && this.#servedAt.get(camera)! >= this.#servedAt.get(best.camera)!) continue;
         const pick = this.#pick(queue, tier);
-        if (pick === undefined) continue;
-        const live = queue.waiting.get(pick)! && pick === this.#newest(queue);
-        queue.waiting.delete(pick);
-        queue.active.add(pick);
-        this.#turns = [...this.#turns.filter((c) => c !== camera), camera];
-        return { camera, sequence: pick, live };
+        if (pick !== undefined) best = { camera, queue, pick };
       }
+      if (!best) continue;
+      const { camera, queue, pick } = best;
+      const live = queue.waiting.get(pick)! && pick === this.#newest(queue);
+      queue.waiting.delete(pick);
+      queue.active.add(pick);
+      this.#servedAt.set(camera, ++this.#tick);
+      return { camera, sequence: pick, live };
     }
     return undefined;
   }
@@ -92,7 +101,7 @@ export class UploadScheduler {
   /** The camera leaves (stopped): its waiting segments stay in its spool for the next run. */
   removeCamera(camera: string): void {
     this.#cameras.delete(camera);
-    this.#turns = this.#turns.filter((c) => c !== camera);
+    this.#servedAt.delete(camera);
   }
 
   /** Segments waiting plus active, for one camera. */

@@ -87,3 +87,46 @@ describe('readConfigFile', () => {
     expect(error(join(dir, 'relay.yaml'))).toMatch(/cannot read it \(EISDIR\)$/);
   });
 });
+
+describe('readConfigFile: a list of mappings (cameras:)', () => {
+  const lists = { cameras: { id: 'string', source: 'string', fps: 'number' } satisfies FileSchema };
+  const listError = (text: string) => {
+    try {
+      readConfigFile(file(text), schema, lists);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('reads each item with its own schema', () => {
+    const values = readConfigFile(
+      file(
+        'fps: 2\ncameras:\n  - id: a\n    source: testsrc\n  - id: b\n    source: rtsp://h/s\n    fps: 5\n',
+      ),
+      schema,
+      lists,
+    );
+    expect(values.cameras).toEqual([
+      { id: 'a', source: 'testsrc' },
+      { id: 'b', source: 'rtsp://h/s', fps: 5 },
+    ]);
+  });
+
+  it('names the item and the key, never the value', () => {
+    expect(listError('cameras:\n  - id: a\n    source: rtsp://u:hunter22@h/s\n    fsp: 2\n')).toMatch(
+      /cameras\[0\]: unknown key "fsp"$/,
+    );
+    expect(listError('cameras:\n  - id: a\n    fps: [1]\n')).toMatch(
+      /cameras\[0\]: key "fps" must be a number, not a list$/,
+    );
+    expect(listError('cameras: testsrc\n')).toMatch(
+      /key "cameras" must be a list of mappings, not a string$/,
+    );
+    expect(listError('cameras:\n  - testsrc\n')).toMatch(
+      /cameras\[0\] must be a mapping \(key: value\), not a string$/,
+    );
+    expect(listError('Cameras: []\n')).toMatch(/unknown key "Cameras" \(did you mean "cameras"\?\)$/);
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { type PoolWorker, UploadPool } from '../../src/uploader/upload-pool.js';
+import type { UploadJob } from '../../src/uploader/upload-scheduler.js';
+
+/** A worker whose attempts the test settles by hand: each attempt waits for a verdict. */
+function manualWorker() {
+  const attempts: Array<{ job: UploadJob; settle: (retry?: Promise<void>) => void }> = [];
+  let onAttempt: (() => void) | undefined;
+  const worker: PoolWorker = {
+    attempt: (job) =>
+      new Promise((resolve) => {
+        attempts.push({ job, settle: (retry) => resolve(retry ? () => retry : undefined) });
+        onAttempt?.();
+      }),
+    failed: () => undefined,
+  };
+  /** Resolves once `n` attempts have started in all. */
+  const started = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (attempts.length >= n) resolve();
+      };
+      onAttempt = check;
+      check();
+    });
+  return { worker, attempts, started };
+}
+
+describe('UploadPool', () => {
+  it('never has more than `concurrency` requests in flight over all cameras', async () => {
+    const pool = new UploadPool({ concurrency: 2, order: 'fifo', perCameraLimit: 1 });
+    const a = manualWorker();
+    const b = manualWorker();
+    const c = manualWorker();
+    const seats = [pool.join('a', a.worker), pool.join('b', b.worker), pool.join('c', c.worker)];
+    for (const seat of seats) seat.add(1, true);
+    await Promise.all([a.started(1), b.started(1)]);
+    expect(c.attempts).toHaveLength(0);
+    a.attempts[0]!.settle();
+    await c.started(1);
+    expect(c.attempts[0]!.job).toEqual({ camera: 'c', sequence: 1, live: true });
+  });
+
+  it('a camera waiting out a retry holds no slot: the others go on meanwhile', async () => {
+    const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
+    const failing = manualWorker();
+    const healthy = manualWorker();
+    const f = pool.join('failing', failing.worker);
+    const h = pool.join('healthy', healthy.worker);
+    f.add(1, false);
+    f.add(2, false);
+    await failing.started(1);
+    let endBackoff!: () => void;
+    failing.attempts[0]!.settle(new Promise((resolve) => (endBackoff = resolve)));
+    h.add(1, true);
+    await healthy.started(1);
+    healthy.attempts[0]!.settle();
+    h.add(2, true);
+    await healthy.started(2);
+    healthy.attempts[1]!.settle();
+    await h.idle();
+    // The failing camera's segment 1 goes again after its backoff, still before its segment 2.
+    endBackoff();
+    await failing.started(2);
+    expect(failing.attempts.map((x) => x.job.sequence)).toEqual([1, 1]);
+    failing.attempts[1]!.settle();
+    await failing.started(3);
+    expect(failing.attempts[2]!.job.sequence).toBe(2);
+    failing.attempts[2]!.settle();
+    await f.idle();
+    expect(f.size).toBe(0);
+  });
+
+  it('leave() stops handing out the camera and waits for its running attempt', async () => {
+    const pool = new UploadPool({ concurrency: 4, order: 'fifo', perCameraLimit: 1 });
+    const w = manualWorker();
+    const seat = pool.join('a', w.worker);
+    seat.add(1, false);
+    seat.add(2, false);
+    await w.started(1);
+    let left = false;
+    const leaving = seat.leave().then(() => {
+      left = true;
+    });
+    await seat.idle();
+    expect(left).toBe(false);
+    w.attempts[0]!.settle();
+    await leaving;
+    expect(w.attempts).toHaveLength(1);
+    // The camera may join again (a restart at a reload).
+    expect(() => pool.join('a', manualWorker().worker)).not.toThrow();
+  });
+});
