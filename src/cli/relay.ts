@@ -63,6 +63,12 @@ export const RELAY_SETTINGS = {
     describe: 'spool size bound; the oldest pending segment is evicted past it',
     default: d.maxSpoolMb,
   },
+  'max-total-spool-mb': {
+    type: 'number',
+    describe:
+      "one bound over all cameras' spools; past it the oldest pending segment of any camera is evicted",
+    default: 'none (each camera has its --max-spool-mb)',
+  },
   'upload-timeout': {
     type: 'duration',
     describe: 'hard deadline per upload request',

@@ -40,6 +40,8 @@ export interface UploadSettings {
 export interface FleetConfig {
   readonly cameras: readonly RelayConfig[];
   readonly upload: UploadSettings;
+  /** --max-total-spool-mb over every camera's spool; undefined: each camera's own bound only. */
+  readonly maxTotalSpoolBytes: number | undefined;
   /** One camera from --source (not a `cameras:` list): its failure is the process's error. */
   readonly single: boolean;
 }
@@ -53,6 +55,7 @@ export function singleCameraFleet(config: RelayConfig): FleetConfig {
       order: config.uploadOrder,
       maxRateBytesPerS: config.maxUploadRateBytesPerS,
     },
+    maxTotalSpoolBytes: config.maxTotalSpoolBytes,
     single: true,
   };
 }
@@ -108,6 +111,7 @@ export function resolveFleetConfig(
       order: shared.uploadOrder,
       maxRateBytesPerS: shared.maxUploadRateBytesPerS,
     },
+    maxTotalSpoolBytes: shared.maxTotalSpoolBytes,
     single: false,
   };
 }

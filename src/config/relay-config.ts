@@ -66,6 +66,7 @@ export interface RelayFlags {
   ffmpeg?: string;
   spoolDir?: string;
   maxSpoolMb?: number | string;
+  maxTotalSpoolMb?: number | string;
   uploadTimeout?: number | string;
   uploadConcurrency?: number | string;
   uploadOrder?: string;
@@ -141,6 +142,8 @@ export interface RelayConfig {
   readonly ffmpeg: string | undefined;
   readonly spoolDir: string;
   readonly maxSpoolBytes: number;
+  /** --max-total-spool-mb: one bound over every camera's spool of the process; undefined: none. */
+  readonly maxTotalSpoolBytes: number | undefined;
   readonly uploadTimeoutMs: number;
   /** Requests in flight at once over every camera of the process (the shared upload pool). */
   readonly uploadConcurrency: number;
@@ -255,6 +258,12 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     ] as const),
     ffmpeg: flags.ffmpeg,
     maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
+    maxTotalSpoolBytes:
+      flags.maxTotalSpoolMb === undefined
+        ? undefined
+        : Math.round(
+            parseNumber('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb) * 1024 * 1024,
+          ),
     uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
     uploadConcurrency: number('uploadConcurrency'),
     uploadOrder: oneOf('upload-order', flags.uploadOrder ?? RELAY_DEFAULTS.uploadOrder, [

@@ -5,6 +5,7 @@ import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '.
 import { ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { CameraLock } from '../spool/lock.js';
+import type { SharedSpoolBound } from '../spool/shared-bound.js';
 import { Spool } from '../spool/spool.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import { StatusTracker } from '../telemetry/status-tracker.js';
@@ -23,6 +24,8 @@ export interface CameraUnitDeps {
   readonly ffmpeg: FfmpegBinary;
   readonly transport: HttpTransport;
   readonly pool: UploadPool;
+  /** --max-total-spool-mb, shared by every camera's spool. */
+  readonly sharedBound?: SharedSpoolBound | undefined;
   /** Show and judge this camera (status line, metrics, readiness) until the remover is called. */
   readonly watch?: (tracker: StatusTracker, emit: Emit) => () => void;
   /** Registers a last-moment callback for a forced exit (a second signal); returns its remover. */
@@ -88,6 +91,7 @@ export class CameraUnit {
         root: config.spoolDir,
         cameraId: this.id,
         maxBytes: config.maxSpoolBytes,
+        sharedBound: this.#deps.sharedBound,
         emit,
       });
       try {

@@ -2,6 +2,7 @@ import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
 import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
 import { AuthError, ExitCode, RelayError, TlsError } from '../errors.js';
+import { SharedSpoolBound } from '../spool/shared-bound.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
 import { UndiciTransport } from '../uploader/http.js';
@@ -46,6 +47,7 @@ export class Fleet {
   readonly #ffmpeg: FfmpegBinary;
   readonly #transport: HttpTransport;
   readonly #pool: UploadPool;
+  readonly #sharedBound: SharedSpoolBound | undefined;
   readonly #emit: ReturnType<EventBus['forProcess']>;
   #config: FleetConfig;
   readonly #running = new Map<string, Running>();
@@ -68,6 +70,8 @@ export class Fleet {
       connectTimeoutMs: Math.min(10_000, first.uploadTimeoutMs),
       extraCa: first.extraCa,
     });
+    this.#sharedBound =
+      config.maxTotalSpoolBytes === undefined ? undefined : new SharedSpoolBound(config.maxTotalSpoolBytes);
     const { upload } = config;
     this.#pool = new UploadPool({
       concurrency: upload.concurrency,
@@ -152,6 +156,8 @@ export class Fleet {
     }
     // The pool takes the new size at once; its order and rate cap stay until a restart.
     this.#pool.resize(next.upload.concurrency, perCameraLimit(next));
+    if (this.#sharedBound && next.maxTotalSpoolBytes !== undefined)
+      this.#sharedBound.maxBytes = next.maxTotalSpoolBytes;
     this.#config = {
       ...next,
       upload: { ...this.#config.upload, concurrency: next.upload.concurrency },
@@ -174,6 +180,7 @@ export class Fleet {
         ffmpeg: this.#ffmpeg,
         transport: this.#transport,
         pool: this.#pool,
+        sharedBound: this.#sharedBound,
         watch: this.#hooks.watch && ((tracker, emit) => this.#hooks.watch!(tracker, emit, config)),
         onForce: this.#hooks.onForce,
       });
@@ -234,8 +241,14 @@ function perCameraLimit(config: FleetConfig): number {
  * pool's and the HTTP agent's are the process's (a reload keeps them, see changedProcessSettings).
  */
 function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
-  const own = ({ uploadConcurrency, uploadOrder, maxUploadRateBytesPerS, extraCa, ...rest }: RelayConfig) =>
-    JSON.stringify(rest);
+  const own = ({
+    uploadConcurrency,
+    uploadOrder,
+    maxUploadRateBytesPerS,
+    maxTotalSpoolBytes,
+    extraCa,
+    ...rest
+  }: RelayConfig) => JSON.stringify(rest);
   return own(a) === own(b);
 }
 
@@ -243,6 +256,9 @@ function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
   const changed: string[] = [];
   if (a.upload.order !== b.upload.order) changed.push('upload-order');
   if (a.upload.maxRateBytesPerS !== b.upload.maxRateBytesPerS) changed.push('max-upload-rate');
+  // A bound can change at a reload, but not appear or go away.
+  if ((a.maxTotalSpoolBytes === undefined) !== (b.maxTotalSpoolBytes === undefined))
+    changed.push('max-total-spool-mb');
   if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))
     changed.push('ca-file');
   return changed;

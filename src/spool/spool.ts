@@ -18,12 +18,15 @@ import { gapOf, recordLoss } from './losses.js';
 import { SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
 import { currentOwner } from './owner.js';
 import { moveToRejected, rejectedUsage } from './rejected.js';
+import type { SharedSpoolBound } from './shared-bound.js';
 
 export interface SpoolOptions {
   readonly root: string;
   readonly cameraId: string;
   /** Bound of this camera's pending segments and its rejected/ folder together. */
   readonly maxBytes: number;
+  /** The bound over every camera's spool of the process (--max-total-spool-mb), if any. */
+  readonly sharedBound?: SharedSpoolBound | undefined;
   readonly emit: Emit;
 }
 
@@ -97,6 +100,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #cameraId: string;
   readonly #runId: string;
   readonly #maxBytes: number;
+  readonly #sharedBound: SharedSpoolBound | undefined;
+  #leaveSharedBound: (() => void) | undefined;
   readonly #emit: Emit;
   readonly #segments = new Map<number, SegmentRecord>();
   readonly #inFlight = new Set<number>();
@@ -115,6 +120,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     this.#dir = dir;
     this.#cameraId = options.cameraId;
     this.#maxBytes = options.maxBytes;
+    this.#sharedBound = options.sharedBound;
+    this.#leaveSharedBound = options.sharedBound?.join(this);
     this.#emit = options.emit;
     this.#runId = randomBytes(6).toString('hex');
     this.#nextSequence = nextSequence;
@@ -468,6 +475,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   }
 
   async #close(): Promise<{ removed: boolean; pending: number }> {
+    this.#leaveSharedBound?.();
+    this.#leaveSharedBound = undefined;
     await this.#journal.close();
     await this.#writeCameraState();
     if (this.#segments.size === 0 && this.#gaps.length === 0) {
@@ -501,6 +510,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     while (this.#used() > this.#maxBytes) {
       if (!(await this.evictOldest('evicted', newest))) break;
     }
+    await this.#sharedBound?.enforce(this, newest);
   }
 
   /** Ledger line (fsync'd), gap for the next delivered segment, and the journal, in that order. */
