@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test` runs this first: the end-to-end suite needs a real RTSP camera (Debian's
-// gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe. As root with apt-get it
+// gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe; the deploy tests need
+// systemd-analyze (Debian's systemd package) to verify the unit under docker/. As root with apt-get it
 // installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
 // silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
 // simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
@@ -14,6 +15,7 @@ const PACKAGES = [
   'gstreamer1.0-plugins-good',
   'gstreamer1.0-plugins-ugly',
   'ffmpeg',
+  'systemd',
 ];
 const DEFAULT_PYTHON = '/usr/bin/python3';
 const PYTHON = process.env.TRIO_TEST_DEPS_PYTHON || DEFAULT_PYTHON;
@@ -42,8 +44,12 @@ function problems() {
       found.push(`${PYTHON}: ${(python.stderr || python.stdout).trim().split('\n').at(-1)}`);
     }
   }
-  for (const tool of ['ffprobe', 'ffmpeg']) {
-    const run = spawnSync(tool, ['-version'], { encoding: 'utf8' });
+  for (const [tool, flag] of [
+    ['ffprobe', '-version'],
+    ['ffmpeg', '-version'],
+    ['systemd-analyze', '--version'],
+  ]) {
+    const run = spawnSync(tool, [flag], { encoding: 'utf8' });
     if (run.error || run.status !== 0) found.push(`${tool} not on PATH`);
   }
   return found;
