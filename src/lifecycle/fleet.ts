@@ -174,7 +174,7 @@ export class Fleet {
       // A later reload launched this camera again: that launch starts it.
       if (this.#starting.get(id) !== start) return;
       this.#starting.delete(id);
-      if (this.#hooks.stop.aborted || this.#fatal) return this.#checkEnded();
+      if (this.#fatal) return this.#checkEnded();
       const unit = new CameraUnit(config, {
         bus: this.#hooks.bus,
         ffmpeg: this.#ffmpeg,
@@ -184,6 +184,8 @@ export class Fleet {
         watch: this.#hooks.watch && ((tracker, emit) => this.#hooks.watch!(tracker, emit, config)),
         onForce: this.#hooks.onForce,
       });
+      // Stopped before it began: it still recovers and drains what an earlier run left.
+      if (this.#hooks.stop.aborted) unit.stop(String(this.#hooks.stop.reason ?? 'stop requested'));
       const ended = unit.run().then(
         () => undefined,
         (error: unknown) => this.#unitFailed(unit, error),
