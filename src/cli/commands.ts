@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import type { RelayFlags } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
 import { DEMO_SETTINGS, type DemoFlags } from './demo-settings.js';
+import { DISCOVER_SETTINGS, type DiscoverFlags } from './discover-settings.js';
 import { INGEST_SERVER_SETTINGS, type IngestServerFlags } from './ingest-server-settings.js';
 import { RELAY_SETTINGS } from './relay.js';
 import { ENV_PREFIX, envName, type SettingSources, withSettings } from './settings.js';
@@ -12,6 +13,7 @@ export type Invocation =
   | { readonly command: 'relay' | 'doctor'; readonly flags: RelayFlags }
   | { readonly command: 'ingest-server'; readonly flags: IngestServerFlags }
   | { readonly command: 'demo'; readonly flags: DemoFlags }
+  | { readonly command: 'discover'; readonly flags: DiscoverFlags }
   | { readonly command: 'help' };
 
 const VERSION = (
@@ -96,6 +98,26 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
           ),
       (args) => {
         invocation = { command: 'demo', flags: args };
+      },
+    )
+    .command(
+      'discover',
+      'list the ONVIF cameras that answer a WS-Discovery probe on the local network',
+      (y) =>
+        withSettings<DiscoverFlags>(y, DISCOVER_SETTINGS)
+          .example(
+            '$0 discover',
+            'address, model, name and whether credentials are needed, for 3 s of answers',
+          )
+          .example(
+            '$0 discover --discover-address 10.0.0.5:3702 --json',
+            'ask one device by unicast (no multicast on this network), as JSON',
+          )
+          .epilogue(
+            `Each flag is also ${envName('flag-name')} (e.g. ${envName('timeout')}).\n\n${DURATIONS}`,
+          ),
+      (args) => {
+        invocation = { command: 'discover', flags: args };
       },
     )
     .strict()

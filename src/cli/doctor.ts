@@ -3,13 +3,17 @@ import { type CheckResult, runChecks } from '../doctor/checks.js';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { UndiciTransport } from '../uploader/http.js';
+import { resolveCameraSource } from './onvif-source.js';
 import { lastWins } from './relay.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail: '✗', skip: '-' };
 
 /** `trio-relay doctor`: the relay's checklist with the relay's own flags; exit 0 only when nothing failed. */
 export async function runDoctorCommand(flags: RelayFlags): Promise<number> {
-  const config = resolveRelayConfig(lastWins(flags));
+  const last = lastWins(flags);
+  // No stop to watch: doctor ends on its own, each ONVIF call within its deadline.
+  const camera = await resolveCameraSource(last, { signal: new AbortController().signal });
+  const config = resolveRelayConfig(camera);
   const transport = new UndiciTransport({ connectTimeoutMs: 10_000, extraCa: config.extraCa });
   let results: CheckResult[];
   try {

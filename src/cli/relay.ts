@@ -2,7 +2,9 @@ import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
 import { RELAY_DEFAULTS, type RelayFlags, resolveRelayConfig } from '../config/relay-config.js';
 import { ExitCode } from '../errors.js';
 import { runRelay } from '../lifecycle/relay.js';
+import { DEFAULT_ONVIF_PORT, WS_DISCOVERY_TARGET } from '../onvif/index.js';
 import { EventBus } from '../telemetry/events.js';
+import { CAMERA_PASSWORD_ENV, resolveCameraSource } from './onvif-source.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
 import type { SettingsTable } from './settings.js';
@@ -120,13 +122,54 @@ export const RELAY_SETTINGS = {
   },
   verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
   json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },
+  host: {
+    type: 'string',
+    describe:
+      'ONVIF camera (host, host:port or device service URL) asked for its RTSP URL, instead of --source',
+  },
+  'onvif-port': { type: 'number', describe: 'ONVIF (HTTP) port of --host', default: DEFAULT_ONVIF_PORT },
+  user: {
+    type: 'string',
+    describe: 'camera user, for --host or --discover, or put into an rtsp(s)/http(s) --source URL',
+  },
+  'password-file': {
+    type: 'string',
+    describe: `file holding the camera password of --user (or ${CAMERA_PASSWORD_ENV}): keeps it out of ps`,
+  },
+  profile: {
+    type: 'string',
+    describe: 'ONVIF media profile, by token or name',
+    default: 'the first (main) one',
+  },
+  discover: {
+    type: 'boolean',
+    describe: 'find ONVIF cameras on the network and pick one and its profile (a terminal)',
+  },
+  'discover-address': {
+    type: 'string',
+    describe:
+      "where --discover's WS-Discovery probe goes: a unicast ADDRESS:PORT where multicast does not pass",
+    default: `${WS_DISCOVERY_TARGET.address}:${WS_DISCOVERY_TARGET.port}`,
+  },
 } as const satisfies SettingsTable<RelayFlags>;
 
 /** A stop may take --drain-timeout; past this much more the process exits anyway, spool kept. */
 const STOP_SLACK_MS = 800;
 
 export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Promise<number> {
-  const config = resolveRelayConfig(lastWins(flags));
+  const last = lastWins(flags);
+  let camera: RelayFlags;
+  try {
+    camera = await resolveCameraSource(last, {
+      signal: stop.signal,
+      note: last.json ? undefined : printNote,
+    });
+  } catch (error) {
+    // Stopped while asking an ONVIF camera: nothing started, nothing to drain.
+    if (stop.signal.aborted) return ExitCode.ok;
+    throw error;
+  }
+  const config = resolveRelayConfig(camera);
   const bus = new EventBus();
   const output = attachOutput(bus, { json: config.json, verbose: config.verbose });
   // Before capture: a metrics port in use is a bad input (exit 2) and nothing has started.
@@ -149,6 +192,10 @@ export async function runRelayCommand(flags: RelayFlags, stop: ProcessStop): Pro
     await telemetry?.close();
     output.close();
   }
+}
+
+function printNote(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 /** A flag given twice: the last one wins, so a wrapper script can append overrides. */
