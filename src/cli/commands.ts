@@ -47,6 +47,10 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
             '$0 -s rtsp://cam/stream --token-file key.txt',
             'an RTSP camera, the API key read from a file',
           )
+          .example(
+            '$0 --host 192.168.1.10 --user admin --password-file pw.txt -t T',
+            'an ONVIF camera: its RTSP URL asked of it, the password from a file (or TRIO_CAMERA_PASSWORD)',
+          )
           .example('$0 -s ./clip.mp4 -t T', 'a file, read at its own speed, until it ends')
           .example('$0 -s /dev/video0 -r 1280x720 --fps 5 -t T', 'a V4L2 webcam (or -s 0)')
           .example('$0 -s testsrc --cloud http://127.0.0.1:8080', 'a test pattern to a local ingest-server')
