@@ -1,4 +1,4 @@
-import { WS_DISCOVERY_TARGET } from '../onvif/index.js';
+import { WS_DISCOVERY_TARGET } from '../onvif/defaults.js';
 import type { SettingsTable } from './settings.js';
 
 /** Raw flags (and TRIO_* variables) of `trio-relay discover`, before validation. */

@@ -4,19 +4,15 @@ import { hasUserinfo, withCredentials } from '../camera/credentials.js';
 import { parseNumber } from '../config/parse.js';
 import type { RelayFlags } from '../config/relay-config.js';
 import { ConfigError, OnvifError } from '../errors.js';
-import {
-  type DiscoveredDevice,
-  type DiscoveryTarget,
-  describeProfile,
-  discoverOnvifDevices,
-  type OnvifProfile,
-  resolveOnvifSource,
-  WS_DISCOVERY_TARGET,
-} from '../onvif/index.js';
+import { type DiscoveryTarget, WS_DISCOVERY_TARGET } from '../onvif/defaults.js';
+import type { DiscoveredDevice, OnvifProfile } from '../onvif/index.js';
 import { redact, registerSecret } from '../redact.js';
 
 /** Where the camera password may come from besides --password-file: never a flag, so never in `ps`. */
 export const CAMERA_PASSWORD_ENV = 'TRIO_CAMERA_PASSWORD';
+/** Loaded only for an ONVIF camera: a plain --source never pays for the client and its XML parser. */
+const onvifClient = () => import('../onvif/index.js');
+
 /** How long `--discover` listens for cameras before listing them. */
 const PICK_DISCOVERY_MS = 3000;
 
@@ -55,9 +51,14 @@ export async function resolveCameraSource(
   registerSecret(password);
 
   if (flags.host === undefined && !flags.discover) {
+    const onvifOnly =
+      flags.onvifPort !== undefined ? '--onvif-port' : flags.profile !== undefined ? '--profile' : undefined;
+    if (onvifOnly)
+      throw new ConfigError(`${onvifOnly} applies to an ONVIF camera: add --host (or --discover)`);
     if (flags.user === undefined || flags.source === undefined) return flags;
     return { ...flags, source: sourceWithCredentials(flags.source, flags.user, password) };
   }
+  const { describeProfile, resolveOnvifSource } = await onvifClient();
   const port =
     flags.onvifPort === undefined
       ? undefined
@@ -125,6 +126,7 @@ async function pickDevice(
 ): Promise<{ host: string; port: number | undefined }> {
   const target = parseDiscoverAddress(flags.discoverAddress);
   const prompter = context.prompter ?? terminalPrompter();
+  const { discoverOnvifDevices } = await onvifClient();
   const devices = await discoverOnvifDevices({
     target,
     timeoutMs: PICK_DISCOVERY_MS,
@@ -152,6 +154,7 @@ async function pickProfile(
   context: CameraSourceContext,
 ): Promise<OnvifProfile> {
   const prompter = context.prompter ?? terminalPrompter();
+  const { describeProfile } = await onvifClient();
   profiles.forEach((profile, i) => {
     prompter.say(`${i + 1}) ${describeProfile(profile)}`);
   });

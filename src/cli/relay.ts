@@ -2,7 +2,7 @@ import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
 import { RELAY_DEFAULTS, type RelayFlags, resolveRelayConfig } from '../config/relay-config.js';
 import { ExitCode } from '../errors.js';
 import { runRelay } from '../lifecycle/relay.js';
-import { DEFAULT_ONVIF_PORT, WS_DISCOVERY_TARGET } from '../onvif/index.js';
+import { DEFAULT_ONVIF_PORT, WS_DISCOVERY_TARGET } from '../onvif/defaults.js';
 import { EventBus } from '../telemetry/events.js';
 import { CAMERA_PASSWORD_ENV, resolveCameraSource } from './onvif-source.js';
 import { attachOutput } from './output.js';

@@ -1,6 +1,6 @@
 import { OnvifError } from '../errors.js';
 import { type SoapCallOptions, soapCall } from './soap.js';
-import { findAll, findFirst, textAt } from './xml.js';
+import { findAll, findFirst, textAt, type XmlElement } from './xml.js';
 
 /** The device management service: the clock, where the media service is, and what the device is. */
 const TDS = 'http://www.onvif.org/ver10/device/wsdl';
@@ -13,7 +13,7 @@ const MEDIA_NS = 'http://www.onvif.org/ver10/media/wsdl';
  */
 export async function clockOffsetMs(deviceUrl: string, options: SoapCallOptions): Promise<number> {
   const asked = Date.now();
-  let answer: Awaited<ReturnType<typeof soapCall>>;
+  let answer: XmlElement;
   try {
     answer = await soapCall(deviceUrl, `<tds:GetSystemDateAndTime xmlns:tds="${TDS}"/>`, {
       ...options,
@@ -24,7 +24,7 @@ export async function clockOffsetMs(deviceUrl: string, options: SoapCallOptions)
     if (error instanceof OnvifError && error.code !== 'ERR_ONVIF_UNREACHABLE') return 0;
     throw error;
   }
-  const utc = answer && findFirst(answer, 'UTCDateTime');
+  const utc = findFirst(answer, 'UTCDateTime');
   if (!utc) return 0;
   const [year, month, day, hour, minute, second] = ['Year', 'Month', 'Day', 'Hour', 'Minute', 'Second'].map(
     (name) => Number(textAt(utc, name)),

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo } from 'node:dgram';
+import { type DiscoveryTarget, WS_DISCOVERY_TARGET } from './defaults.js';
 import { findAll, parseXml, textAt } from './xml.js';
-
-/** WS-Discovery's well-known multicast group and port, where ONVIF devices listen for probes. */
-export const WS_DISCOVERY_TARGET = { address: '239.255.255.250', port: 3702 } as const;
-
-export interface DiscoveryTarget {
-  readonly address: string;
-  readonly port: number;
-}
 
 /** A device that answered the probe, as it described itself. */
 export interface ProbeMatch {

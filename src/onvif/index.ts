@@ -1,19 +1,20 @@
 import { withCredentials } from '../camera/credentials.js';
 import { OnvifError } from '../errors.js';
 import { registerSecret } from '../redact.js';
+import {
+  DEFAULT_ONVIF_PORT,
+  DEFAULT_ONVIF_TIMEOUT_MS,
+  type DiscoveryTarget,
+  WS_DISCOVERY_TARGET,
+} from './defaults.js';
 import { clockOffsetMs, deviceInformation, mediaServiceUrl } from './device.js';
-import { type DiscoveryTarget, type ProbeMatch, probe, WS_DISCOVERY_TARGET } from './discovery.js';
+import { type ProbeMatch, probe } from './discovery.js';
 import { describeProfile, getProfiles, getStreamUri, type OnvifProfile, pickProfile } from './media.js';
-import type { SoapCallOptions } from './soap.js';
+import { deviceName, type SoapCallOptions } from './soap.js';
 import type { OnvifCredentials } from './wssecurity.js';
 
 export type { DiscoveryTarget, OnvifProfile, ProbeMatch };
-export { describeProfile, WS_DISCOVERY_TARGET };
-
-/** The ONVIF port when none is given: most cameras serve ONVIF on HTTP's own. */
-export const DEFAULT_ONVIF_PORT = 80;
-/** The whole resolution's deadline when none is given (four short SOAP calls). */
-export const DEFAULT_ONVIF_TIMEOUT_MS = 10_000;
+export { DEFAULT_ONVIF_PORT, DEFAULT_ONVIF_TIMEOUT_MS, describeProfile, WS_DISCOVERY_TARGET };
 
 export interface OnvifSourceOptions {
   /** A host name or address, or a device service URL (`http://10.0.0.5:8000/onvif/device_service`, as discovery gives). */
@@ -49,7 +50,7 @@ export async function resolveOnvifSource(options: OnvifSourceOptions): Promise<O
   registerSecret(options.password);
   const deviceUrl = deviceServiceUrl(options.host, options.port);
   const call = soapOptions(options);
-  const where = deviceUrlName(deviceUrl);
+  const where = deviceName(deviceUrl);
   const clockOffset = await clockOffsetMs(deviceUrl, call);
   const signed = { ...call, clockOffsetMs: clockOffset };
   const mediaUrl = await mediaServiceUrl(deviceUrl, signed);
@@ -96,7 +97,7 @@ export async function discoverOnvifDevices(options: DiscoverOptions): Promise<Di
   });
   const devices = await Promise.all(
     matches.map(async (match): Promise<DiscoveredDevice> => {
-      const address = deviceUrlName(match.xaddrs[0]!);
+      const address = deviceName(match.xaddrs[0]!);
       try {
         const info = await deviceInformation(
           match.xaddrs[0]!,
@@ -155,12 +156,4 @@ export function deviceServiceUrl(host: string, port?: number): string {
       ? { host: text.slice(0, text.lastIndexOf(':')), port: Number(text.slice(text.lastIndexOf(':') + 1)) }
       : { host: `[${text}]`, port: undefined };
   return `http://${hostPort.host}:${port ?? hostPort.port ?? DEFAULT_ONVIF_PORT}/onvif/device_service`;
-}
-
-function deviceUrlName(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }

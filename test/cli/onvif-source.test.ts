@@ -95,6 +95,7 @@ describe('resolveCameraSource: the camera flags → --source', () => {
       { source: 'rtsp://cam/s', user: 'u', passwordFile: '/nonexistent/pw' },
       '--password-file /nonexistent/pw: cannot read it (ENOENT)',
     ],
+    [{ source: 'rtsp://cam/s', profile: 'sub' }, '--profile applies to an ONVIF camera: add --host'],
     [{ host: 'cam', onvifPort: '70000' }, '--onvif-port 70000: expected a TCP port from 1 to 65535'],
   ])('%j is one ConfigError', async (flags, message) => {
     const error = await resolveCameraSource(flags, { signal, env: {} }).catch((e: unknown) => e);
