@@ -157,6 +157,29 @@ describe('a camera given by ONVIF host', () => {
   });
 });
 
+describe('trio-relay doctor with an ONVIF camera', () => {
+  it('resolves --host the same way and checks the stream it points at', async () => {
+    const result = await runCli(
+      ['doctor', '--json', '--spool-dir', newSpoolDir(), '--token', TOKEN, '--cloud', ingest.url].concat([
+        '--host',
+        onvif.host,
+        '--user',
+        USER,
+        '--password-file',
+        passwordFile,
+      ]),
+      { timeoutMs: 60_000 },
+    );
+    const report = JSON.parse(result.stdout) as {
+      checks: Array<{ check: string; status: string; detail: string }>;
+    };
+    const source = report.checks.find((c) => c.check === 'source');
+    expect(source, result.stdout).toMatchObject({ status: 'ok' });
+    expect(source!.detail).toMatch(/^rtsp:\/\/admin:\*\*\*@127\.0\.0\.1:\d+\/stream: h264/);
+    expectNoSecret({ stdout: result.stdout, stderr: result.stderr });
+  });
+});
+
 describe('trio-relay discover', () => {
   it('lists the device that answered the probe, with --json for machines', async () => {
     const json = await runCli(
