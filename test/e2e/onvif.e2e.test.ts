@@ -137,6 +137,22 @@ describe('a camera given by ONVIF host', () => {
     expectNoSecret({ stdout: result.stdout, stderr: result.stderr });
   });
 
+  it('SIGTERM while the camera has not answered yet: exit 0 at once, nothing started', async () => {
+    const hung = await startFakeOnvifDevice({ streamUri: () => camera.url, hang: true });
+    try {
+      const spool = newSpoolDir();
+      const relay = startCli(relayArgs(spool, 'cam-onvif-hung', ['--host', hung.host]));
+      await hung.nextCall();
+      const stoppedAt = Date.now();
+      relay.kill('SIGTERM');
+      expect(await relay.exited, relay.stderr()).toEqual({ code: 0, signal: null });
+      expect(Date.now() - stoppedAt).toBeLessThan(2000);
+      expect(readdirSync(spool)).toEqual([]);
+    } finally {
+      await hung.close();
+    }
+  });
+
   it('--user and --password-file put the credentials into a plain --source URL', async () => {
     const spool = newSpoolDir();
     const id = 'cam-user-flag';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -44,6 +44,8 @@ export interface FakeOnvifDevice {
   readonly discoveryAddress: string;
   /** Every SOAP request: its operation and whether it carried a valid digest. */
   readonly calls: Array<{ operation: string; authenticated: boolean; body: string }>;
+  /** Resolves once a request has been received (and, with `hang`, left unanswered). */
+  nextCall(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ const NS =
 export async function startFakeOnvifDevice(options: FakeOnvifOptions): Promise<FakeOnvifDevice> {
   const profiles = options.profiles ?? [{ token: 'profile_main', name: 'main', width: 320, height: 240 }];
   const calls: FakeOnvifDevice['calls'] = [];
+  const events = new EventEmitter();
   const server: Server = createServer((request, response) => {
     void answer(request, response);
   });
@@ -70,12 +73,13 @@ export async function startFakeOnvifDevice(options: FakeOnvifOptions): Promise<F
   const now = () => new Date(Date.now() + (options.clockSkewMs ?? 0));
 
   async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (options.hang) return;
     let body = '';
     for await (const chunk of request) body += chunk;
     const operation = /<(?:\w+:)?Body[^>]*>\s*<(?:\w+:)?(\w+)/.exec(body)?.[1] ?? '?';
     const authenticated = checkDigest(body);
     calls.push({ operation, authenticated, body });
+    events.emit('call');
+    if (options.hang) return;
     const send = (status: number, inner: string) => {
       response.writeHead(status, { 'content-type': 'application/soap+xml; charset=utf-8' });
       response.end(
@@ -188,6 +192,9 @@ export async function startFakeOnvifDevice(options: FakeOnvifOptions): Promise<F
     port,
     discoveryAddress: `127.0.0.1:${udpPort}`,
     calls,
+    async nextCall() {
+      await once(events, 'call');
+    },
     async close() {
       if (!server.listening) return;
       udp.close();
