@@ -89,3 +89,22 @@ export class SpoolBusyError extends RelayError {
     );
   }
 }
+
+/** What went wrong asking an ONVIF device for its stream (src/onvif); callers branch on `code`. */
+export type OnvifErrorCode =
+  /** The device refused the user or password: a setting to fix, exit 2. */
+  | 'ERR_ONVIF_AUTH'
+  /** --profile names no profile of the device, or it has none: exit 2. */
+  | 'ERR_ONVIF_PROFILE'
+  /** No answer (refused, unreachable, timed out): exit 4, the camera cannot be captured. */
+  | 'ERR_ONVIF_UNREACHABLE'
+  /** An answer that is not the ONVIF we asked for (a SOAP fault, not XML, no media service): exit 4. */
+  | 'ERR_ONVIF_PROTOCOL';
+
+export class OnvifError extends RelayError {
+  declare readonly code: OnvifErrorCode;
+  constructor(code: OnvifErrorCode, message: string, options?: { cause?: unknown }) {
+    const badInput = code === 'ERR_ONVIF_AUTH' || code === 'ERR_ONVIF_PROFILE';
+    super(code, message, { ...options, exitCode: badInput ? ExitCode.badInput : ExitCode.captureFailed });
+  }
+}

@@ -4,6 +4,7 @@ import { CAMERA_SCHEMA, type CameraEntry } from '../config/fleet-config.js';
 import type { RelayFlags } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
 import { DEMO_SETTINGS, type DemoFlags } from './demo-settings.js';
+import { DISCOVER_SETTINGS, type DiscoverFlags } from './discover-settings.js';
 import { INGEST_SERVER_SETTINGS, type IngestServerFlags } from './ingest-server-settings.js';
 import { RELAY_SETTINGS } from './relay.js';
 import { ENV_PREFIX, envName, type SettingSources, withSettings } from './settings.js';
@@ -20,6 +21,7 @@ export type Invocation =
     }
   | { readonly command: 'ingest-server'; readonly flags: IngestServerFlags }
   | { readonly command: 'demo'; readonly flags: DemoFlags }
+  | { readonly command: 'discover'; readonly flags: DiscoverFlags }
   | { readonly command: 'help' };
 
 const VERSION = (
@@ -55,6 +57,10 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
           .example(
             '$0 -s rtsp://cam/stream --token-file key.txt',
             'an RTSP camera, the API key read from a file',
+          )
+          .example(
+            '$0 --host 192.168.1.10 --user admin --password-file pw.txt -t T',
+            'an ONVIF camera: its RTSP URL asked of it, the password from a file (or TRIO_CAMERA_PASSWORD)',
           )
           .example('$0 -s ./clip.mp4 -t T', 'a file, read at its own speed, until it ends')
           .example('$0 -s /dev/video0 -r 1280x720 --fps 5 -t T', 'a V4L2 webcam (or -s 0)')
@@ -121,6 +127,26 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
           ),
       (args) => {
         invocation = { command: 'demo', flags: args };
+      },
+    )
+    .command(
+      'discover',
+      'list the ONVIF cameras that answer a WS-Discovery probe on the local network',
+      (y) =>
+        withSettings<DiscoverFlags>(y, DISCOVER_SETTINGS)
+          .example(
+            '$0 discover',
+            'address, model, name and whether credentials are needed, for 3 s of answers',
+          )
+          .example(
+            '$0 discover --discover-address 10.0.0.5:3702 --json',
+            'ask one device by unicast (no multicast on this network), as JSON',
+          )
+          .epilogue(
+            `Each flag is also ${envName('flag-name')} (e.g. ${envName('timeout')}).\n\n${DURATIONS}`,
+          ),
+      (args) => {
+        invocation = { command: 'discover', flags: args };
       },
     )
     .strict()

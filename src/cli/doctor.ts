@@ -1,10 +1,10 @@
-import { type CameraEntry, resolveFleetConfig } from '../config/fleet-config.js';
+import type { CameraEntry } from '../config/fleet-config.js';
 import { cameraIdOf, type RelayFlags } from '../config/relay-config.js';
 import { type CheckResult, runChecks } from '../doctor/checks.js';
 import { ExitCode } from '../errors.js';
 import { redact } from '../redact.js';
 import { UndiciTransport } from '../uploader/http.js';
-import { lastWins } from './relay.js';
+import { resolveFleet } from './camera-sources.js';
 
 const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail: '✗', skip: '-' };
 
@@ -13,7 +13,8 @@ const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail
  * `cameras:` list, the checklist of each camera in turn. Exit 0 only when nothing failed.
  */
 export async function runDoctorCommand(flags: RelayFlags, cameras?: readonly CameraEntry[]): Promise<number> {
-  const fleet = resolveFleetConfig(lastWins(flags), cameras);
+  // No stop to watch: doctor ends on its own, each ONVIF call within its deadline.
+  const fleet = await resolveFleet({ flags, cameras }, { signal: new AbortController().signal });
   const config = fleet.cameras[0]!;
   const transport = new UndiciTransport({ connectTimeoutMs: 10_000, extraCa: config.extraCa });
   const results: CheckResult[] = [];

@@ -70,5 +70,7 @@ async function run(invocation: Invocation, stop: ProcessStop, argv: string[]): P
       return (await import('./ingest-server.js')).runIngestServer(invocation.flags, stop.signal);
     case 'demo':
       return (await import('./demo.js')).runDemo(invocation.flags, stop);
+    case 'discover':
+      return (await import('./discover.js')).runDiscoverCommand(invocation.flags, stop.signal);
   }
 }

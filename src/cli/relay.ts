@@ -1,14 +1,12 @@
 import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
-import {
-  type CameraEntry,
-  type FleetConfig,
-  MAX_DEFAULT_POOL,
-  resolveFleetConfig,
-} from '../config/fleet-config.js';
+import { type CameraEntry, type FleetConfig, MAX_DEFAULT_POOL } from '../config/fleet-config.js';
 import { RELAY_DEFAULTS, type RelayFlags } from '../config/relay-config.js';
 import { ExitCode, isRelayError } from '../errors.js';
 import { Fleet } from '../lifecycle/fleet.js';
+import { DEFAULT_ONVIF_PORT, WS_DISCOVERY_TARGET } from '../onvif/defaults.js';
 import { EventBus } from '../telemetry/events.js';
+import { resolveFleet } from './camera-sources.js';
+import { CAMERA_PASSWORD_ENV } from './onvif-source.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
 import type { SettingsTable } from './settings.js';
@@ -144,6 +142,35 @@ export const RELAY_SETTINGS = {
   },
   verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
   json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },
+  host: {
+    type: 'string',
+    describe:
+      'ONVIF camera (host, host:port or device service URL) asked for its RTSP URL, instead of --source',
+  },
+  'onvif-port': { type: 'number', describe: 'ONVIF (HTTP) port of --host', default: DEFAULT_ONVIF_PORT },
+  user: {
+    type: 'string',
+    describe: 'camera user, for --host or --discover, or put into an rtsp(s)/http(s) --source URL',
+  },
+  'password-file': {
+    type: 'string',
+    describe: `file holding the camera password of --user (or ${CAMERA_PASSWORD_ENV}): keeps it out of ps`,
+  },
+  profile: {
+    type: 'string',
+    describe: 'ONVIF media profile, by token or name',
+    default: 'the first (main) one',
+  },
+  discover: {
+    type: 'boolean',
+    describe: 'find ONVIF cameras on the network and pick one and its profile (a terminal)',
+  },
+  'discover-address': {
+    type: 'string',
+    describe:
+      "where --discover's WS-Discovery probe goes: a unicast ADDRESS:PORT where multicast does not pass",
+    default: `${WS_DISCOVERY_TARGET.address}:${WS_DISCOVERY_TARGET.port}`,
+  },
 } as const satisfies SettingsTable<RelayFlags>;
 
 /** A stop may take --drain-timeout; past this much more the process exits anyway, spool kept. */
@@ -161,7 +188,17 @@ export async function runRelayCommand(
   stop: ProcessStop,
   reread: () => Promise<RelaySettings>,
 ): Promise<number> {
-  const fleetConfig = resolveFleetConfig(lastWins(settings.flags), settings.cameras);
+  let fleetConfig: FleetConfig;
+  try {
+    fleetConfig = await resolveFleet(settings, {
+      signal: stop.signal,
+      note: lastWins(settings.flags).json ? undefined : printNote,
+    });
+  } catch (error) {
+    // Stopped while asking an ONVIF camera: nothing started, nothing to drain.
+    if (stop.signal.aborted) return ExitCode.ok;
+    throw error;
+  }
   const shared = fleetConfig.cameras[0]!;
   const bus = new EventBus();
   const output = attachOutput(bus, {
@@ -217,7 +254,7 @@ async function reload(fleet: Fleet, bus: EventBus, reread: () => Promise<RelaySe
   let next: FleetConfig;
   try {
     const settings = await reread();
-    next = resolveFleetConfig(lastWins(settings.flags), settings.cameras);
+    next = await resolveFleet(settings, { signal: new AbortController().signal });
   } catch (error) {
     // A broken file must not take down cameras that run fine: say so, keep going as before.
     const code = isRelayError(error) ? error.code : 'ERR_CONFIG';
@@ -242,6 +279,11 @@ async function reload(fleet: Fleet, bus: EventBus, reread: () => Promise<RelaySe
       message: `${report.needRestart.join(', ')} changed: applied at the next start of the relay, not by a reload`,
     });
   }
+}
+
+function printNote(line: string): void {
+  process.stderr.write(`${line}
+`);
 }
 
 /** A flag given twice: the last one wins, so a wrapper script can append overrides. */

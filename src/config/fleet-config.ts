@@ -21,6 +21,12 @@ export const CAMERA_SCHEMA = {
   'io-timeout': 'duration',
   'max-restarts': 'number',
   'ready-max-backlog': 'duration',
+  // How to reach it, instead of (or with) `source`: an ONVIF device, the camera's user and password.
+  host: 'string',
+  'onvif-port': 'number',
+  user: 'string',
+  'password-file': 'string',
+  profile: 'string',
 } as const satisfies FileSchema;
 
 /** A camera entry as read from the file: keys of CAMERA_SCHEMA, values type-checked. */
@@ -83,7 +89,7 @@ export function resolveFleetConfig(
   const resolved = cameras.map((entry, index) => {
     const label = typeof entry.id === 'string' ? `camera "${entry.id}"` : `camera #${index + 1}`;
     if (typeof entry.id !== 'string') throw new ConfigError(`${label} of the cameras: list has no id`);
-    if (typeof entry.source !== 'string') throw new ConfigError(`${label} has no source`);
+    if (typeof entry.source !== 'string') throw new ConfigError(`${label} has no source (nor an ONVIF host)`);
     const ownFlags = Object.fromEntries(
       Object.entries(entry).map(([key, value]) => [key === 'id' ? 'cameraId' : camel(key), value]),
     );

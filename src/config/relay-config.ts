@@ -86,6 +86,14 @@ export interface RelayFlags {
   json?: boolean;
   caFile?: string;
   allowInsecureHttp?: boolean;
+  // The camera by ONVIF, and its credentials: src/cli/onvif-source.ts turns these into `source`.
+  host?: string;
+  onvifPort?: number | string;
+  user?: string;
+  passwordFile?: string;
+  profile?: string;
+  discover?: boolean;
+  discoverAddress?: string;
 }
 
 const SECOND = 1000;

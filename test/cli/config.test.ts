@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_SETTINGS } from '../../src/cli/demo-settings.js';
+import { DISCOVER_SETTINGS } from '../../src/cli/discover-settings.js';
 import { INGEST_SERVER_SETTINGS } from '../../src/cli/ingest-server-settings.js';
 import { RELAY_SETTINGS } from '../../src/cli/relay.js';
 import { envName, fileSchema } from '../../src/cli/settings.js';
@@ -81,6 +82,7 @@ describe('--help', () => {
     [[], RELAY_SETTINGS],
     [['ingest-server'], INGEST_SERVER_SETTINGS],
     [['demo'], DEMO_SETTINGS],
+    [['discover'], DISCOVER_SETTINGS],
   ] as const;
 
   it.each(tables)(
