@@ -140,3 +140,35 @@ describe('docker/k8s', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+describe('docker/k8s ConfigMap through the relay’s own parser', () => {
+  it.each(Object.keys(configMap.data))('%s is a config the relay accepts', async (file) => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, dirname } = await import('node:path');
+    const { parseCommandLine } = await import('../../src/cli/commands.js');
+    const { SettingSources } = await import('../../src/cli/settings.js');
+    const { resolveFleet } = await import('../../src/cli/camera-sources.js');
+    // The pod's secret mounts, recreated under a temp dir: the config names them by path.
+    const root = mkdtempSync(join(tmpdir(), 'k8s-config-'));
+    const text = configMap.data[file]!.replaceAll('/run/secrets/', `${root}/secrets/`);
+    for (const [, path] of text.matchAll(/(?:token-file|password-file): (\S+)/g)) {
+      mkdirSync(dirname(path!), { recursive: true });
+      writeFileSync(path!, 'not-the-real-secret\n');
+    }
+    const configPath = join(root, file);
+    writeFileSync(configPath, text);
+    // The image's TRIO_SPOOL_DIR is the spool dir; here a temp one.
+    const argv = ['--config', configPath, '--spool-dir', mkdtempSync(join(tmpdir(), 'k8s-spool-'))];
+    const invocation = await parseCommandLine(argv, new SettingSources());
+    expect(invocation.command).toBe('relay');
+    const fleet = await resolveFleet(invocation as never, { signal: new AbortController().signal });
+    const ids = fleet.cameras.map((c) => c.cameraId);
+    expect(ids.length).toBeGreaterThan(0);
+    for (const camera of fleet.cameras) {
+      // The password is in the URL ffmpeg gets, never in what is shown.
+      if (/password-file/.test(text)) expect(camera.source.input).toContain('not-the-real-secret');
+      expect(camera.source.display).not.toContain('not-the-real-secret');
+    }
+  });
+});
