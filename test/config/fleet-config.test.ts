@@ -64,7 +64,7 @@ describe('resolveFleetConfig', () => {
       'camera #1 of the cameras: list has no id',
     );
     expect(thrown(() => resolveFleetConfig(shared, [{ id: 'a' }], {})).message).toBe(
-      'camera "a" has no source',
+      'camera "a" has no source (nor an ONVIF host)',
     );
     expect(
       thrown(() =>
