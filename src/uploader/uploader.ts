@@ -1,3 +1,4 @@
+import { backoffDelay, sleep } from '../backoff.js';
 import type { RelayError } from '../errors.js';
 import { redact, redactReply } from '../redact.js';
 import type { GapRecord, SegmentRecord } from '../spool/journal.js';
@@ -32,6 +33,9 @@ export interface UploaderOptions {
 
 /** At most this many gaps ride on one segment's header, so headers stay small. */
 const MAX_GAPS_PER_HEADER = 16;
+/** A local failure is tried again after this, doubling up to the cap. */
+const LOCAL_RETRY_BASE_MS = 1000;
+const LOCAL_RETRY_CAP_MS = 60_000;
 /** A registration that keeps failing is said again this often. */
 const STILL_FAILING_EVERY_MS = 60_000;
 
@@ -49,6 +53,8 @@ export class Uploader {
   readonly #records = new Map<number, SegmentRecord>();
   readonly #attempts = new Map<number, number>();
   readonly #retrying = new Set<number>();
+  /** Segments whose local failure was said already. */
+  readonly #localFailures = new Set<number>();
   #registered: boolean;
   /** The registration request in flight: concurrent attempts share it. */
   #registering: Promise<RetryPlan | undefined> | undefined;
@@ -70,16 +76,9 @@ export class Uploader {
         perCameraLimit: options.concurrency ?? 1,
       });
     this.#member = pool.join(options.registration?.cameraId ?? '', {
-      attempt: (job, pace) => this.#attempt(job, pace),
-      failed: (job, error) => {
-        this.#forget(job.sequence);
-        // A local failure (the spool's disk): the segment stays spooled for the next start.
-        options.emit({
-          type: 'error',
-          code: 'ERR_UPLOAD',
-          message: `segment ${job.sequence}: ${String(error)}`,
-        });
-      },
+      attempt: (job, pace) =>
+        this.#attempt(job, pace).catch((error: unknown) => this.#localFailure(job, error)),
+      failed: (job) => this.#forget(job.sequence),
     });
   }
 
@@ -161,7 +160,29 @@ export class Uploader {
     return () => this.#o.retry.wait(plan, signal);
   }
 
+  /**
+   * A local failure (the spool's disk, say a journal that cannot be written): said once per
+   * segment, and the segment is tried again later in this run — it stays spooled meanwhile.
+   */
+  #localFailure(job: UploadJob, error: unknown): () => Promise<void> {
+    const attempt = this.#attempts.get(job.sequence) ?? 1;
+    if (!this.#localFailures.has(job.sequence)) {
+      this.#localFailures.add(job.sequence);
+      this.#o.emit({
+        type: 'error',
+        code: 'ERR_UPLOAD',
+        message: `segment ${job.sequence}: ${String(error)}; kept in the spool, tried again`,
+      });
+    }
+    const delayMs = backoffDelay(
+      { baseMs: LOCAL_RETRY_BASE_MS, capMs: LOCAL_RETRY_CAP_MS, retryAfterCapMs: 0 },
+      attempt,
+    );
+    return () => sleep(Math.max(LOCAL_RETRY_BASE_MS, delayMs), this.#abort.signal);
+  }
+
   #forget(sequence: number): undefined {
+    this.#localFailures.delete(sequence);
     this.#records.delete(sequence);
     this.#attempts.delete(sequence);
     this.#retrying.delete(sequence);

@@ -241,6 +241,29 @@ describe('Uploader (request/response handling, undici against a real local serve
     expect(dropped).toMatchObject([{ sequence: gone.sequence, reason: 'unreadable' }]);
   });
 
+  it('a local failure is said once and the segment is tried again in this run, not left for the next', async () => {
+    const keys: string[] = [];
+    ingest((req, res) => {
+      keys.push(String(req.headers['idempotency-key']));
+      res.writeHead(204).end();
+    });
+    const { spool, uploader, events, close } = await setup();
+    // The first settle fails locally (as a journal on a failing disk would), later ones work.
+    const settle = spool.delivered.bind(spool);
+    let failures = 0;
+    spool.delivered = async (...args) => {
+      if (failures++ === 0) throw new Error('EIO: i/o error, write');
+      return settle(...args);
+    };
+    const record = await close();
+    expect(await uploader.drain(10_000)).toBe(true);
+    expect(spool.pendingCount).toBe(0);
+    // Sent twice under one idempotency key: the ingest dedups the second.
+    expect(keys).toEqual([record.idempotencyKey, record.idempotencyKey]);
+    const errors = events.filter((e) => e.type === 'error' && e.code === 'ERR_UPLOAD');
+    expect(errors).toHaveLength(1);
+  });
+
   it('stops on an untrusted TLS certificate (fatal, once, not retried) and keeps the segment', async () => {
     let requests = 0;
     const tls = createHttpsServer(makeSelfSigned(), (_req, res) => {
