@@ -7,6 +7,9 @@ import { freePort } from '../helpers/ports.js';
 
 afterAll(() => killAllClis());
 
+/** One MPEG-TS packet (sync byte, then padding): the smallest body the content check accepts. */
+const TS_PACKET = new Uint8Array(188).fill(0xff).fill(0x47, 0, 1);
+
 describe('trio-relay ingest-server', () => {
   it('serves the contract, applies repeated --fault flags in order and prints a line per segment', async () => {
     const port = await freePort();
@@ -20,7 +23,7 @@ describe('trio-relay ingest-server', () => {
       fetch(`http://127.0.0.1:${port}/api/stream/ingest/cam9`, {
         method: 'POST',
         headers: { 'x-api-key': key, 'content-type': 'video/mp2t', 'x-segment-sequence': '4' },
-        body: 'segment',
+        body: TS_PACKET,
       });
     expect((await post('wrong')).status).toBe(401);
     expect((await post('cli-token')).status).toBe(503);
