@@ -46,9 +46,10 @@ video { width: 480px; max-width: 100%; background: #000; aspect-ratio: 16 / 9; }
 .strip { display: flex; height: 28px; margin: .8rem 0 .2rem; border: 1px solid #999; }
 .run { display: inline-block; min-width: 2px; height: 100%; }
 .legend .run { width: 14px; height: 12px; vertical-align: middle; margin-left: 1rem; border: 1px solid #999; }
-.received { background: #4caf50; }
-.declared { background: #ff9800; }
-.silent { background: #e53935; }
+.run.received { background: #4caf50; }
+.run.declared { background: #ff9800; }
+.run.silent { background: #e53935; }
+.gaps li.declared { color: #b45309; } .gaps li.silent { color: #c62828; }
 .dup { box-shadow: inset 0 4px 0 #1e40af; }
 .axis { display: flex; justify-content: space-between; color: #666; font-size: 12px; }
 .gaps { margin: .4rem 0; padding-left: 1.2rem; }
@@ -132,6 +133,11 @@ export const PAGE_JS = `'use strict';
       hls.loadSource(src);
       hls.attachMedia(player.video);
       hls.on(Hls.Events.MANIFEST_PARSED, () => player.video.play().catch(() => {}));
+      // The ingest went away (an outage, a restart): try again rather than stay black.
+      hls.on(Hls.Events.ERROR, (_event, data) => {
+        if (!data.fatal) return;
+        setTimeout(() => (data.type === Hls.ErrorTypes.MEDIA_ERROR ? hls.recoverMediaError() : hls.startLoad()), POLL_MS);
+      });
     } else {
       player.video.src = src; // Safari plays HLS natively (without the key header)
       player.video.play().catch(() => {});
