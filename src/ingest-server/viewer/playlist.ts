@@ -46,10 +46,15 @@ export interface PlaylistWindow {
 }
 
 /**
- * A live HLS media playlist (RFC 8216) of the stored segments in arrival order: append-only, so
- * a player polling it never sees a segment move. `uri` names a segment relative to the playlist.
+ * An HLS media playlist (RFC 8216) of the stored segments in arrival order. Live (the default):
+ * append-only, so a player polling it never sees a segment move. `vod`: what is stored now, ended
+ * (EXT-X-ENDLIST), for ffmpeg/ffprobe to read to the end. `uri` names a segment relative to it.
  */
-export function renderPlaylist(window: PlaylistWindow, uri: (file: string) => string): string {
+export function renderPlaylist(
+  window: PlaylistWindow,
+  uri: (file: string) => string,
+  kind: 'live' | 'vod' = 'live',
+): string {
   const durations = window.segments.map((s) => s.duration ?? DEFAULT_DURATION_S);
   const target = Math.max(1, ...durations.map((d) => Math.ceil(d)));
   const lines = [
@@ -58,6 +63,7 @@ export function renderPlaylist(window: PlaylistWindow, uri: (file: string) => st
     `#EXT-X-TARGETDURATION:${target}`,
     `#EXT-X-MEDIA-SEQUENCE:${window.mediaSequence}`,
     `#EXT-X-DISCONTINUITY-SEQUENCE:${window.discontinuitySequence}`,
+    ...(kind === 'vod' ? ['#EXT-X-PLAYLIST-TYPE:VOD'] : []),
   ];
   window.segments.forEach((segment, i) => {
     if (segment.discontinuity && i > 0) lines.push('#EXT-X-DISCONTINUITY');
@@ -65,5 +71,6 @@ export function renderPlaylist(window: PlaylistWindow, uri: (file: string) => st
     if (Number.isFinite(start)) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(start).toISOString()}`);
     lines.push(`#EXTINF:${durations[i]!.toFixed(3)},`, uri(segment.file));
   });
+  if (kind === 'vod') lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
 }

@@ -62,8 +62,9 @@ export async function handleViewer(
   const camera = match ? safeDecode(match[1]!) : undefined;
   if (!match || camera === undefined) return notFound(res);
   const name = match[2]!;
-  if (name === 'playlist.m3u8') {
-    const playlist = renderPlaylist(ctx.store.window(camera), (file) => file);
+  if (name === 'playlist.m3u8' || name === 'archive.m3u8') {
+    const kind = name === 'archive.m3u8' ? 'vod' : 'live';
+    const playlist = renderPlaylist(ctx.store.window(camera), (file) => file, kind);
     return sendText(res, 200, 'application/vnd.apple.mpegurl', playlist, 'no-store');
   }
   if (!SEGMENT_FILE.test(name) || !ctx.store.has(camera, name)) return notFound(res);
