@@ -49,7 +49,7 @@ describe('the ingest viewer page in a real browser', () => {
       // It plays: the video's clock moves on by two seconds.
       const video = section.locator('video');
       await video.evaluate(
-        (v: HTMLVideoElement) =>
+        (v: { currentTime: number }) =>
           new Promise<void>((resolve) => {
             let first: number | undefined;
             const check = () => {
