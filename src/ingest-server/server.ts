@@ -61,7 +61,7 @@ export class IngestExposedError extends RelayError {
 /** accepted() keeps this many rows (the newest): the history of a long run must not grow memory. */
 export const ACCEPTED_KEPT = 10_000;
 
-/** How close() waits for handlers whose sockets it destroyed to finish their bookkeeping. */
+/** How long close() waits for handlers whose sockets it destroyed to finish their bookkeeping. */
 const SETTLE_MS = 2_000;
 
 /**

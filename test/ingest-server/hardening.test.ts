@@ -7,6 +7,7 @@ import { Catalog, KEYS_KEPT } from '../../src/ingest-server/catalog.js';
 import { newEntry } from '../../src/ingest-server/ledger.js';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import { KEPT_GAPS, RECENT_ROWS, ViewerHistory } from '../../src/ingest-server/viewer/history.js';
+import { classify } from '../../src/uploader/classify.js';
 import { readLedger, TOKEN, useIngest } from './fixtures/ingest.js';
 
 const ingest = useIngest();
@@ -76,6 +77,8 @@ describe('the MPEG-TS content check', () => {
     const client = ingest.client();
     const zeros = await client.ingest(s, new Uint8Array(256 * 1024));
     expect(zeros.status).toBe(422);
+    // The relay's verdict on that answer: a reject (kept in its rejected/ folder), never a retry.
+    expect(classify({ kind: 'response', status: zeros.status, body: '' })).toMatchObject({ class: 'reject' });
     expect(zeros.headers.get('connection')).toBe('close');
     expect(await zeros.json()).toEqual({ error: 'not MPEG-TS: expected a 0x47 sync byte every 188 bytes' });
     expect((await client.ingest(s, 'segment 1')).status).toBe(422);
