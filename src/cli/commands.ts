@@ -112,7 +112,7 @@ export async function parseCommandLine(argv: string[], sources: SettingSources):
           )
           .epilogue(`Each flag is also ${envName('flag-name')} (e.g. ${envName('token')}).\n\n${DURATIONS}`),
       (args) => {
-        invocation = { command: 'ingest-server', flags: args };
+        invocation = { command: 'ingest-server', flags: sources.keepHigher(args, 'token', 'token-file') };
       },
     )
     .command(

@@ -38,6 +38,9 @@ export async function runDemo(flags: DemoFlags, stop: ProcessStop): Promise<numb
   });
   const bus = new EventBus();
   const output = attachOutput(bus, { json: false, verbose: false, plainStatusMs: 2000 });
+  // First thing: where to watch. The demo's key is no secret, so the address carries it (in the
+  // fragment, which the browser never sends: the page passes it as X-API-Key).
+  output.write(`demo: watch it at ${server.viewerUrl}#key=${DEMO_TOKEN}`);
   output.write(
     `demo: local ingest at ${server.url}, relaying testsrc for ${durationMs / 1000} s (Ctrl-C stops early)`,
   );

@@ -6,20 +6,52 @@ export interface IngestServerFlags {
   host?: string;
   out?: string;
   token?: string | undefined;
+  tokenFile?: string | undefined;
+  insecure?: boolean | undefined;
+  headersTimeout?: number | string | undefined;
+  bodyTimeout?: number | string | undefined;
+  maxStoreMb?: number | string | undefined;
   fault?: string[] | undefined;
   readRate?: string | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
 }
 
-export const INGEST_SERVER_DEFAULTS = { port: 8080, host: '127.0.0.1', out: './trio-ingest' } as const;
+export const INGEST_SERVER_DEFAULTS = {
+  port: 8080,
+  host: '127.0.0.1',
+  out: './trio-ingest',
+  headersTimeout: '10s',
+  bodyTimeout: '30s',
+} as const;
 
 /** `trio-relay ingest-server`'s settings (flags and TRIO_* variables): see src/cli/settings.ts. */
 export const INGEST_SERVER_SETTINGS = {
   port: { type: 'number', describe: 'TCP port (0 = any free one)', default: INGEST_SERVER_DEFAULTS.port },
   host: { type: 'string', describe: 'address to listen on', default: INGEST_SERVER_DEFAULTS.host },
   out: { type: 'string', describe: 'folder for segments and ledgers', default: INGEST_SERVER_DEFAULTS.out },
-  token: { type: 'string', describe: 'require this X-API-Key', default: 'none' },
+  token: { type: 'string', describe: "require this X-API-Key (and for the viewer's data)", default: 'none' },
+  'token-file': { type: 'string', describe: 'read the key from this file (kept out of `ps`)' },
+  insecure: {
+    type: 'boolean',
+    describe: 'allow a non-loopback --host without a token (anyone who reaches it may upload)',
+    default: 'false',
+  },
+  'headers-timeout': {
+    type: 'duration',
+    describe: 'close a connection whose request head has not arrived by then',
+    default: INGEST_SERVER_DEFAULTS.headersTimeout,
+  },
+  'body-timeout': {
+    type: 'duration',
+    describe: 'drop a request whose body sends nothing for this long',
+    default: INGEST_SERVER_DEFAULTS.bodyTimeout,
+  },
+  'max-store-mb': {
+    type: 'number',
+    describe: 'keep stored segments under this many MB, removing the oldest first',
+    default: 'unlimited',
+  },
   fault: {
     type: 'array',
     describe: 'inject a fault (repeatable, in order), e.g. 503x5, 429x3:retry-after=2, hangx2, down:30s',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseByteRate, parsePort } from '../config/parse.js';
+import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -19,24 +19,59 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
       throw new ConfigError(`--fault ${spec}: ${(error as Error).message}`);
     }
   });
+  const timeout = { min: 10, max: 3_600_000 };
+  const maxStoreBytes =
+    flags.maxStoreMb === undefined
+      ? undefined
+      : Math.round(
+          parseNumber('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' }) * 1024 ** 2,
+        );
   const server = await IngestServer.start({
     host: flags.host ?? d.host,
     port,
     outDir: resolve(flags.out ?? d.out),
-    token: flags.token,
+    token: resolveToken(flags),
+    insecure: flags.insecure ?? false,
+    headersTimeoutMs: parseDurationMs('headers-timeout', flags.headersTimeout ?? d.headersTimeout, timeout),
+    bodyTimeoutMs: parseDurationMs('body-timeout', flags.bodyTimeout ?? d.bodyTimeout, timeout),
+    maxStoreBytes,
     faults,
     readRateBytesPerS,
     tls: readTls(flags),
     log: (line) => process.stdout.write(`${line}\n`),
   });
   const limit = readRateBytesPerS === undefined ? '' : `, reading at most ${flags.readRate}`;
-  process.stdout.write(`ingest-server listening on ${server.url}, storing in ${server.outDir}${limit}\n`);
+  const store = maxStoreBytes === undefined ? '' : ` (at most ${flags.maxStoreMb} MB)`;
+  // The page needs the key too; it is never printed: the operator adds it to the address.
+  const key = server.hasToken ? ' (append #key=<your token> to the address)' : '';
+  process.stdout.write(`viewer: ${server.viewerUrl}${key}\n`);
+  process.stdout.write(
+    `ingest-server listening on ${server.url}, storing in ${server.outDir}${store}${limit}\n`,
+  );
   await new Promise<void>((done) => {
     if (stop.aborted) done();
     else stop.addEventListener('abort', () => done(), { once: true });
   });
   await server.close();
   return 0;
+}
+
+/** --token or --token-file (the file keeps it out of `ps`); TRIO_TOKEN arrives as --token. */
+function resolveToken(flags: IngestServerFlags): string | undefined {
+  if (flags.tokenFile === undefined) return flags.token;
+  if (flags.token !== undefined) throw new ConfigError('pass either --token or --token-file, not both');
+  let token: string;
+  try {
+    token = readFileSync(flags.tokenFile, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(
+      `--token-file ${flags.tokenFile}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
+    );
+  }
+  if (!token) throw new ConfigError(`--token-file ${flags.tokenFile} is empty`);
+  if (/[\r\n]/.test(token))
+    throw new ConfigError(`--token-file ${flags.tokenFile}: the key must be one line`);
+  return token;
 }
 
 /** --tls-cert and --tls-key, both or neither: https with that certificate. */

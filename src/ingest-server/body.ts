@@ -5,6 +5,7 @@ import { readdir, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { TsChecker } from './ts-check.js';
 
 const TEMP_PREFIX = '.incoming-';
 
@@ -13,7 +14,9 @@ export type Throttle = (bytes: number) => Promise<void>;
 
 export type ReceivedBody =
   /** The whole body is in `temp`, which the caller renames or removes. */
-  | { kind: 'stored'; temp: string; size: number; sha256: string }
+  | { kind: 'stored'; temp: string; size: number; sha256: string; firstPtsS: number | null }
+  /** The bytes are not MPEG-TS (no sync byte where one must be); nothing kept, the rest unread. */
+  | { kind: 'not_ts'; size: number }
   /** More than the limit arrived; nothing kept, the rest of the body is left unread. */
   | { kind: 'too_large'; size: number }
   /** The client went away before the body ended; nothing kept. */
@@ -28,12 +31,15 @@ export async function receiveBody(
   dir: string,
   maxBytes: number,
   throttle?: Throttle,
+  checkContent = true,
 ): Promise<ReceivedBody> {
   const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
   const out = createWriteStream(temp, { flags: 'wx', mode: 0o600 });
   const hash = createHash('sha256');
   let size = 0;
   let tooLarge = false;
+  const checker = new TsChecker();
+  let notTs = false;
   let diskError: unknown;
   out.on('error', (error) => {
     diskError = error;
@@ -44,6 +50,10 @@ export async function receiveBody(
       size += chunk.length;
       if (size > maxBytes) {
         tooLarge = true;
+        break;
+      }
+      if (!checker.push(chunk) && checkContent) {
+        notTs = true;
         break;
       }
       hash.update(chunk);
@@ -62,7 +72,12 @@ export async function receiveBody(
     await discard(out, temp);
     return { kind: 'too_large', size };
   }
-  return { kind: 'stored', temp, size, sha256: hash.digest('hex') };
+  // A body shorter than one packet passed every sync check it could: it is still no video.
+  if (notTs || (checkContent && size > 0 && !checker.valid)) {
+    await discard(out, temp);
+    return { kind: 'not_ts', size };
+  }
+  return { kind: 'stored', temp, size, sha256: hash.digest('hex'), firstPtsS: checker.firstPtsS };
 }
 
 async function discard(out: ReturnType<typeof createWriteStream>, temp: string): Promise<void> {

@@ -1,6 +1,12 @@
 import type { LedgerEntry } from './ledger.js';
 
 /**
+ * Keys remembered for de-duplication, all cameras together; past it the oldest are forgotten
+ * (memory stays bounded): a retry of a segment that old is stored a second time, never lost.
+ */
+export const KEYS_KEPT = 100_000;
+
+/**
  * What the out dir already holds, per camera: the accepted Idempotency-Keys (for
  * de-duplication) and how many segments arrived (to name those without a sequence).
  * Rebuilt from the ledgers on start, so a restarted ingest still de-duplicates.
@@ -24,7 +30,11 @@ export class Catalog {
   }
 
   add(row: LedgerEntry): void {
-    if (row.idempotency_key !== null) this.#keys.add(scoped(row.camera, row.idempotency_key));
+    if (row.idempotency_key !== null) {
+      this.#keys.add(scoped(row.camera, row.idempotency_key));
+      // A Set iterates in insertion order: its first key is the oldest.
+      if (this.#keys.size > KEYS_KEPT) this.#keys.delete(this.#keys.values().next().value!);
+    }
     this.#arrivals.set(row.camera, this.arrivals(row.camera) + 1);
   }
 

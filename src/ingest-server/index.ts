@@ -11,6 +11,7 @@ export type { GapField, GapInfo, LedgerEntry } from './ledger.js';
 export { DEFAULT_MAX_BODY_BYTES } from './options.js';
 export { parseGapHeader } from './segment-headers.js';
 export {
+  IngestExposedError,
   IngestServer,
   type IngestServerEvents,
   type IngestServerOptions,

@@ -20,6 +20,8 @@ export interface LedgerEntry extends SegmentHeaders {
   sha256: string | null;
   /** File name inside `<out>/<camera>/`, when something was stored. */
   file: string | null;
+  /** The first PES timestamp (PTS) in the segment, seconds: where ffmpeg's clock stood. */
+  first_pts: number | null;
 }
 
 export const LEDGER_FILE = 'ledger.jsonl';
@@ -41,6 +43,7 @@ export function newEntry(
     size: 0,
     sha256: null,
     file: null,
+    first_pts: null,
     idempotency_key: null,
     sequence: null,
     start: null,

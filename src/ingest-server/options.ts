@@ -23,9 +23,24 @@ export interface IngestServerOptions {
   log?: (line: string) => void;
   /** Serve https with this PEM certificate (chain) and key, e.g. to try --ca-file against it. */
   tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
+  /** A connection that has not sent its whole request head by then is closed. @default 10 s */
+  headersTimeoutMs?: number;
+  /** A request body that sends nothing for this long is dropped (slow-body clients). @default 30 s */
+  bodyTimeoutMs?: number;
+  /** A whole request (head and body) must arrive within this. @default 10 min, the relay's longest deadline */
+  requestTimeoutMs?: number;
+  /** Keep the stored segments under this many bytes, removing the oldest first. @default unlimited */
+  maxStoreBytes?: number | undefined;
+  /** Refuse (422) a body that is not MPEG-TS (a sync byte every 188 bytes). @default true */
+  checkContent?: boolean;
+  /** Allow listening beyond loopback with no token: anyone who reaches it may upload. @default false */
+  insecure?: boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
 
 export interface NormalizedOptions {
   readonly host: string;
@@ -37,6 +52,12 @@ export interface NormalizedOptions {
   readonly faults: readonly FaultRule[];
   readonly log: (line: string) => void;
   readonly tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxStoreBytes: number | undefined;
+  readonly checkContent: boolean;
+  readonly insecure: boolean;
 }
 
 /** Defaults in one place; each bad option gets a TypeError naming it, its value and what was expected. */
@@ -75,6 +96,25 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     'without cert and key',
     'a PEM certificate and key',
   );
+  const {
+    headersTimeoutMs = DEFAULT_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+    requestTimeoutMs = Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs),
+    maxStoreBytes,
+  } = options;
+  const positiveMs = (name: string, value: number) =>
+    expect(Number.isSafeInteger(value) && value > 0, name, value, 'a duration ≥ 1 ms');
+  positiveMs('headersTimeoutMs', headersTimeoutMs);
+  positiveMs('bodyTimeoutMs', bodyTimeoutMs);
+  positiveMs('requestTimeoutMs', requestTimeoutMs);
+  // Node refuses a head timeout longer than the whole request's.
+  expect(requestTimeoutMs >= headersTimeoutMs, 'requestTimeoutMs', requestTimeoutMs, '≥ headersTimeoutMs');
+  expect(
+    maxStoreBytes === undefined || (Number.isSafeInteger(maxStoreBytes) && maxStoreBytes > 0),
+    'maxStoreBytes',
+    maxStoreBytes,
+    'a byte count ≥ 1',
+  );
   const faults = options.faults ?? [];
   for (const rule of faults) validateFaultRule(rule);
   return {
@@ -88,5 +128,11 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     faults,
     log: options.log ?? (() => {}),
     tls,
+    headersTimeoutMs,
+    bodyTimeoutMs,
+    requestTimeoutMs,
+    maxStoreBytes,
+    checkContent: options.checkContent ?? true,
+    insecure: options.insecure ?? false,
   };
 }

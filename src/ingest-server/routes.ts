@@ -9,12 +9,17 @@ import type { FaultAction, FaultInjector } from './faults.js';
 import { appendLedger, type LedgerEntry, newEntry } from './ledger.js';
 import type { NormalizedOptions } from './options.js';
 import { readSegmentHeaders, type SegmentHeaders } from './segment-headers.js';
+import type { SegmentStore } from './store.js';
+import { handleViewer, isViewerRequest, type ViewerContext } from './viewer/routes.js';
 
 /** What the handlers need from the server: settings, state, and one way to report. */
 export interface RouteContext {
   readonly options: NormalizedOptions;
   readonly faults: FaultInjector;
   readonly catalog: Catalog;
+  /** The stored segments: indexed as they are accepted, rotated under the store limit. */
+  readonly store: SegmentStore;
+  readonly viewer: ViewerContext;
   /** The read-rate limit on segment bodies, when one is set. */
   readonly throttle?: Throttle | undefined;
   /** Count, log and announce an outcome; called before the answer goes out. */
@@ -48,6 +53,10 @@ export async function handleRequest(
   const camera = ingest ? cameraFromPath(ingest[1]!) : null;
   const base: Base = { route, method, path, camera };
 
+  // The page, its assets and data: not part of the contract, so neither counted nor logged.
+  if (isViewerRequest(method, path)) return handleViewer(ctx.viewer, req, res, path);
+  // A client that stops sending its body for this long is dropped (a slow-body attack).
+  if (method === 'POST') req.setTimeout(ctx.options.bodyTimeoutMs);
   if (!authorized(ctx.options.token, req.headers['x-api-key'])) {
     ctx.record(outcome(base, 401, 'unauthorized'));
     return send(res, 401, { error: 'invalid api key' });
@@ -147,17 +156,20 @@ async function ingestSegment(
   if (declared > maxBodyBytes) return reject(413, `segment over ${maxBodyBytes} bytes`, declared, true);
 
   const dir = join(outDir, camera);
-  const body = await receiveBody(req, dir, maxBodyBytes, ctx.throttle);
+  const body = await receiveBody(req, dir, maxBodyBytes, ctx.throttle, ctx.options.checkContent);
   if (body.kind === 'aborted') {
     await ledger('rejected', 0, { size: body.size });
     return;
   }
   if (body.kind === 'too_large') return reject(413, `segment over ${maxBodyBytes} bytes`, body.size, true);
+  // 422, a 4xx the relay classifies as "reject": it keeps the segment in its rejected/ folder.
+  if (body.kind === 'not_ts')
+    return reject(422, 'not MPEG-TS: expected a 0x47 sync byte every 188 bytes', body.size, true);
   if (body.size === 0) {
     await rm(body.temp, { force: true });
     return reject(400, 'empty segment');
   }
-  const stored = { size: body.size, sha256: body.sha256 };
+  const stored = { size: body.size, sha256: body.sha256, first_pts: body.firstPtsS };
   await ctx.catalog.exclusive(camera, async () => {
     // Decided inside the camera's exclusive section: two retries of one key never both land.
     const duplicate = ctx.catalog.has(camera, headers.idempotency_key);
@@ -172,9 +184,14 @@ async function ingestSegment(
     }
     await appendLedger(outDir, entry);
     // Only a ledgered segment counts as seen: if the append failed, the client's retry lands.
-    if (!duplicate) ctx.catalog.add(entry);
+    if (!duplicate) {
+      ctx.catalog.add(entry);
+      ctx.store.add(entry);
+    }
     ctx.record(outcome(base, 204, entry.status, entry));
   });
+  // Answered once the store is back under its limit: what a client sees acknowledged fits.
+  await ctx.store.rotate();
   send(res, 204);
 }
 
@@ -189,6 +206,7 @@ async function injectFault(
   // Status faults read the body like a real server would; hangs read it and never answer;
   // resets wait for the first bytes. Recorded before the client sees anything, like the rest.
   const size = action.kind === 'reset' ? await firstChunk(req) : await drain(req, ctx.throttle);
+  req.setTimeout(0); // a hang holds its socket until down() or close(), however long
   const http = action.kind === 'status' ? action.status : 0;
   await ctx.catalog.exclusive(base.camera, async () => {
     const entry = newEntry(base.camera, 'segment', 'fault', http, { ...headers, size });
@@ -240,7 +258,7 @@ function cameraFromPath(segment: string): string | null {
 }
 
 /** Constant-time compare of digests, so neither the key's bytes nor its length leak. */
-function authorized(token: string | undefined, given: string | string[] | undefined): boolean {
+export function authorized(token: string | undefined, given: string | string[] | undefined): boolean {
   if (token === undefined) return true;
   const value = Array.isArray(given) ? given[0] : given;
   if (value === undefined) return false;

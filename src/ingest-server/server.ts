@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RelayError } from '../errors.js';
+import { ExitCode, RelayError } from '../errors.js';
 import { removeStaleTemps } from './body.js';
 import { Catalog } from './catalog.js';
 import { formatOutcome, type IngestServerEvents, type RequestOutcome } from './events.js';
@@ -12,7 +12,9 @@ import { FaultInjector } from './faults.js';
 import { type LedgerEntry, loadLedgers } from './ledger.js';
 import { type IngestServerOptions, type NormalizedOptions, normalizeOptions } from './options.js';
 import { ReadRateLimit } from './read-rate.js';
-import { handleRequest, type RouteContext } from './routes.js';
+import { authorized, handleRequest, type RouteContext } from './routes.js';
+import { SegmentStore } from './store.js';
+import { ViewerHistory } from './viewer/history.js';
 
 export type { IngestServerEvents, RequestOutcome } from './events.js';
 export type { IngestServerOptions } from './options.js';
@@ -41,6 +43,23 @@ export class IngestWaitTimeoutError extends RelayError {
     );
   }
 }
+
+/**
+ * Listening beyond loopback with no token would take uploads from anyone on the network: refused
+ * unless asked for (`insecure`).
+ */
+export class IngestExposedError extends RelayError {
+  constructor(host: string) {
+    super(
+      'ERR_INGEST_EXPOSED',
+      `ingest-server: --host ${host} is reachable from other machines and no --token is set, so anyone could upload: pass --token or --token-file (or --insecure to accept that)`,
+      { exitCode: ExitCode.badInput },
+    );
+  }
+}
+
+/** accepted() keeps this many rows (the newest): the history of a long run must not grow memory. */
+export const ACCEPTED_KEPT = 10_000;
 
 /** How long close() waits for handlers whose sockets it destroyed to finish their bookkeeping. */
 const SETTLE_MS = 2_000;
@@ -74,8 +93,16 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
   /** Listen/unlisten steps run one after another, so down() and up() never interleave. */
   #transitions: Promise<void> = Promise.resolve();
 
-  private constructor(options: NormalizedOptions, catalog: Catalog) {
+  readonly #history: ViewerHistory;
+
+  private constructor(
+    options: NormalizedOptions,
+    catalog: Catalog,
+    store: SegmentStore,
+    history: ViewerHistory,
+  ) {
     super();
+    this.#history = history;
     this.#options = options;
     this.#port = options.port;
     this.faults = new FaultInjector({
@@ -91,17 +118,32 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       catalog,
       throttle: limit && ((bytes) => limit.take(bytes)),
       record: (outcome) => this.#record(outcome),
+      store,
+      viewer: {
+        outDir: options.outDir,
+        store,
+        history,
+        authorized: (req) => authorized(options.token, req.headers['x-api-key']),
+      },
     };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       const handled = handleRequest(context, req, res).catch((error: unknown) => this.#failed(res, error));
       this.#inFlight.add(handled);
       void handled.finally(() => this.#inFlight.delete(handled));
     };
-    // No request timeout: a hang fault must hold its socket until down() or close().
+    // Both timeouts set explicitly: requestTimeout 0 would disable Node's head timeout too. They
+    // cover a request until its body has arrived, so a hang fault (body read, never answered)
+    // still holds its socket until down() or close(). Slow bodies: the idle timeout in routes.ts.
+    const timeouts = {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // Node checks the two every 30 s by default: far too coarse for a 10 s limit.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(options.headersTimeoutMs / 4))),
+    };
     // An https server has the same surface as an http one for all we use of it.
     this.#server = options.tls
-      ? (createHttpsServer({ requestTimeout: 0, ...options.tls }, onRequest) as unknown as Server)
-      : createServer({ requestTimeout: 0 }, onRequest);
+      ? (createHttpsServer({ ...timeouts, ...options.tls }, onRequest) as unknown as Server)
+      : createServer(timeouts, onRequest);
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
@@ -111,9 +153,17 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
   /** Prepare `outDir` (rebuilding the de-duplication set from its ledgers), then listen. */
   static async start(options: IngestServerOptions): Promise<IngestServer> {
     const normalized = normalizeOptions(options);
+    if (normalized.token === undefined && !normalized.insecure && !isLoopback(normalized.host)) {
+      throw new IngestExposedError(normalized.host);
+    }
     await mkdir(normalized.outDir, { recursive: true, mode: 0o700 });
     await removeStaleTemps(normalized.outDir);
-    const server = new IngestServer(normalized, Catalog.fromLedger(await loadLedgers(normalized.outDir)));
+    const rows = await loadLedgers(normalized.outDir);
+    const store = new SegmentStore(normalized.outDir, normalized.maxStoreBytes, normalized.log);
+    await store.load(rows);
+    const history = new ViewerHistory();
+    for (const row of rows) history.record(row);
+    const server = new IngestServer(normalized, Catalog.fromLedger(rows), store, history);
     await server.#listen();
     for (const rule of normalized.faults) server.faults.add(rule);
     return server;
@@ -138,7 +188,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     return { ...this.#counts, cameras: [...this.#cameras] };
   }
 
-  /** Accepted segment rows since start, in arrival order (one per idempotency key). */
+  /** Accepted segment rows since start (the newest {@link ACCEPTED_KEPT}), in arrival order. */
   accepted(cameraId?: string): LedgerEntry[] {
     return this.#accepted.filter((row) => cameraId === undefined || row.camera === cameraId);
   }
@@ -227,11 +277,25 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       counts.accepted++;
       counts.bytes += entry.size;
       this.#accepted.push(entry);
+      if (this.#accepted.length > ACCEPTED_KEPT) this.#accepted.shift();
     }
-    if (entry) this.emit(entry.event, entry);
+    if (entry) {
+      this.#history.record(entry);
+      this.emit(entry.event, entry);
+    }
     this.emit('request', outcome);
     this.#options.log(formatOutcome(outcome));
     for (const check of this.#waiters) check();
+  }
+
+  /** Whether requests need an API key (the viewer's data too). */
+  get hasToken(): boolean {
+    return this.#options.token !== undefined;
+  }
+
+  /** The viewer page's address (`/`). */
+  get viewerUrl(): string {
+    return `${this.url}/`;
   }
 
   #failed(res: ServerResponse, error: unknown): void {
@@ -240,4 +304,10 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     if (res.headersSent || res.destroyed) return;
     res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }

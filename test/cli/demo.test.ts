@@ -32,6 +32,8 @@ describe('trio-relay demo', () => {
     const stderr = demo.stderr();
     expect(code, stderr).toBe(0);
     expect(executables).toContain(realpathSync(bundled));
+    // First thing: where to watch it.
+    expect(stderr.split('\n')[0]).toMatch(/^demo: watch it at http:\/\/127\.0\.0\.1:\d+\/#key=demo-token$/);
     expect(stderr).toMatch(/demo: local ingest at http:\/\/127\.0\.0\.1:\d+/);
     const summary =
       /the relay sent (\d+) segment\(s\), ([\d.]+) KiB; the ingest received (\d+) segment\(s\), ([\d.]+) KiB/.exec(

@@ -90,6 +90,7 @@ describe('segment ingest', () => {
       size: body.length,
       sha256: sha256(body),
       file,
+      first_pts: null, // random bytes hold no PES header
       idempotency_key: key,
       sequence: 12,
       start: '2026-11-22T10:00:00.000Z',
@@ -238,7 +239,8 @@ describe('segment ingest', () => {
       ['GET', '/api/cameras'],
       ['POST', '/api/stream/ingest/cam-1/extra'],
       ['GET', '/api/stream/ingest/cam-1'],
-      ['GET', '/'],
+      ['GET', '/nope'],
+      ['POST', '/'],
     ] as const) {
       const res = await client.send(s, method, path);
       expect(res.status, `${method} ${path}`).toBe(404);

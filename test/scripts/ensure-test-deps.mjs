@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test` runs this first: the end-to-end suite needs a real RTSP camera (Debian's
 // gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe; the deploy tests need
-// systemd-analyze (Debian's systemd package) to verify the unit under docker/. As root with apt-get it
+// systemd-analyze (Debian's systemd package) to verify the unit under docker/, and the viewer test
+// Debian's chromium (/usr/bin/chromium, driven by playwright-core). As root with apt-get it
 // installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
 // silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
 // simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
@@ -16,7 +17,9 @@ const PACKAGES = [
   'gstreamer1.0-plugins-ugly',
   'ffmpeg',
   'systemd',
+  'chromium',
 ];
+const CHROMIUM = '/usr/bin/chromium';
 const DEFAULT_PYTHON = '/usr/bin/python3';
 const PYTHON = process.env.TRIO_TEST_DEPS_PYTHON || DEFAULT_PYTHON;
 /** Every element test/helpers/rtsp-camera.py builds. */
@@ -52,6 +55,9 @@ function problems() {
     const run = spawnSync(tool, [flag], { encoding: 'utf8' });
     if (run.error || run.status !== 0) found.push(`${tool} not on PATH`);
   }
+  const chromium = existsSync(CHROMIUM) && spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' });
+  if (!chromium || chromium.error || chromium.status !== 0)
+    found.push(`${CHROMIUM} not found or not working`);
   return found;
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const script = fileURLToPath(new URL('./ensure-test-deps.mjs', import.meta.url));
 
 describe('ensure-test-deps', () => {
-  it('passes when the camera and ffprobe are available', () => {
+  it('passes when the camera, ffprobe and chromium are available', () => {
     expect(spawnSync(process.execPath, [script]).status).toBe(0);
   });
 
@@ -16,7 +16,7 @@ describe('ensure-test-deps', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'apt-get install -y --no-install-recommends python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg systemd',
+      'apt-get install -y --no-install-recommends python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg systemd chromium',
     );
   });
 });
