@@ -47,6 +47,8 @@ export interface CameraDeliveryCheck {
   ingest: Pick<IngestServer, 'outDir'>;
   cameraId: string;
   camera: Camera;
+  /** With a many-mount camera: only the sessions of this mount (`/stream-2` …) count. */
+  mount?: string;
   spool: string;
   /** Relay runs to account for; one window from `since` to now when omitted. */
   runs?: RelayRunWindow[];
@@ -60,10 +62,11 @@ export interface CameraDeliveryCheck {
  * PER_STOP_S per camera session; in order as received; no duplicate beyond what keys explain.
  */
 export async function expectCameraDelivered(check: CameraDeliveryCheck): Promise<Accounting> {
-  const { ingest, cameraId, camera, spool, since } = check;
+  const { ingest, cameraId, camera, spool, since, mount } = check;
   const runs = check.runs ?? [{ startedAt: since, endedAt: Date.now(), label: 'run' }];
+  const sessions = await settledSessions(camera.frameLog, since);
   const accounting = account({
-    camera: await settledSessions(camera.frameLog, since),
+    camera: mount === undefined ? sessions : sessions.filter((s) => s.path === mount),
     ingest: await readIngest(ingest.outDir, cameraId),
     runs,
     ledger: readLossLedger(spool, cameraId),
