@@ -63,6 +63,7 @@ describe('four cameras in one relay process', () => {
       // Trouble: cam-d's camera goes off, cam-b's ingest path answers 503.
       const troubleAt = Date.now();
       await solo.stop();
+      const offAt = Date.now();
       ingest.faults.add({ kind: 'status', status: 503, count: Number.POSITIVE_INFINITY, camera: 'cam-b' });
       const closedB = closedOf(relay, 'cam-b').length;
       // Sequences of cam-b's refused attempts, in order.
@@ -92,7 +93,8 @@ describe('four cameras in one relay process', () => {
         expect(longestSilence(rows, troubleAt, troubleEnd), id).toBeLessThan(2500);
       }
       expect(arrivedAfter(ingest.accepted('cam-b'), troubleAt + 100)).toEqual([]);
-      expect(arrivedAfter(ingest.accepted('cam-d'), troubleAt + 1500)).toEqual([]);
+      // cam-d: at most the partial segment its ffmpeg closed when the camera went away.
+      expect(arrivedAfter(ingest.accepted('cam-d'), offAt).length).toBeLessThanOrEqual(1);
 
       // The 503 spell ends: with live-first, cam-b's newest segment is the first to arrive.
       const newestB = Math.max(...closedOf(relay, 'cam-b'));
