@@ -1,7 +1,8 @@
 import { ExitCode, RelayError } from '../errors.js';
 import type { FaultRule } from './faults.js';
 
-const EXAMPLES = 'e.g. 503x5, 429x3:retry-after=2, every3:500, hangx2, resetx2, down:60s, 401:after=30s';
+const EXAMPLES =
+  'e.g. 503x5, 429x3:retry-after=2, every3:500, hangx2, resetx2, down:60s, 401:after=30s, 503:camera=cam-2';
 
 /** A `--fault` spec that does not parse; the message names the spec and what was expected. */
 export class FaultSpecError extends RelayError {
@@ -26,33 +27,40 @@ export class FaultSpecError extends RelayError {
  *          | "down" [ ":" DURATION ]     down:60s (refuse connections; "down" alone: until up())
  * option   = "after=" DURATION           start that long after the server starts (any rule)
  *          | "retry-after=" SECONDS      send Retry-After (STATUS and every rules only)
+ *          | "camera=" ID                only that camera's segments (not down: it is the listener)
  * STATUS   = 400..599;  COUNT, N = whole number >= 1
  * DURATION = number [ "ms" | "s" | "m" | "h" ]   (a bare number is seconds)
  * ```
  * Examples: `503x5`, `429x3:retry-after=2`, `every3:500`, `hangx2`, `resetx2`, `down:60s`,
- * `401:after=30s`. Throws {@link FaultSpecError} (`code: 'ERR_BAD_FAULT_SPEC'`) on anything else.
+ * `401:after=30s`, `503:camera=cam-2`. Throws {@link FaultSpecError} (`code: 'ERR_BAD_FAULT_SPEC'`) on anything else.
  */
 export function parseFaultSpec(spec: string): FaultRule {
   const fail = (problem: string): never => {
     throw new FaultSpecError(spec, problem);
   };
-  const [head = '', ...parts] = spec.trim().toLowerCase().split(':');
+  const [rawHead = '', ...parts] = spec.trim().split(':');
+  const head = rawHead.toLowerCase();
   const positional: string[] = [];
   const options = new Map<string, string>();
   for (const part of parts) {
     const eq = part.indexOf('=');
     if (eq < 0) {
-      positional.push(part);
+      positional.push(part.toLowerCase());
       continue;
     }
-    const key = part.slice(0, eq);
-    if (key !== 'after' && key !== 'retry-after')
-      fail(`unknown option "${key}" (expected after= or retry-after=)`);
+    const key = part.slice(0, eq).toLowerCase();
+    if (key !== 'after' && key !== 'retry-after' && key !== 'camera')
+      fail(`unknown option "${key}" (expected after=, retry-after= or camera=)`);
     if (options.has(key)) fail(`option "${key}" given twice`);
-    options.set(key, part.slice(eq + 1));
+    // A camera id keeps its case (ids are case-sensitive folder names); the rest does not matter.
+    const value = part.slice(eq + 1);
+    options.set(key, key === 'camera' ? value : value.toLowerCase());
   }
   const after = options.get('after');
   const delay = after === undefined ? {} : { afterMs: durationMs(after, 'after', fail) };
+  const camera = options.get('camera');
+  if (camera === '') fail('camera= needs a camera id');
+  const only = camera === undefined ? {} : { camera };
   const retryAfter = options.get('retry-after');
   const retry = retryAfter === undefined ? {} : { retryAfterS: seconds(retryAfter, fail) };
   const allow = (count: number, what: string) => {
@@ -65,6 +73,7 @@ export function parseFaultSpec(spec: string): FaultRule {
   if (head === 'down') {
     allow(1, 'down');
     noRetry();
+    if (camera !== undefined) fail('camera= does not apply to down (it takes the whole listener down)');
     const forMs = positional[0] === undefined ? {} : { forMs: durationMs(positional[0], 'down', fail) };
     return { kind: 'down', ...forMs, ...delay };
   }
@@ -73,14 +82,14 @@ export function parseFaultSpec(spec: string): FaultRule {
     const n = count(every[1]!, fail);
     if (positional[0] === undefined) fail(`every${n} needs a status, e.g. every${n}:500`);
     allow(1, 'the status');
-    return { kind: 'every', n, status: statusCode(positional[0]!, fail), ...retry, ...delay };
+    return { kind: 'every', n, status: statusCode(positional[0]!, fail), ...retry, ...delay, ...only };
   }
   const counted = /^(hang|reset)(?:x(.*))?$/.exec(head);
   if (counted) {
     const kind = counted[1] as 'hang' | 'reset';
     allow(0, kind);
     noRetry();
-    return { kind, count: times(counted[2], fail), ...delay };
+    return { kind, count: times(counted[2], fail), ...delay, ...only };
   }
   const status = /^(\d+)(?:x(.*))?$/.exec(head);
   if (status) {
@@ -91,6 +100,7 @@ export function parseFaultSpec(spec: string): FaultRule {
       count: times(status[2], fail),
       ...retry,
       ...delay,
+      ...only,
     };
   }
   return fail(head === '' ? 'empty' : `unknown fault "${head}"`);
@@ -102,14 +112,15 @@ export function formatFaultRule(rule: FaultRule): string {
   const retry =
     'retryAfterS' in rule && rule.retryAfterS !== undefined ? `:retry-after=${rule.retryAfterS}` : '';
   const after = rule.afterMs ? `:after=${rule.afterMs}ms` : '';
+  const only = 'camera' in rule && rule.camera !== undefined ? `:camera=${rule.camera}` : '';
   switch (rule.kind) {
     case 'status':
-      return `${rule.status}${times(rule.count)}${retry}${after}`;
+      return `${rule.status}${times(rule.count)}${retry}${after}${only}`;
     case 'every':
-      return `every${rule.n}:${rule.status}${retry}${after}`;
+      return `every${rule.n}:${rule.status}${retry}${after}${only}`;
     case 'hang':
     case 'reset':
-      return `${rule.kind}${times(rule.count)}${after}`;
+      return `${rule.kind}${times(rule.count)}${after}${only}`;
     case 'down':
       return `down${rule.forMs === undefined ? '' : `:${rule.forMs}ms`}${after}`;
   }

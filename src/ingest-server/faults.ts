@@ -6,8 +6,13 @@ interface Delayed {
   /** Start applying this long after the rule was added (a schedule for the CLI). @default 0 */
   afterMs?: number;
 }
+/** A rule about requests may concern one camera only (`camera=<id>`): the others pass it by. */
+interface PerCamera {
+  /** Only this camera's ingest requests are faulted (and counted); the others' pass. @default all */
+  camera?: string;
+}
 /** Answer `count` ingest requests with `status` (Infinity: from now on), reading their bodies. */
-export interface StatusFault extends Delayed {
+export interface StatusFault extends Delayed, PerCamera {
   kind: 'status';
   status: number;
   count: number;
@@ -15,19 +20,19 @@ export interface StatusFault extends Delayed {
   retryAfterS?: number;
 }
 /** Answer every n-th ingest request this rule sees with `status`, until cleared. */
-export interface EveryFault extends Delayed {
+export interface EveryFault extends Delayed, PerCamera {
   kind: 'every';
   n: number;
   status: number;
   retryAfterS?: number;
 }
 /** Read the whole body and never answer; the socket stays open until the server closes. */
-export interface HangFault extends Delayed {
+export interface HangFault extends Delayed, PerCamera {
   kind: 'hang';
   count: number;
 }
 /** Destroy the connection once some of the body has arrived. */
-export interface ResetFault extends Delayed {
+export interface ResetFault extends Delayed, PerCamera {
   kind: 'reset';
   count: number;
 }
@@ -141,12 +146,14 @@ export class FaultInjector {
     await this.#control.start();
   }
 
-  /** Decide the next ingest request (called once per request, in arrival order). */
-  next(): FaultAction {
+  /** Decide the next ingest request of `camera` (called once per request, in arrival order). */
+  next(camera?: string): FaultAction {
     const now = Date.now();
     for (const [index, active] of this.#rules.entries()) {
       if (now < active.activeFrom) continue;
       const { rule } = active;
+      // Another camera's rule neither decides nor counts this request.
+      if (rule.camera !== undefined && rule.camera !== camera) continue;
       active.used++;
       if (rule.kind === 'every') {
         if (active.used % rule.n === 0) return statusAction(rule);
@@ -191,6 +198,8 @@ export function validateFaultRule(rule: FaultRule): void {
   const isCount = (n: number) => n === Number.POSITIVE_INFINITY || (Number.isSafeInteger(n) && n >= 1);
   const isMs = (n: number | undefined) => n === undefined || (Number.isFinite(n) && n >= 0);
   check(isMs(rule.afterMs), 'afterMs', rule.afterMs, 'a duration in ms (0 or more)');
+  if ('camera' in rule && rule.camera !== undefined)
+    check(typeof rule.camera === 'string' && rule.camera !== '', 'camera', rule.camera, 'a camera id');
   switch (rule.kind) {
     case 'status':
     case 'every':

@@ -134,7 +134,7 @@ async function ingestSegment(
   const { outDir, maxBodyBytes } = ctx.options;
   const { camera } = base;
   const headers = readSegmentHeaders(req.headers);
-  const action = ctx.faults.next();
+  const action = ctx.faults.next(camera);
   if (action.kind !== 'pass') return injectFault(ctx, req, res, base, headers, action);
 
   const ledger = (status: LedgerEntry['status'], http: number, fields: Partial<LedgerEntry> = {}) =>

@@ -142,6 +142,13 @@ export class Fleet {
         running.unit.stop('removed from the config');
       }
     }
+    for (const id of this.#starting.keys()) {
+      // Restarted by an earlier reload and still waiting for its old unit: it need not start.
+      if (!after.has(id)) {
+        this.#starting.delete(id);
+        if (!report.removed.includes(id)) report.removed.push(id);
+      }
+    }
     for (const [id, camera] of after) {
       const old = before.get(id);
       if (!this.#running.has(id) && !this.#starting.has(id)) {

@@ -12,8 +12,8 @@ export interface UploadJob {
 interface CameraQueue {
   /** Waiting segments by sequence, ascending; the value says it came from capture in this run. */
   readonly waiting: Map<number, boolean>;
-  /** Handed out and not yet finished: in flight or waiting out a retry. */
-  readonly active: Set<number>;
+  /** Handed out and not yet finished (in flight or waiting out a retry), with its waiting value. */
+  readonly active: Map<number, boolean>;
 }
 
 /**
@@ -45,11 +45,17 @@ export class UploadScheduler {
   add(camera: string, sequence: number, live: boolean): void {
     let queue = this.#cameras.get(camera);
     if (!queue) {
-      queue = { waiting: new Map(), active: new Set() };
+      queue = { waiting: new Map(), active: new Map() };
       this.#cameras.set(camera, queue);
       this.#servedAt.set(camera, 0);
     }
     if (queue.waiting.has(sequence) || queue.active.has(sequence)) return;
+    if (live) {
+      // Only the newest captured segment is the live edge: the ones before it are backlog now.
+      for (const older of [...queue.waiting.keys(), ...queue.active.keys()]) {
+        if (older < sequence) (queue.waiting.has(older) ? queue.waiting : queue.active).set(older, false);
+      }
+    }
     // Map iteration is insertion order: keep it ascending (adoption may add older ones later).
     const last = [...queue.waiting.keys()].at(-1);
     if (last !== undefined && sequence < last) {
@@ -73,8 +79,8 @@ export class UploadScheduler {
       if (!best) continue;
       const { camera, queue, pick } = best;
       const live = queue.waiting.get(pick)! && pick === this.#newest(queue);
+      queue.active.set(pick, queue.waiting.get(pick)!);
       queue.waiting.delete(pick);
-      queue.active.add(pick);
       this.#servedAt.set(camera, ++this.#tick);
       return { camera, sequence: pick, live };
     }
@@ -86,11 +92,16 @@ export class UploadScheduler {
     this.#cameras.get(camera)?.active.delete(sequence);
   }
 
-  /** The job failed and waited out its backoff: it goes back in line, at its place in order. */
+  /**
+   * The job failed and waited out its backoff: it goes back in line, at its place in order. It
+   * stays what it was: a live segment refused during an outage is still the camera's live edge
+   * when the outage ends, so with live-first it goes before the backlog, not behind it.
+   */
   retry(camera: string, sequence: number): void {
-    const queue = this.#cameras.get(camera);
-    if (!queue?.active.delete(sequence)) return;
-    this.add(camera, sequence, false);
+    const live = this.#cameras.get(camera)?.active.get(sequence);
+    if (live === undefined) return;
+    this.#cameras.get(camera)!.active.delete(sequence);
+    this.add(camera, sequence, live);
   }
 
   /** A waiting segment went away (evicted): forget it. Active ones are finished by their job. */
@@ -124,7 +135,8 @@ export class UploadScheduler {
     let newest: number | undefined;
     for (const sequence of queue.waiting.keys()) newest = sequence;
     // A newer segment already sent means this one is backlog, not the camera's live edge.
-    for (const sequence of queue.active) if (newest !== undefined && sequence > newest) return undefined;
+    for (const sequence of queue.active.keys())
+      if (newest !== undefined && sequence > newest) return undefined;
     return newest;
   }
 }

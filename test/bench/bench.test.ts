@@ -18,6 +18,7 @@ const SECTIONS = [
   'CPU, live --codec copy',
   'Memory, peak RSS',
   'Scale, one relay process per camera',
+  'Scale, many cameras in one relay process',
 ];
 
 // CI runs the quick benchmark so it cannot rot. It checks the table's shape, never a timing:

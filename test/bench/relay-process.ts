@@ -12,16 +12,28 @@ export interface BenchRelayOptions {
   extra?: readonly string[];
 }
 
+/** Many cameras in one relay: a config file with a `cameras:` list instead of --source. */
+export interface BenchFleetOptions {
+  config: string;
+  cloud: string;
+  spoolRoot: string;
+  extra?: readonly string[];
+}
+
 /** The built relay with the flags every benchmark shares, sampled (RSS, CPU) from its start. */
 export class BenchRelay {
   readonly cli: CliProcess;
   readonly sampler: ProcessSampler;
   readonly startedAt = Date.now();
 
-  constructor(options: BenchRelayOptions) {
+  constructor(options: BenchRelayOptions | BenchFleetOptions) {
+    const cameras =
+      'config' in options
+        ? ['--config', options.config]
+        : ['--source', options.source, '--camera-id', options.cameraId];
     this.cli = startCli([
-      ...['--source', options.source, '--cloud', options.cloud, '--token', TOKEN],
-      ...['--spool-dir', options.spoolRoot, '--camera-id', options.cameraId, '--json'],
+      ...cameras,
+      ...['--cloud', options.cloud, '--token', TOKEN, '--spool-dir', options.spoolRoot, '--json'],
       // Room for the biggest backlog (nothing may be evicted) and time to deliver the last segment.
       ...['--max-spool-mb', '4096', '--drain-timeout', '15s'],
       ...(options.extra ?? []),

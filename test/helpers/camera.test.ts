@@ -207,6 +207,9 @@ describe('the test camera', () => {
     );
     for (const { stdout } of probes)
       expect(JSON.parse(stdout).streams).toEqual([{ codec_name: 'h264', width: 320 }]);
+    // Each PLAY is logged with its mount, so a test can tell the cameras of one process apart.
+    const mounts = readCameraLog(many.frameLog).map((session) => session.path);
+    expect(mounts.sort()).toEqual(['/stream', '/stream-2', '/stream-3']);
     await many.stop();
   });
 

@@ -47,7 +47,15 @@ export interface CameraDeliveryCheck {
   ingest: Pick<IngestServer, 'outDir'>;
   cameraId: string;
   camera: Camera;
+  /** With a many-mount camera: only the sessions of this mount (`/stream-2` …) count. */
+  mount?: string;
   spool: string;
+  /**
+   * False with `--upload-order live-first` after an outage: the newest segment arrives before
+   * the backlog, so arrivals step back by design (coverage and duplicates are still checked).
+   * @default true
+   */
+  inOrder?: boolean;
   /** Relay runs to account for; one window from `since` to now when omitted. */
   runs?: RelayRunWindow[];
   /** Wall clock (ms) before the relay started: camera sessions from then on are this test's. */
@@ -60,10 +68,11 @@ export interface CameraDeliveryCheck {
  * PER_STOP_S per camera session; in order as received; no duplicate beyond what keys explain.
  */
 export async function expectCameraDelivered(check: CameraDeliveryCheck): Promise<Accounting> {
-  const { ingest, cameraId, camera, spool, since } = check;
+  const { ingest, cameraId, camera, spool, since, mount } = check;
   const runs = check.runs ?? [{ startedAt: since, endedAt: Date.now(), label: 'run' }];
+  const sessions = await settledSessions(camera.frameLog, since);
   const accounting = account({
-    camera: await settledSessions(camera.frameLog, since),
+    camera: mount === undefined ? sessions : sessions.filter((s) => s.path === mount),
     ingest: await readIngest(ingest.outDir, cameraId),
     runs,
     ledger: readLossLedger(spool, cameraId),
@@ -71,14 +80,19 @@ export async function expectCameraDelivered(check: CameraDeliveryCheck): Promise
   const report = `${cameraId}:\n${formatAccounting(accounting)}`;
   expect(accounting.unattributed, report).toEqual([]);
   expect(accounting.empty, report).toEqual([]);
-  for (const run of accounting.runs) expectRunAccounted(run, report);
+  for (const run of accounting.runs) expectRunAccounted(run, report, PER_STOP_S, check.inOrder ?? true);
   return accounting;
 }
 
 /** One run: in order, no duplicate, no hole left undeclared, nothing lost beyond the allowance. */
-export function expectRunAccounted(run: RunAccount, report: string, perStopS = PER_STOP_S): void {
+export function expectRunAccounted(
+  run: RunAccount,
+  report: string,
+  perStopS = PER_STOP_S,
+  inOrder = true,
+): void {
   expect(run.segments, report).toBeGreaterThan(0);
-  expect(run.outOfOrder, report).toBe(0);
+  if (inOrder) expect(run.outOfOrder, report).toBe(0);
   expect(run.ptsDuplicates, report).toBe(0);
   expect(run.ffmpegRuns, report).toBeLessThanOrEqual(run.sessions);
   expect(run.holesS, report).toBeLessThanOrEqual(run.declaredS + 0.001);

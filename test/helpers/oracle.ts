@@ -15,6 +15,8 @@ import { type PtsRange, probePts } from './ffprobe.js';
 /** One RTSP client's session as the camera logged it. */
 export interface CameraSession {
   client: string;
+  /** The mount it played (`/stream`, `/stream-2` …), when the log says. */
+  path?: string | undefined;
   /** Wall clock (ms) of its PLAY. */
   playAt: number;
   /** Wall clock (ms) its connection closed; undefined while it is still open. */
@@ -35,26 +37,28 @@ interface LoggedFrame {
 /** Parse the camera's frame log (test/helpers/rtsp-camera.py --frame-log). */
 export function readCameraLog(path: string): CameraSession[] {
   const frames: LoggedFrame[] = [];
-  const sessions = new Map<string, { playAt: number; closeAt: number | undefined }>();
+  const sessions = new Map<string, { playAt: number; closeAt: number | undefined; path?: string }>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const [kind, a, b] = line.trim().split(' ');
+    const [kind, a, b, c] = line.trim().split(' ');
     if (kind === 'F') frames.push({ at: Number(a) * 1000, pts: Number(b) });
     else if (kind === 'START' || kind === 'STOP') {
       // A camera process ended (or a new one began after a kill): its sessions ended with it.
       for (const session of sessions.values()) session.closeAt ??= Number(b) * 1000;
-    } else if (kind === 'PLAY' && a) sessions.set(a, { playAt: Number(b) * 1000, closeAt: undefined });
+    } else if (kind === 'PLAY' && a)
+      sessions.set(a, { playAt: Number(b) * 1000, closeAt: undefined, ...(c ? { path: c } : {}) });
     else if (kind === 'CLOSE' && a) {
       const session = sessions.get(a);
       if (session) session.closeAt = Number(b) * 1000;
     }
   }
   const frameS = medianStep(frames.map((f) => f.pts));
-  return [...sessions].map(([client, { playAt, closeAt }]) => {
+  return [...sessions].map(([client, { playAt, closeAt, path: mount }]) => {
     const seen = frames.filter((f) => f.at >= playAt && (closeAt === undefined || f.at <= closeAt));
     // A new media re-sends its preroll frame on PLAY: the same PTS twice is one frame.
     const distinct = new Set(seen.map((f) => f.pts)).size;
     return {
       client,
+      path: mount,
       playAt,
       closeAt,
       frames: distinct,

@@ -13,7 +13,7 @@ anyone else gets 401 Unauthorized, as a real camera answers a wrong password.
 With --frame-log PATH it appends, line-buffered, what it streamed (times are wall-clock
 seconds since the epoch, as Python's time.time()), so a test can tell what a client got:
   START <pid> <t> / STOP <pid> <t>   this camera process began / quit (sessions end with it)
-  PLAY <client> <t>          a client's PLAY request is about to be handled
+  PLAY <client> <t> <path>   a client's PLAY request is about to be handled (path: its mount)
   CLOSE <client> <t>         that client's connection closed (teardown or gone)
   F <t> <pts> <key>          a frame entered the payloader: buffer PTS (s), 1 for a keyframe
 Frames dropped by a stall never reach the payloader, so they are not logged.
@@ -141,8 +141,10 @@ def main() -> int:
             name = f"{os.getpid()}.{clients[0]}"
 
             # Before the PLAY is handled: the first frame this client gets comes after this line.
-            def on_play(_client, _ctx):
-                log.write(f"PLAY {name} {time.time():.6f}\n")
+            def on_play(_client, ctx):
+                # Aggregate control may PLAY `<mount>/`: the path names the mount either way.
+                path = ctx.uri.abspath.rstrip("/") if ctx.uri is not None else "?"
+                log.write(f"PLAY {name} {time.time():.6f} {path}\n")
                 return GstRtsp.RTSPStatusCode.OK
 
             client.connect("pre-play-request", on_play)

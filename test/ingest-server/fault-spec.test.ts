@@ -24,6 +24,9 @@ describe('parseFaultSpec', () => {
     ['down:1.5m:after=500ms', { kind: 'down', forMs: 90_000, afterMs: 500 }],
     ['  HANGx1:after=2  ', { kind: 'hang', count: 1, afterMs: 2_000 }],
     ['500x1:after=1h', { kind: 'status', status: 500, count: 1, afterMs: 3_600_000 }],
+    ['503:camera=Cam-2', { kind: 'status', status: 503, count: forever, camera: 'Cam-2' }],
+    ['every2:500:CAMERA=yard', { kind: 'every', n: 2, status: 500, camera: 'yard' }],
+    ['hangx1:camera=a.b_c', { kind: 'hang', count: 1, camera: 'a.b_c' }],
   ])('%s', (spec, rule) => {
     expect(parseFaultSpec(spec)).toEqual(rule);
     expect(parseFaultSpec(formatFaultRule(rule))).toEqual(rule); // formatting reads back the same
@@ -48,6 +51,9 @@ describe('parseFaultSpec', () => {
     ['down:1s:2s', /unexpected "2s" after down/],
     ['503:after=soon', /after "soon" is not a duration/],
     ['503:after=1s:after=2s', /option "after" given twice/],
+    ['503:camera=', /camera= needs a camera id/],
+    ['down:10s:camera=yard', /camera= does not apply to down/],
+    ['503:camera=a:camera=b', /option "camera" given twice/],
   ])('rejects %j', (spec, message) => {
     let error: unknown;
     try {

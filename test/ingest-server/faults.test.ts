@@ -54,6 +54,22 @@ describe('faults on a real server', () => {
     expect(await client.statuses(s, 3, 'b')).toEqual([204, 204, 204]);
   });
 
+  it('fails one camera ingest path with camera=, the others pass', async () => {
+    const s = await ingest.start({ faults: [parseFaultSpec('503:camera=cam-2')] });
+    const client = ingest.client();
+    const post = async (camera: string, key: string) => {
+      const res = await client.ingest(s, key, { camera, headers: { 'idempotency-key': key } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect([await post('cam-1', 'a'), await post('cam-2', 'b'), await post('cam-3', 'c')]).toEqual([
+      204, 503, 204,
+    ]);
+    s.faults.clear();
+    expect(await post('cam-2', 'b')).toBe(204);
+    expect(s.accepted().map((r) => r.camera)).toEqual(['cam-1', 'cam-3', 'cam-2']);
+  });
+
   it('answers 401 from now on, as a bad key would', async () => {
     const s = await ingest.start({ faults: [parseFaultSpec('401')] });
     const client = ingest.client();
@@ -197,6 +213,23 @@ describe('FaultInjector', () => {
       { kind: 'pass' },
       { kind: 'status', status: 500 },
     ]);
+  });
+
+  it('applies a camera= rule to that camera only, counting only its requests', () => {
+    const faults = new FaultInjector(control());
+    faults.add(parseFaultSpec('503x2:camera=yard'));
+    faults.add({ kind: 'every', n: 2, status: 500, camera: 'door' });
+    expect(faults.next('door')).toEqual({ kind: 'pass' });
+    expect(faults.next('yard')).toEqual({ kind: 'status', status: 503 });
+    expect(faults.next('door')).toEqual({ kind: 'status', status: 500 });
+    expect(faults.next('front')).toEqual({ kind: 'pass' });
+    expect(faults.next()).toEqual({ kind: 'pass' });
+    expect(faults.pending()).toEqual([
+      { kind: 'status', status: 503, count: 1, camera: 'yard' },
+      { kind: 'every', n: 2, status: 500, camera: 'door' },
+    ]);
+    expect(faults.next('yard')).toEqual({ kind: 'status', status: 503 });
+    expect(faults.next('yard')).toEqual({ kind: 'pass' });
   });
 
   it('starts a rule only afterMs after it was added', () => {

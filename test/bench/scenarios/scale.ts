@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startCamera } from '../../helpers/camera.js';
+import { type Camera, startCamera } from '../../helpers/camera.js';
+import { closedOf, writeFleetConfig } from '../../helpers/fleet.js';
 import { closedSequences } from '../../helpers/relay-run.js';
 import { newSpoolRoot } from '../backlog.js';
 import { IngestProcess } from '../ingest-process.js';
@@ -11,11 +13,20 @@ import type { Row } from '../report.js';
 import { spread } from '../stats.js';
 
 const SECTION = 'Scale, one relay process per camera';
+const FLEET_SECTION = 'Scale, many cameras in one relay process';
+/** The issue's goals for one relay process of 32 cameras (node only, ffmpeg excluded). */
+const FLEET_RSS_GOAL_MIB = 128;
+const CPU_PER_CAMERA_GOAL = 0.5;
+const CAPTURE = ['--codec', 'copy', '--segment-duration', '2'];
 /** Lower than the live benchmark's 4 Mbit/s: 32 streams must not saturate a 2-core box. */
 const BITRATE_KBPS = 1000;
 const START_BATCH = 4;
 
-/** N relays on N mounts of one gst-rtsp-server (one encoder): CPU and RSS per camera, lost segments. */
+/**
+ * N relays on N mounts of one gst-rtsp-server (one encoder): CPU and RSS per camera, lost
+ * segments; then, for N > 1, the same N cameras in one relay process (a `cameras:` list),
+ * against the N processes of the same run.
+ */
 export async function scaleBenchmark(profile: Profile, log: (line: string) => void): Promise<Row[]> {
   const { cameras, seconds } = profile.scale;
   const camera = await startCamera({
@@ -43,7 +54,7 @@ export async function scaleBenchmark(profile: Profile, log: (line: string) => vo
                 cloud: ingest.url,
                 spoolRoot,
                 cameraId: id,
-                extra: ['--codec', 'copy', '--segment-duration', '2'],
+                extra: CAPTURE,
               }),
           );
           relays.push(...batch);
@@ -109,6 +120,10 @@ export async function scaleBenchmark(profile: Profile, log: (line: string) => vo
       );
       for (const id of ids) ingest.forget(id);
       rmSync(spoolRoot, { recursive: true, force: true });
+      if (n > 1) {
+        const separate = { cpuPerCamera: cpuSpread.median, rssSumMiB: peaks.reduce((a, b) => a + b, 0) };
+        rows.push(...(await oneProcess(n, camera, ingest, seconds, separate, log)));
+      }
     }
   } finally {
     await camera.stop();
@@ -116,4 +131,100 @@ export async function scaleBenchmark(profile: Profile, log: (line: string) => vo
     rmSync(ingest.outDir, { recursive: true, force: true });
   }
   return rows;
+}
+
+/** N cameras in one relay process: its peak RSS and CPU per camera, against N processes' figures. */
+async function oneProcess(
+  n: number,
+  camera: Camera,
+  ingest: IngestProcess,
+  seconds: number,
+  separate: { cpuPerCamera: number; rssSumMiB: number },
+  log: (line: string) => void,
+): Promise<Row[]> {
+  const spoolRoot = newSpoolRoot();
+  const ids = camera.urls.slice(0, n).map((_, i) => `bench-fleet-${n}-${i}`);
+  const config = join(spoolRoot, 'cameras.yaml');
+  writeFleetConfig(
+    config,
+    {},
+    ids.map((id, i) => ({ id, source: camera.urls[i]! })),
+  );
+  const relay = new BenchRelay({ config, cloud: ingest.url, spoolRoot, extra: CAPTURE });
+  let cpuPerCamera: number;
+  let peakMiB: number;
+  try {
+    await relay.waitFor(
+      () => ids.every((id) => closedOf(relay.cli, id).length >= 1),
+      120_000,
+      'every camera: first segment closed',
+    );
+    await relay.waitFor(
+      () => ids.every((id) => ingest.accepted(id).length >= 1),
+      120_000,
+      'every camera: first segment stored',
+    );
+    const before = cpuSeconds(relay.cli.pid) ?? 0;
+    await sleep(seconds * 1000);
+    cpuPerCamera = (((cpuSeconds(relay.cli.pid) ?? 0) - before) / seconds / n) * 100;
+    peakMiB = relay.sampler.peakMiB;
+  } finally {
+    await relay.stop();
+  }
+  const lost = ids.map((id) => {
+    const stored = new Set(ingest.accepted(id).map((row) => row.sequence));
+    return closedOf(relay.cli, id).filter((s) => !stored.has(s)).length;
+  });
+  const closed = ids.reduce((sum, id) => sum + closedOf(relay.cli, id).length, 0);
+  const lostTotal = lost.reduce((a, b) => a + b, 0);
+  for (const id of ids) ingest.forget(id);
+  rmSync(spoolRoot, { recursive: true, force: true });
+  log(
+    `scale ${n} in one process: ${peakMiB.toFixed(1)} MiB, CPU ${cpuPerCamera.toFixed(2)} %/camera, ${closed} closed, ${lostTotal} lost`,
+  );
+  const one = (value: number) => spread([value]);
+  return [
+    {
+      section: FLEET_SECTION,
+      figure: `${n} cameras, one process: relay peak RSS (node only)`,
+      unit: 'MiB',
+      value: one(peakMiB),
+      goal: `≤ ${FLEET_RSS_GOAL_MIB} MiB`,
+      meets: peakMiB <= FLEET_RSS_GOAL_MIB,
+    },
+    {
+      section: FLEET_SECTION,
+      figure: `${n} cameras, ${n} processes: relay peak RSS, summed (node only)`,
+      unit: 'MiB',
+      value: one(separate.rssSumMiB),
+    },
+    {
+      section: FLEET_SECTION,
+      figure: `${n} cameras: RSS of one process / ${n} processes`,
+      unit: '×',
+      value: one(peakMiB / separate.rssSumMiB),
+    },
+    {
+      section: FLEET_SECTION,
+      figure: `${n} cameras, one process: relay CPU per camera, % of one core`,
+      unit: '%',
+      value: one(cpuPerCamera),
+      goal: `≤ ${CPU_PER_CAMERA_GOAL} %`,
+      meets: cpuPerCamera <= CPU_PER_CAMERA_GOAL,
+    },
+    {
+      section: FLEET_SECTION,
+      figure: `${n} cameras: CPU per camera, one process / ${n} processes`,
+      unit: '×',
+      value: one(cpuPerCamera / separate.cpuPerCamera),
+    },
+    {
+      section: FLEET_SECTION,
+      figure: `${n} cameras, one process: segments lost per camera (${lostTotal} of ${closed} closed)`,
+      unit: '',
+      value: spread(lost),
+      goal: '= 0',
+      meets: lostTotal === 0,
+    },
+  ];
 }

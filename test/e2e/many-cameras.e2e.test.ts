@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LedgerEntry } from '../../src/ingest-server/ledger.js';
+import { startCamera, stopAllCameras } from '../helpers/camera.js';
+import { killAllClis, startCli } from '../helpers/cli.js';
+import { expectCameraDelivered, stopRelay } from '../helpers/delivery.js';
+import { allArrived, closedOf, writeFleetConfig } from '../helpers/fleet.js';
+import { startTestIngest } from '../helpers/ingest.js';
+import { newSpoolDir, TOKEN } from '../helpers/relay-run.js';
+
+afterAll(async () => {
+  killAllClis();
+  await stopAllCameras();
+});
+
+/** Arrivals of one camera at the ingest after `since` (ms), in arrival order. */
+function arrivedAfter(rows: readonly LedgerEntry[], since: number): LedgerEntry[] {
+  return rows.filter((row) => Date.parse(row.ts) >= since);
+}
+
+/** The longest wait between consecutive arrivals within [from, to] (ms), edges included. */
+function longestSilence(rows: readonly LedgerEntry[], from: number, to: number): number {
+  const times = [from, ...rows.map((r) => Date.parse(r.ts)).filter((t) => t >= from && t <= to), to];
+  return Math.max(...times.slice(1).map((t, i) => t - times[i]!));
+}
+
+describe('four cameras in one relay process', () => {
+  it('keeps each camera’s trouble its own, and sends the live segment first after an outage', async () => {
+    // cam-a … cam-c are three mounts of one gst-rtsp-server; cam-d has a camera of its own, the
+    // one that is switched off and on again (a mount of a shared server cannot stop alone).
+    const shared = await startCamera({ mounts: 3 });
+    const solo = await startCamera();
+    const ingest = await startTestIngest();
+    const spool = newSpoolDir();
+    const file = join(spool, 'cameras.yaml');
+    writeFleetConfig(
+      file,
+      {
+        cloud: ingest.url,
+        'spool-dir': spool,
+        'segment-duration': 1,
+        codec: 'copy',
+        'upload-order': 'live-first',
+        'upload-timeout': '2s',
+        'retry-base': '100ms',
+        'retry-max': '400ms',
+        'io-timeout': '3s',
+        'drain-timeout': '4s',
+      },
+      [
+        { id: 'cam-a', source: shared.urls[0]! },
+        { id: 'cam-b', source: shared.urls[1]! },
+        { id: 'cam-c', source: shared.urls[2]! },
+        { id: 'cam-d', source: solo.url },
+      ],
+    );
+    const ids = ['cam-a', 'cam-b', 'cam-c', 'cam-d'];
+    const since = Date.now();
+    const relay = startCli(['--config', file, '--token', TOKEN, '--json']);
+    try {
+      await ingest.waitFor(() => ids.every((id) => ingest.accepted(id).length >= 2), 30_000);
+
+      // Trouble: cam-d's camera goes off, cam-b's ingest path answers 503.
+      const troubleAt = Date.now();
+      await solo.stop();
+      const offAt = Date.now();
+      ingest.faults.add({ kind: 'status', status: 503, count: Number.POSITIVE_INFINITY, camera: 'cam-b' });
+      const closedB = closedOf(relay, 'cam-b').length;
+      // Sequences of cam-b's refused attempts, in order.
+      const refusedB: number[] = [];
+      ingest.on('request', (o) => {
+        if (o.camera === 'cam-b' && o.outcome === 'fault') refusedB.push(o.entry?.sequence ?? -1);
+      });
+      // Long enough for cam-b to pile up a backlog (4 segments) and cam-d to have missed as many.
+      await relay.waitFor(
+        () => closedOf(relay, 'cam-b').length >= closedB + 4,
+        20_000,
+        'cam-b closing 4 segments while its ingest path fails',
+      );
+      // End the spell at the worst moment for live-first: cam-b's newest segment has been refused
+      // and another refusal came after that (not just as a fresh segment closed).
+      await ingest.waitFor(() => {
+        const newest = Math.max(...closedOf(relay, 'cam-b'));
+        const tried = refusedB.indexOf(newest);
+        return tried >= 0 && refusedB.length > tried + 1;
+      }, 10_000);
+      expect(refusedB.length).toBeGreaterThanOrEqual(3);
+      const troubleEnd = Date.now();
+      // The healthy cameras went on as before: new segments, never more than ~2 s apart.
+      for (const id of ['cam-a', 'cam-c']) {
+        const rows = ingest.accepted(id);
+        expect(arrivedAfter(rows, troubleAt).length, id).toBeGreaterThanOrEqual(3);
+        expect(longestSilence(rows, troubleAt, troubleEnd), id).toBeLessThan(2500);
+      }
+      expect(arrivedAfter(ingest.accepted('cam-b'), troubleAt + 100)).toEqual([]);
+      // cam-d: at most the partial segment its ffmpeg closed when the camera went away.
+      expect(arrivedAfter(ingest.accepted('cam-d'), offAt).length).toBeLessThanOrEqual(1);
+
+      // The 503 spell ends: with live-first, cam-b's newest segment is the first to arrive.
+      const newestB = Math.max(...closedOf(relay, 'cam-b'));
+      const backlogB = closedOf(relay, 'cam-b').filter(
+        (s) => !ingest.accepted('cam-b').some((r) => r.sequence === s),
+      );
+      ingest.faults.clear();
+      const outageEnd = Date.now();
+      await solo.restart();
+      await ingest.waitFor(() => arrivedAfter(ingest.accepted('cam-b'), outageEnd).length > 0, 10_000);
+      const [first] = arrivedAfter(ingest.accepted('cam-b'), outageEnd);
+      expect(backlogB.length).toBeGreaterThanOrEqual(4);
+      const arrivals = ingest.accepted('cam-b').map((r) => r.sequence);
+      expect(
+        first!.sequence,
+        `backlog ${backlogB}, refused ${refusedB}, arrived ${arrivals}`,
+      ).toBeGreaterThanOrEqual(newestB);
+      expect(Date.parse(first!.ts) - outageEnd).toBeLessThanOrEqual(1000);
+
+      // Everything closed arrives: cam-b's backlog behind its live edge, cam-d after its camera is back.
+      await ingest.waitFor(() => arrivedAfter(ingest.accepted('cam-d'), outageEnd).length >= 2, 30_000);
+      await ingest.waitFor(() => ids.every((id) => allArrived(ingest, relay, id)), 30_000);
+      expect(await stopRelay(relay)).toBe(0);
+      for (const id of ids) expect(allArrived(ingest, relay, id), id).toBe(true);
+
+      // From outside: every second each camera streamed was received (or declared lost).
+      const mounts = { 'cam-a': '/stream', 'cam-b': '/stream-2', 'cam-c': '/stream-3' } as const;
+      for (const [cameraId, mount] of Object.entries(mounts)) {
+        await expectCameraDelivered({
+          ingest,
+          cameraId,
+          camera: shared,
+          mount,
+          spool,
+          since,
+          inOrder: cameraId !== 'cam-b',
+        });
+      }
+      await expectCameraDelivered({ ingest, cameraId: 'cam-d', camera: solo, spool, since });
+    } finally {
+      relay.kill('SIGKILL');
+      await ingest.close();
+    }
+  });
+});
