@@ -58,6 +58,13 @@ export interface CliResult extends CliExit {
   timedOut: boolean;
 }
 
+/** `#!/usr/bin/env -S node --flag …` → ['--flag', …] */
+export const SHEBANG_NODE_FLAGS: readonly string[] = (
+  /^#!\/usr\/bin\/env -S node ?(.*)$/m.exec(readFileSync(cliPath, 'utf8').split('\n')[0]!)?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
+
 const started = new Set<ChildProcess>();
 
 export function startCli(args: string[], options: CliOptions = {}): CliProcess {
@@ -66,7 +73,10 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const [file, argv] = options.command ? [options.command, args] : [process.execPath, [cliPath, ...args]];
+  // This node (a test may empty PATH), with the node flags of the shim's shebang, as `trio-relay` runs.
+  const [file, argv] = options.command
+    ? [options.command, args]
+    : [process.execPath, [...SHEBANG_NODE_FLAGS, cliPath, ...args]];
   const child = spawn(file, argv, { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   started.add(child);
   child.stdout!.setEncoding('utf8');
