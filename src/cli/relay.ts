@@ -228,7 +228,7 @@ export async function runRelayCommand(
       onForce: (callback) => stop.onForce(callback),
     });
     if (settings.configFile !== undefined) {
-      removeReload = onReloadSignal(() => reload(fleet, bus, reread));
+      removeReload = onReloadSignal(() => reload(fleet, bus, reread, stop.signal));
     }
     return await fleet.run();
   } finally {
@@ -249,13 +249,22 @@ function onReloadSignal(reload: () => Promise<void>): () => void {
   return () => process.off('SIGHUP', handler);
 }
 
-async function reload(fleet: Fleet, bus: EventBus, reread: () => Promise<RelaySettings>): Promise<void> {
+async function reload(
+  fleet: Fleet,
+  bus: EventBus,
+  reread: () => Promise<RelaySettings>,
+  stop: AbortSignal,
+): Promise<void> {
+  if (stop.aborted) return;
   const emit = bus.forProcess();
   let next: FleetConfig;
   try {
     const settings = await reread();
-    next = await resolveFleet(settings, { signal: new AbortController().signal });
+    // An ONVIF camera of the list is asked again; a stop meanwhile ends the question.
+    next = await resolveFleet(settings, { signal: stop });
+    if (stop.aborted) return;
   } catch (error) {
+    if (stop.aborted) return;
     // A broken file must not take down cameras that run fine: say so, keep going as before.
     const code = isRelayError(error) ? error.code : 'ERR_CONFIG';
     emit({

@@ -117,10 +117,6 @@ export class Fleet {
     return ExitCode.ok;
   }
 
-  get cameraIds(): readonly string[] {
-    return [...this.#running.keys()];
-  }
-
   /**
    * Apply a new config: added cameras start, removed ones drain and stop, changed ones restart
    * (after draining), the others are untouched. The pool is resized; its order and rate cap,
