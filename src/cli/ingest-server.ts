@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
+import { readSecretFile } from '../config/secret-file.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -60,18 +61,7 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
 function resolveToken(flags: IngestServerFlags): string | undefined {
   if (flags.tokenFile === undefined) return flags.token;
   if (flags.token !== undefined) throw new ConfigError('pass either --token or --token-file, not both');
-  let token: string;
-  try {
-    token = readFileSync(flags.tokenFile, 'utf8').trim();
-  } catch (error) {
-    throw new ConfigError(
-      `--token-file ${flags.tokenFile}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
-  if (!token) throw new ConfigError(`--token-file ${flags.tokenFile} is empty`);
-  if (/[\r\n]/.test(token))
-    throw new ConfigError(`--token-file ${flags.tokenFile}: the key must be one line`);
-  return token;
+  return readSecretFile('token-file', flags.tokenFile, { trim: true });
 }
 
 /** --tls-cert and --tls-key, both or neither: https with that certificate. */

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { hasUserinfo, withCredentials } from '../camera/credentials.js';
 import { parseNumber } from '../config/parse.js';
 import type { RelayFlags } from '../config/relay-config.js';
+import { readSecretFile } from '../config/secret-file.js';
 import { ConfigError, OnvifError } from '../errors.js';
 import { type DiscoveryTarget, WS_DISCOVERY_TARGET } from '../onvif/defaults.js';
 import type { DiscoveredDevice, OnvifProfile } from '../onvif/index.js';
@@ -84,19 +84,8 @@ export async function resolveCameraSource(
 /** --password-file, else TRIO_CAMERA_PASSWORD, else none (an account without a password). */
 function readPassword(flags: RelayFlags, env: NodeJS.ProcessEnv): string | undefined {
   if (flags.passwordFile === undefined) return env[CAMERA_PASSWORD_ENV];
-  let text: string;
-  try {
-    text = readFileSync(flags.passwordFile, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      `--password-file ${flags.passwordFile}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
   // Only the line end an editor adds: a password may begin or end with a space.
-  const password = text.replace(/\r?\n$/, '');
-  if (/[\r\n]/.test(password))
-    throw new ConfigError(`--password-file ${flags.passwordFile}: expected one line`);
-  return password;
+  return readSecretFile('password-file', flags.passwordFile, { trim: false });
 }
 
 function sourceWithCredentials(source: string, user: string, password: string | undefined): string {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { deriveCameraId } from '../camera/camera-id.js';
 import {
@@ -22,6 +21,7 @@ import {
   parseResolution,
   type Range,
 } from './parse.js';
+import { readSecretFile } from './secret-file.js';
 import { resolveSpoolDir } from './spool-dir.js';
 import { checkCloudTransport, resolveExtraCa } from './tls.js';
 
@@ -351,16 +351,7 @@ function resolveToken(flags: RelayFlags, env: NodeJS.ProcessEnv): string {
   if (token !== undefined && flags.tokenFile !== undefined) {
     throw new ConfigError('pass either --token or --token-file, not both');
   }
-  if (flags.tokenFile !== undefined) {
-    try {
-      token = readFileSync(flags.tokenFile, 'utf8').trim();
-    } catch (error) {
-      throw new ConfigError(
-        `--token-file ${flags.tokenFile}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
-      );
-    }
-    if (!token) throw new ConfigError(`--token-file ${flags.tokenFile} is empty`);
-  }
+  if (flags.tokenFile !== undefined) token = readSecretFile('token-file', flags.tokenFile, { trim: true });
   token ??= env.TRIO_TOKEN;
   if (!token) throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
   if (/[\r\n]/.test(token)) throw new ConfigError('the API token must be a single line');
