@@ -10,17 +10,19 @@ export interface UploadJob {
 }
 
 interface CameraQueue {
-  /** Waiting segments by sequence, ascending; the value says it came from capture in this run. */
-  readonly waiting: Map<number, boolean>;
-  /** Handed out and not yet finished (in flight or waiting out a retry), with its waiting value. */
-  readonly active: Map<number, boolean>;
+  /** Waiting segments, ascending by sequence. */
+  readonly waiting: number[];
+  /** Handed out and not yet finished: in flight or waiting out a retry. */
+  readonly active: Set<number>;
+  /** The newest segment capture closed in this run, until it is finished: the camera's live edge. */
+  live: number | undefined;
 }
 
 /**
  * Which segment goes next, across every camera of the process: a pure policy object with no
  * I/O, driven by the upload pool (and by tests, step by step). Fair: the camera served longest
- * ago goes first, so a long backlog cannot starve another camera's live segments. Ordered: a camera has at most
- * `perCameraLimit` segments active, and with 1 (and fifo) they go strictly in sequence order,
+ * ago goes first, so a long backlog cannot starve another camera's live segments. Ordered: a
+ * camera has at most `perCameraLimit` segments active, and with 1 (and fifo) they go strictly in sequence order,
  * a retry included — a segment waiting out its backoff keeps its camera's turn.
  */
 export class UploadScheduler {
@@ -45,24 +47,14 @@ export class UploadScheduler {
   add(camera: string, sequence: number, live: boolean): void {
     let queue = this.#cameras.get(camera);
     if (!queue) {
-      queue = { waiting: new Map(), active: new Map() };
+      queue = { waiting: [], active: new Set(), live: undefined };
       this.#cameras.set(camera, queue);
       this.#servedAt.set(camera, 0);
     }
-    if (queue.waiting.has(sequence) || queue.active.has(sequence)) return;
-    if (live) {
-      // Only the newest captured segment is the live edge: the ones before it are backlog now.
-      for (const older of [...queue.waiting.keys(), ...queue.active.keys()]) {
-        if (older < sequence) (queue.waiting.has(older) ? queue.waiting : queue.active).set(older, false);
-      }
-    }
-    // Map iteration is insertion order: keep it ascending (adoption may add older ones later).
-    const last = [...queue.waiting.keys()].at(-1);
-    if (last !== undefined && sequence < last) {
-      const sorted = [...queue.waiting, [sequence, live] as const].sort((a, b) => a[0] - b[0]);
-      queue.waiting.clear();
-      for (const [s, l] of sorted) queue.waiting.set(s, l);
-    } else queue.waiting.set(sequence, live);
+    // Only the newest captured segment is the live edge: the one before it is backlog now.
+    if (live && (queue.live === undefined || sequence > queue.live)) queue.live = sequence;
+    if (queue.active.has(sequence)) return;
+    insertSorted(queue.waiting, sequence);
   }
 
   /** The next segment to send, marked active; undefined when nothing may go now. */
@@ -73,40 +65,40 @@ export class UploadScheduler {
       for (const [camera, queue] of this.#cameras) {
         if (queue.active.size >= this.#perCameraLimit) continue;
         if (best && this.#servedAt.get(camera)! >= this.#servedAt.get(best.camera)!) continue;
-        const pick = this.#pick(queue, tier);
+        const pick = tier === 'live' ? this.#waitingLive(queue) : queue.waiting[0];
         if (pick !== undefined) best = { camera, queue, pick };
       }
       if (!best) continue;
       const { camera, queue, pick } = best;
-      const live = queue.waiting.get(pick)! && pick === this.#newest(queue);
-      queue.active.set(pick, queue.waiting.get(pick)!);
-      queue.waiting.delete(pick);
+      queue.waiting.splice(queue.waiting.indexOf(pick), 1);
+      queue.active.add(pick);
       this.#servedAt.set(camera, ++this.#tick);
-      return { camera, sequence: pick, live };
+      return { camera, sequence: pick, live: pick === queue.live };
     }
     return undefined;
   }
 
   /** The job is over for good (delivered, rejected, dropped, or left for the next run). */
   finish(camera: string, sequence: number): void {
-    this.#cameras.get(camera)?.active.delete(sequence);
+    const queue = this.#cameras.get(camera);
+    if (!queue) return;
+    queue.active.delete(sequence);
+    if (queue.live === sequence) queue.live = undefined;
   }
 
-  /**
-   * The job failed and waited out its backoff: it goes back in line, at its place in order. It
-   * stays what it was: a live segment refused during an outage is still the camera's live edge
-   * when the outage ends, so with live-first it goes before the backlog, not behind it.
-   */
+  /** The job failed and waited out its backoff: it goes back in line, at its place in order. */
   retry(camera: string, sequence: number): void {
-    const live = this.#cameras.get(camera)?.active.get(sequence);
-    if (live === undefined) return;
-    this.#cameras.get(camera)!.active.delete(sequence);
-    this.add(camera, sequence, live);
+    const queue = this.#cameras.get(camera);
+    if (!queue?.active.delete(sequence)) return;
+    // Still the live edge if nothing newer was captured meanwhile.
+    insertSorted(queue.waiting, sequence);
   }
 
   /** A waiting segment went away (evicted): forget it. Active ones are finished by their job. */
   remove(camera: string, sequence: number): void {
-    this.#cameras.get(camera)?.waiting.delete(sequence);
+    const queue = this.#cameras.get(camera);
+    const at = queue?.waiting.indexOf(sequence) ?? -1;
+    if (at >= 0) queue!.waiting.splice(at, 1);
   }
 
   /** The camera leaves (stopped): its waiting segments stay in its spool for the next run. */
@@ -118,25 +110,23 @@ export class UploadScheduler {
   /** Segments waiting plus active, for one camera. */
   size(camera: string): number {
     const queue = this.#cameras.get(camera);
-    return queue ? queue.waiting.size + queue.active.size : 0;
+    return queue ? queue.waiting.length + queue.active.size : 0;
   }
 
-  #pick(queue: CameraQueue, tier: 'live' | 'any'): number | undefined {
-    if (queue.waiting.size === 0) return undefined;
-    if (tier === 'live') {
-      const newest = this.#newest(queue);
-      return newest !== undefined && queue.waiting.get(newest) ? newest : undefined;
-    }
-    // fifo, and live-first's second tier: the oldest waiting segment.
-    return queue.waiting.keys().next().value;
+  /** The camera's live edge, when it is waiting to be sent. */
+  #waitingLive(queue: CameraQueue): number | undefined {
+    return queue.live !== undefined && queue.waiting.at(-1) === queue.live ? queue.live : undefined;
   }
+}
 
-  #newest(queue: CameraQueue): number | undefined {
-    let newest: number | undefined;
-    for (const sequence of queue.waiting.keys()) newest = sequence;
-    // A newer segment already sent means this one is backlog, not the camera's live edge.
-    for (const sequence of queue.active.keys())
-      if (newest !== undefined && sequence > newest) return undefined;
-    return newest;
+/** Insert into an ascending list, once (adoption may add older segments, retries put one back). */
+function insertSorted(list: number[], value: number): void {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid]! < value) low = mid + 1;
+    else high = mid;
   }
+  if (list[low] !== value) list.splice(low, 0, value);
 }
