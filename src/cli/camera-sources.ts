@@ -1,4 +1,5 @@
 import { type CameraEntry, type FleetConfig, resolveFleetConfig } from '../config/fleet-config.js';
+import { flagName } from '../config/parse.js';
 import type { RelayFlags } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
 import { type CameraSourceContext, resolveCameraSource } from './onvif-source.js';
@@ -22,7 +23,7 @@ export async function resolveFleet(
   const shared = ['host', 'discover', 'user', 'passwordFile', 'profile', 'onvifPort'] as const;
   const misplaced = shared.find((key) => flags[key] !== undefined);
   if (misplaced) {
-    const flag = misplaced.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const flag = flagName(misplaced);
     throw new ConfigError(
       `--${flag} and a cameras: list are both given: set ${flag} on each camera of the list`,
     );

@@ -1,5 +1,6 @@
 import type { Argv, Options } from 'yargs';
 import { type FileSchema, type FileValueType, readConfigFile } from '../config/config-file.js';
+import { camelKey } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -116,7 +117,7 @@ export class SettingSources {
     const loser = RANK[first.kind] > RANK[second.kind] ? b : a;
     const kept = { ...all };
     delete kept[loser];
-    delete kept[camel(loser)];
+    delete kept[camelKey(loser)];
     return kept as F;
   }
 
@@ -195,7 +196,7 @@ function checkEnv(
 ): void {
   const known = new Set(file ? [...YARGS_KEYS, 'config'] : YARGS_KEYS);
   for (const [flag, setting] of Object.entries(table)) {
-    known.add(flag).add(camel(flag));
+    known.add(flag).add(camelKey(flag));
     if (setting.alias) known.add(setting.alias);
   }
   const fromEnv = new Set(
@@ -212,10 +213,6 @@ function checkEnv(
       if (argv[flag] !== true) throw new ConfigError(`${envName(flag)}=${value}: expected true or false`);
     }
   }
-}
-
-function camel(flag: string): string {
-  return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function squash(name: string): string {

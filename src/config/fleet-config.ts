@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { UploadOrder } from '../types.js';
 import type { FileSchema } from './config-file.js';
+import { camelKey } from './parse.js';
 import { cameraIdOf, type RelayConfig, type RelayFlags, resolveRelayConfig } from './relay-config.js';
 
 /**
@@ -91,7 +92,7 @@ export function resolveFleetConfig(
     if (typeof entry.id !== 'string') throw new ConfigError(`${label} of the cameras: list has no id`);
     if (typeof entry.source !== 'string') throw new ConfigError(`${label} has no source (nor an ONVIF host)`);
     const ownFlags = Object.fromEntries(
-      Object.entries(entry).map(([key, value]) => [key === 'id' ? 'cameraId' : camel(key), value]),
+      Object.entries(entry).map(([key, value]) => [key === 'id' ? 'cameraId' : camelKey(key), value]),
     );
     let config: RelayConfig;
     try {
@@ -120,8 +121,4 @@ export function resolveFleetConfig(
     maxTotalSpoolBytes: shared.maxTotalSpoolBytes,
     single: false,
   };
-}
-
-function camel(key: string): string {
-  return key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }

@@ -138,3 +138,13 @@ export function parseByteRate(flag: string, value: unknown): number {
   }
   return bytes;
 }
+
+/** "segmentDuration" → "segment-duration": a message names the flag exactly as typed. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** "segment-duration" → "segmentDuration": the config's key of a flag. */
+export function camelKey(flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}

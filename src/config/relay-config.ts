@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { UploadOrder } from '../types.js';
 import {
+  flagName,
   formatDurationMs,
   oneOf,
   parseByteRate,
@@ -309,11 +310,6 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   // Last: the only check that changes anything (it may create the spool root).
   const spoolDir = resolveSpoolDir(flags.spoolDir);
   return Object.freeze({ ...settings, token, spoolDir } satisfies RelayConfig);
-}
-
-/** "segmentDuration" → "segment-duration", so a message names the flag exactly as typed. */
-function flagName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function parseMaxRestarts(value: number | string): number {
