@@ -146,7 +146,7 @@ export class CaptureSupervisor {
     const run = await FfmpegRun.start(ffmpeg.path, args, (entry) => this.#onEntry(entry));
     this.#run = run;
     // A stop that came while ffmpeg was being spawned found no run to stop: stop this one now.
-    if (this.#stopping.signal.aborted) void run.stop(this.#stopGraceMs);
+    if (this.#stopping.signal.aborted) void run.stop(this.#stopGraceMs, { catchUp: false });
     await spool.setFfmpegPid(run.pid);
     emit({ type: 'ffmpeg', phase: 'started', ...(run.pid === undefined ? {} : { pid: run.pid }) });
     const watchdog = this.#watch(run);
@@ -193,30 +193,33 @@ export class CaptureSupervisor {
 
   /**
    * Stall watchdog: no closed segment for stallTimeoutMs (plus connect time for the first one),
-   * or no output at all (not even progress) for longer than the I/O timeout.
+   * or no output at all (not even progress) for longer than the I/O timeout. On the monotonic
+   * clock: a wall-clock jump (NTP, a manual change) is not a stall.
    */
   #watch(run: FfmpegRun): NodeJS.Timeout {
-    const started = Date.now();
+    const started = performance.now();
     let lastCount = 0;
     let lastAt = started;
     const firstAllowance = this.#o.settings.ioTimeoutS * 1000;
     return setInterval(
       () => {
+        const now = performance.now();
         if (run.segments !== lastCount) {
           lastCount = run.segments;
-          lastAt = Date.now();
+          lastAt = now;
         }
         const limit = this.#o.stallTimeoutMs + (lastCount === 0 ? firstAllowance : 0);
-        const silentMs = Date.now() - Math.max(run.lastOutputAt, started);
-        if (Date.now() - lastAt > limit || silentMs > firstAllowance + 2000) {
+        const silentMs = now - Math.max(run.lastOutputAt, started);
+        if (now - lastAt > limit || silentMs > firstAllowance + 2000) {
           this.#o.emit({ type: 'ffmpeg', phase: 'stalled' });
           this.#o.emit({
             type: 'log',
             level: 'warn',
-            message: `no segment from ffmpeg for ${Math.round((Date.now() - lastAt) / 1000)} s: restarting it`,
+            message: `no segment from ffmpeg for ${Math.round((now - lastAt) / 1000)} s: restarting it`,
           });
-          lastAt = Date.now();
-          void run.stop(this.#o.stopGraceMs);
+          lastAt = now;
+          // Stuck: there is nothing to catch up with.
+          void run.stop(this.#o.stopGraceMs, { catchUp: false });
         }
       },
       Math.min(1000, this.#o.stallTimeoutMs / 4),
@@ -282,16 +285,16 @@ export class CaptureSupervisor {
     const target = this.#o.source.probe;
     if (!target) return sleep(delayMs, signal);
     const probe = () => tcpProbe(target.host, target.port, 1000);
-    const deadline = Date.now() + delayMs;
+    const deadline = performance.now() + delayMs;
     // Reachable: the trouble is elsewhere (a wrong path, the stream not ready), so back off fully.
-    if (await probe()) return sleep(Math.max(0, deadline - Date.now()), signal);
+    if (await probe()) return sleep(Math.max(0, deadline - performance.now()), signal);
     this.#o.emit({
       type: 'log',
       level: 'info',
       message: `camera ${this.#o.source.display} unreachable: probing`,
     });
-    while (!signal.aborted && Date.now() < deadline) {
-      await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - Date.now())), signal);
+    while (!signal.aborted && performance.now() < deadline) {
+      await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - performance.now())), signal);
       if (!signal.aborted && (await probe())) return;
     }
   }
