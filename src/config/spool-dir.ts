@@ -2,6 +2,7 @@ import { accessSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { unsafeAncestor } from './safe-ancestors.js';
 
 /** Who the relay runs as; `uid` is undefined where the platform has none (Windows). */
 export interface SpoolUser {
@@ -48,8 +49,9 @@ export function spoolDirProblem(info: Stats, uid: number | undefined): string | 
 
 /**
  * --spool-dir, or the per-user default: created 0700 if missing, then it must be a real directory
- * (not a symlink), owned by us, not group- or world-writable, and writable by us. Nothing in it is
- * touched here. Throws ConfigError (exit 2).
+ * (not a symlink), owned by us, not group- or world-writable, and writable by us, below ancestors
+ * no other user can swap (checked before anything is created). Nothing in it is touched here.
+ * Throws ConfigError (exit 2).
  */
 export function resolveSpoolDir(
   flag: string | undefined,
@@ -61,6 +63,8 @@ export function resolveSpoolDir(
     flag === undefined
       ? `the default spool dir ${path} (choose another with --spool-dir)`
       : `--spool-dir ${path}`;
+  const ancestor = unsafeAncestor(path, user.uid);
+  if (ancestor) throw new ConfigError(`${label}: ${ancestor}: ${ADVICE}`);
   let mkdirError: unknown;
   try {
     makeDirs(path);

@@ -178,3 +178,23 @@ describe('spoolDirProblem', () => {
     expect(spoolDirProblem(lstatSync(join(links, 'l')), undefined)).toMatch(/^is a symbolic link/);
   });
 });
+
+describe('the spool dir ancestors', () => {
+  it('accepts a spool dir below a shared sticky dir such as /tmp, and one below our own dirs', () => {
+    const sticky = join(fresh(), 'shared');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    expect(resolveSpoolDir(join(sticky, 'mine', 'spool'))).toBe(join(sticky, 'mine', 'spool'));
+    expect(mode(join(sticky, 'mine'))).toBe(0o700);
+  });
+
+  it('refuses a group-writable ancestor without the sticky bit, before creating anything', () => {
+    const group = join(fresh(), 'group');
+    mkdirSync(group);
+    chmodSync(group, 0o775);
+    expect(refusal(join(group, 'a', 'b'))).toBe(
+      `--spool-dir ${join(group, 'a', 'b')}: its ancestor ${group} is writable by other users (mode 0775, owner uid ${me.uid}) without the sticky bit, so they could swap what is under it: give the relay a directory of its own, e.g. /var/lib/trio-relay`,
+    );
+    expect(readdirSync(group)).toEqual([]);
+  });
+});
