@@ -1,5 +1,4 @@
 import { EventEmitter, once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -14,6 +13,7 @@ import { type IngestServerOptions, type NormalizedOptions, normalizeOptions } fr
 import { ReadRateLimit } from './read-rate.js';
 import { authorized, handleRequest, type RouteContext } from './routes.js';
 import { SegmentStore } from './store.js';
+import { prepareOutDir } from './store-dir.js';
 import { ViewerHistory } from './viewer/history.js';
 
 export type { IngestServerEvents, RequestOutcome } from './events.js';
@@ -156,7 +156,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     if (normalized.token === undefined && !normalized.insecure && !isLoopback(normalized.host)) {
       throw new IngestExposedError(normalized.host);
     }
-    await mkdir(normalized.outDir, { recursive: true, mode: 0o700 });
+    prepareOutDir(normalized.outDir);
     await removeStaleTemps(normalized.outDir);
     const rows = await loadLedgers(normalized.outDir);
     const store = new SegmentStore(normalized.outDir, normalized.maxStoreBytes, normalized.log);
@@ -298,11 +298,14 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     return `${this.url}/`;
   }
 
+  /** Logged in full here; the client learns only that it failed (no paths, no errno details). */
   #failed(res: ServerResponse, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.#options.log(`ingest error: ${message}`);
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'internal error' }));
   }
 }
 

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readNoFollow } from '../../spool/fsutil.js';
 import type { GapInfo, LedgerEntry } from '../ledger.js';
 
 /** Per camera, this many recent ledger rows, declared gaps and duplicates are kept in memory. */
@@ -48,7 +48,7 @@ export class ViewerHistory {
     const all = [...this.#cameras.values()];
     for (const camera of all) {
       if (camera.name !== null || camera.registeredAt === null) continue;
-      const json = await readFile(join(outDir, camera.id, 'camera.json'), 'utf8').catch(() => '{}');
+      const json = (await readNoFollow(join(outDir, camera.id, 'camera.json'))) ?? '{}';
       try {
         const name = (JSON.parse(json) as { name?: unknown }).name;
         camera.name = typeof name === 'string' ? name : '';

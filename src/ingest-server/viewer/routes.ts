@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SegmentStore } from '../store.js';
+import { READ_NOFOLLOW } from '../store-dir.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './assets.js';
 import type { ViewerHistory } from './history.js';
 import { renderPlaylist } from './playlist.js';
@@ -68,12 +70,10 @@ export async function handleViewer(
     return sendText(res, 200, 'application/vnd.apple.mpegurl', playlist, 'no-store');
   }
   if (!SEGMENT_FILE.test(name) || !ctx.store.has(camera, name)) return notFound(res);
-  const stream = createReadStream(join(ctx.outDir, camera, name));
-  // Rotated away between the check and the open: a 404, not a 500.
-  const opened = await new Promise<boolean>((resolve) => {
-    stream.once('open', () => resolve(true)).once('error', () => resolve(false));
-  });
-  if (!opened) return notFound(res);
+  // Never through a symlink; rotated away between the check and the open: a 404, not a 500.
+  const handle = await open(join(ctx.outDir, camera, name), READ_NOFOLLOW).catch(() => undefined);
+  if (!handle) return notFound(res);
+  const stream = handle.createReadStream();
   res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=86400' });
   if (req.method === 'HEAD') {
     stream.destroy();

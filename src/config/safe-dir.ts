@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -53,4 +53,28 @@ function ancestorProblem(dir: string, info: Stats, uid: number): string | undefi
     return `its ancestor ${dir} is writable by other users (mode ${mode}, owner uid ${info.uid}) without the sticky bit, so they could swap what is under it`;
   }
   return undefined;
+}
+
+/**
+ * `mkdir -p`, one level at a time, each new level 0700: Node's own recursive mkdir spins forever
+ * on a path under /proc (ENOENT that never resolves), which would hang start-up past any signal.
+ * An existing level (made first by another process) is fine; callers judge what exists with lstat.
+ */
+export function makeDirs(path: string): void {
+  const parent = dirname(path);
+  if (parent !== path && !exists(parent)) makeDirs(parent);
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
