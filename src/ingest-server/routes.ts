@@ -4,11 +4,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../spool/fsutil.js';
 import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
+import type { CameraLimit } from './camera-limit.js';
 import type { Catalog } from './catalog.js';
 import type { RequestOutcome, Route } from './events.js';
 import type { FaultAction, FaultInjector } from './faults.js';
 import { appendLedger, type LedgerEntry, newEntry } from './ledger.js';
 import type { NormalizedOptions } from './options.js';
+import { MAX_REGISTER_BYTES, readRegistration } from './registration.js';
 import { readSegmentHeaders, type SegmentHeaders } from './segment-headers.js';
 import type { SegmentStore } from './store.js';
 import { cameraDir } from './store-dir.js';
@@ -19,6 +21,8 @@ export interface RouteContext {
   readonly options: NormalizedOptions;
   readonly faults: FaultInjector;
   readonly catalog: Catalog;
+  /** The cameras it keeps state for, capped (--max-cameras). */
+  readonly cameras: CameraLimit;
   /** The stored segments: indexed as they are accepted, rotated under the store limit. */
   readonly store: SegmentStore;
   readonly viewer: ViewerContext;
@@ -31,7 +35,6 @@ export interface RouteContext {
 const INGEST_PATH = /^\/api\/stream\/ingest\/([^/]+)$/;
 /** The relay's own `--camera-id` rule; it also keeps ids safe as folder names (no `..`). */
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const MAX_REGISTER_BYTES = 64 * 1024;
 
 type Base = Pick<RequestOutcome, 'route' | 'method' | 'path' | 'camera'>;
 
@@ -72,6 +75,7 @@ export async function handleRequest(
     ctx.record(outcome(base, 400, 'rejected'));
     return send(res, 400, { error: 'invalid camera id' });
   }
+  if (!ctx.cameras.admit(camera)) return tooManyCameras(ctx, res, base);
   await cameraDir(ctx.options.outDir, camera);
   if (route === 'session_end') return endSession(ctx, res, { ...base, camera });
   return ingestSegment(ctx, req, res, { ...base, camera });
@@ -89,18 +93,14 @@ async function register(
   };
   const text = await readSmallBody(req, MAX_REGISTER_BYTES);
   if (text === undefined) return reject(413, `registration body over ${MAX_REGISTER_BYTES} bytes`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return reject(400, 'invalid json');
-  }
-  const id = (body as { id?: unknown } | null)?.id;
-  if (typeof id !== 'string' || !CAMERA_ID.test(id)) return reject(400, 'missing or invalid id');
+  // Judged whole before anything is created: a refused registration leaves no camera dir.
+  const registration = readRegistration(text, (id) => CAMERA_ID.test(id));
+  if (!registration.ok) return reject(registration.status, registration.error);
+  const { id, json } = registration;
+  if (!ctx.cameras.admit(id)) return tooManyCameras(ctx, res, { ...base, camera: id });
   const dir = await cameraDir(ctx.options.outDir, id);
   await ctx.catalog.exclusive(id, async () => {
     // Written aside (a fresh name, never through a link) then renamed: no half camera.json.
-    const json = `${JSON.stringify(body, null, 2)}\n`;
     await writeFileAtomic(join(dir, 'camera.json'), json);
     const entry = newEntry(id, 'register', 'accepted', 201, {
       file: 'camera.json',
@@ -110,6 +110,15 @@ async function register(
     ctx.record(outcome({ ...base, camera: id }, 201, 'accepted', entry));
   });
   send(res, 201, { id });
+}
+
+/**
+ * 507, a 5xx: the relay keeps its segments and retries, so nothing is lost while the operator
+ * raises --max-cameras (or removes cameras from --out and restarts the ingest).
+ */
+function tooManyCameras(ctx: RouteContext, res: ServerResponse, base: Base): void {
+  ctx.record(outcome(base, 507, 'rejected'));
+  send(res, 507, { error: `camera limit reached (--max-cameras ${ctx.cameras.max})` });
 }
 
 async function endSession(
@@ -291,6 +300,10 @@ function send(
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
+  // Answered before the body was read (401, 404, 413, 415…): the connection is closed once the
+  // answer is out (Node destroys it after a `connection: close` response), not held open to a
+  // body that may trickle in for as long as the client likes.
+  if (!res.req.complete) headers = { ...headers, connection: 'close' };
   if (body === undefined) {
     res.writeHead(status, headers).end();
     return;

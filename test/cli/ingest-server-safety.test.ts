@@ -109,3 +109,33 @@ describe('ingest-server --max-store-mb', () => {
     expect((await server.exited).code).toBe(0);
   });
 });
+
+describe('ingest-server --max-cameras and --max-connections', () => {
+  it('caps the cameras from the command line, and refuses a count below 1', async () => {
+    const port = await freePort();
+    const out = mkdtempSync(join(tmpdir(), 'out-'));
+    const server = startCli([
+      ...['ingest-server', '--port', String(port), '--out', out, '--token', TOKEN],
+      ...['--max-cameras', '1', '--max-connections', '8'],
+    ]);
+    await server.waitForOutput(/listening on/, 15_000, 'stdout');
+    const register = (id: string) =>
+      fetch(`http://127.0.0.1:${port}/api/cameras`, {
+        method: 'POST',
+        headers: { 'x-api-key': TOKEN, 'content-type': 'application/json' },
+        body: JSON.stringify({ id, name: id }),
+      });
+    expect((await register('cam-1')).status).toBe(201);
+    expect((await register('cam-2')).status).toBe(507);
+    server.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+
+    const bad = await runCli(['ingest-server', '--port', '0', '--out', out, '--max-connections', '0'], {
+      timeoutMs: 15_000,
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      'trio-relay: --max-connections 0: expected a whole number from 1 to 1000000',
+    );
+  });
+});

@@ -46,7 +46,7 @@ describe('registration', () => {
     [
       '70 kB',
       JSON.stringify({ id: 'cam-1', pad: 'x'.repeat(70_000) }),
-      'registration body over 65536 bytes',
+      'registration body over 16384 bytes',
       413,
     ],
   ])('rejects %s', async (_label, body, error, status) => {
