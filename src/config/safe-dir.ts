@@ -6,21 +6,31 @@ import { dirname, resolve } from 'node:path';
  * `path` itself, which its caller judges), or undefined when none can. Whoever may rename or
  * replace an entry in an ancestor may swap our directory for theirs after we checked it, and have
  * root write segments, ledgers or `camera.json` into a place of their choosing. Unsafe: an
- * ancestor owned by another non-root user, or writable by group or others without the sticky bit
- * (a sticky dir such as /tmp lets nobody rename another user's entries). A symlinked ancestor is
- * judged by where it leads as well. Ancestors that do not exist yet are ours to create (0700).
- * `uid` undefined (Windows): nothing is checked.
+ * ancestor owned by another non-root user, or writable by others, or by a group not our own,
+ * without the sticky bit (a sticky dir such as /tmp lets nobody rename another user's entries).
+ * Our own group may write (a Kubernetes volume's root is group-writable by the pod's `fsGroup`,
+ * the relay's group). A symlinked ancestor is judged by where it leads as well. Ancestors that do
+ * not exist yet are ours to create (0700). `uid` undefined (Windows): nothing is checked.
  */
-export function unsafeAncestor(path: string, uid: number | undefined): string | undefined {
+export function unsafeAncestor(
+  path: string,
+  uid: number | undefined,
+  gid: number | undefined = process.getgid?.(),
+): string | undefined {
   if (uid === undefined) return undefined;
-  return walk(dirname(resolve(path)), uid, new Set());
+  return walk(dirname(resolve(path)), { uid, gid }, new Set());
+}
+
+interface Us {
+  readonly uid: number;
+  readonly gid: number | undefined;
 }
 
 /** Judge `dir` and each of its ancestors, root first; follow symlinks to judge their targets too. */
-function walk(dir: string, uid: number, seen: Set<string>): string | undefined {
+function walk(dir: string, us: Us, seen: Set<string>): string | undefined {
   const parent = dirname(dir);
   if (parent !== dir) {
-    const above = walk(parent, uid, seen);
+    const above = walk(parent, us, seen);
     if (above) return above;
   }
   if (seen.has(dir)) return undefined;
@@ -39,16 +49,17 @@ function walk(dir: string, uid: number, seen: Set<string>): string | undefined {
     } catch {
       return undefined; // dangling: whatever uses the path fails on its own
     }
-    return walk(target, uid, seen);
+    return walk(target, us, seen);
   }
-  return ancestorProblem(dir, info, uid);
+  return ancestorProblem(dir, info, us);
 }
 
-function ancestorProblem(dir: string, info: Stats, uid: number): string | undefined {
-  if (info.uid !== uid && info.uid !== 0) {
+function ancestorProblem(dir: string, info: Stats, us: Us): string | undefined {
+  if (info.uid !== us.uid && info.uid !== 0) {
     return `its ancestor ${dir} is owned by uid ${info.uid}, who could swap what is under it`;
   }
-  if (info.mode & 0o022 && !(info.mode & 0o1000)) {
+  const writable = info.mode & (info.gid === us.gid ? 0o002 : 0o022);
+  if (writable && !(info.mode & 0o1000)) {
     const mode = (info.mode & 0o7777).toString(8).padStart(4, '0');
     return `its ancestor ${dir} is writable by other users (mode ${mode}, owner uid ${info.uid}) without the sticky bit, so they could swap what is under it`;
   }

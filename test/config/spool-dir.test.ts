@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { unsafeAncestor } from '../../src/config/safe-dir.js';
 import {
   currentUser,
   defaultSpoolRoot,
@@ -188,12 +189,27 @@ describe('the spool dir ancestors', () => {
     expect(mode(join(sticky, 'mine'))).toBe(0o700);
   });
 
-  it('refuses a group-writable ancestor without the sticky bit, before creating anything', () => {
+  it("accepts an ancestor writable by our own group (a Kubernetes volume's fsGroup)", () => {
+    const ours = join(fresh(), 'volume');
+    mkdirSync(ours);
+    chmodSync(ours, 0o2775);
+    expect(resolveSpoolDir(join(ours, 'spool'))).toBe(join(ours, 'spool'));
+  });
+
+  it('refuses an ancestor writable by a group not our own, without the sticky bit', () => {
     const group = join(fresh(), 'group');
     mkdirSync(group);
     chmodSync(group, 0o775);
-    expect(refusal(join(group, 'a', 'b'))).toBe(
-      `--spool-dir ${join(group, 'a', 'b')}: its ancestor ${group} is writable by other users (mode 0775, owner uid ${me.uid}) without the sticky bit, so they could swap what is under it: give the relay a directory of its own, e.g. /var/lib/trio-relay`,
+    const spool = join(group, 'a', 'b');
+    // The dir's group is ours; judged as if it were another's (this process cannot chgrp freely).
+    const otherGid = lstatSync(group).gid + 1;
+    expect(unsafeAncestor(spool, me.uid, otherGid)).toBe(
+      `its ancestor ${group} is writable by other users (mode 0775, owner uid ${me.uid}) without the sticky bit, so they could swap what is under it`,
+    );
+    expect(readdirSync(group)).toEqual([]);
+    chmodSync(group, 0o777); // writable by others: refused whatever the group
+    expect(refusal(spool)).toBe(
+      `--spool-dir ${spool}: its ancestor ${group} is writable by other users (mode 0777, owner uid ${me.uid}) without the sticky bit, so they could swap what is under it: give the relay a directory of its own, e.g. /var/lib/trio-relay`,
     );
     expect(readdirSync(group)).toEqual([]);
   });
