@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,11 @@ import { ALERTS_FILE, compressTime, promtool, RULES_DIR, readRules } from './pro
  */
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const UNIT_TESTS = join(RULES_DIR, 'alerts.test.yml');
+
+/** The README's ```yaml blocks, as written. */
+function readmeYamlBlocks(): string[] {
+  return [...readFileSync(README, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
 
 interface RuleUnitTests {
   rule_files: string[];
@@ -55,9 +61,19 @@ describe('the shipped Prometheus alert rules', () => {
 
   it('are quoted verbatim in the README', () => {
     const shipped = readFileSync(ALERTS_FILE, 'utf8');
-    const blocks = [...readFileSync(README, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
-    const quoted = blocks.filter((b) => b?.includes('alert: TrioRelay'));
+    const quoted = readmeYamlBlocks().filter((b) => b.includes('alert: TrioRelay'));
     expect(quoted).toEqual([shipped]);
+  });
+
+  it("the README's prometheus.yml loads them: promtool check config", async () => {
+    const config = readmeYamlBlocks().find((b) => b.includes('scrape_configs:'));
+    expect(config).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'prometheus-config-'));
+    copyFileSync(ALERTS_FILE, join(dir, 'alerts.yml'));
+    writeFileSync(join(dir, 'prometheus.yml'), config!);
+    const run = await promtool(['check', 'config', 'prometheus.yml'], '', dir);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/SUCCESS: 3 rules found/);
   });
 
   it('compressed in time for the e2e test, keep their expressions but for the numbers of seconds', () => {
