@@ -66,6 +66,15 @@ describe('an API key no HTTP header can carry: exit 2 at start naming where it c
     expect(line).toMatch(/^trio-relay: --token: .*\(from "token" in config file .*relay\.yaml\)$/);
   });
 
+  it('a token key of a config file with a cameras: list (no camera is blamed)', async () => {
+    const path = tempFile(
+      'cameras.yaml',
+      'token: clé-5678\ncloud: http://127.0.0.1:9\ncameras:\n  - id: a\n    source: testsrc\n',
+    );
+    const line = await refused(['--config', path], { secrets: ['5678'] });
+    expect(line).toMatch(/^trio-relay: --token: .*\(from "token" in config file .*cameras\.yaml\)$/);
+  });
+
   it('doctor says so too', async () => {
     expect(await refused(['doctor', ...base, '--token', 'clé-5678'], { secrets: ['5678'] })).toMatch(
       /^trio-relay: --token: /,
