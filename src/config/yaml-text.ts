@@ -46,7 +46,7 @@ export function parseYamlText(text: string, where: string): unknown {
   const lineCounter = new LineCounter();
   let doc: Document;
   try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    doc = parseDocument(text, { lineCounter, logLevel: 'error', prettyErrors: false, uniqueKeys: true });
   } catch (error) {
     // Deep enough nesting ([[[[…) overflows the parser's stack.
     if (error instanceof RangeError) throw invalid(where, TOO_DEEP, undefined);
