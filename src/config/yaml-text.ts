@@ -37,6 +37,9 @@ const PROBLEMS: Record<ErrorCode, string> = {
   BAD_COLLECTION_TYPE: 'a tag that does not fit its value',
 };
 
+const TOO_DEEP = PROBLEMS.RESOURCE_EXHAUSTION;
+const ALIAS_BOMB = `aliases that expand past ${MAX_ALIAS_COUNT} values (an alias bomb?)`;
+
 /**
  * Parse a config file's YAML (hence JSON) into plain data. Every problem, warnings included (an
  * unknown tag would silently read as a string), is one ConfigError naming `where`, the line and
@@ -70,9 +73,6 @@ export function parseYamlText(text: string, where: string): unknown {
     throw invalid(where, ALIAS_BOMB, first === undefined ? undefined : lineCounter.linePos(first));
   }
 }
-
-const TOO_DEEP = PROBLEMS.RESOURCE_EXHAUSTION;
-const ALIAS_BOMB = `aliases that expand past ${MAX_ALIAS_COUNT} values (an alias bomb?)`;
 
 function invalid(where: string, what: string, pos: { line: number; col: number } | undefined): ConfigError {
   const place = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
