@@ -21,6 +21,13 @@ export async function recordLoss(root: string, camera: string, gap: GapRecord): 
 }
 
 /**
+ * Lines kept while the ledger cannot be written (~200 bytes each): memory stays bounded on a disk
+ * that never comes back; past this the oldest kept line goes (its loss is still announced to the
+ * cloud and counted in the metrics).
+ */
+const MAX_UNWRITTEN = 1000;
+
+/**
  * The loss ledger of one camera's spool. A line that cannot be written (a full disk, a read-only
  * remount) is kept in memory and written before the next one, so a loss said once in the
  * ledger's order is never dropped from it while the relay runs.
@@ -44,9 +51,7 @@ export class LossLedger {
 
   /** Append `gap` (after any line still unwritten); rejects when the write fails, keeping both. */
   record(gap: GapRecord): Promise<void> {
-    this.#unwritten.push(
-      `${JSON.stringify({ ts: new Date().toISOString(), camera: this.#camera, ...gap })}\n`,
-    );
+    this.#keep([`${JSON.stringify({ ts: new Date().toISOString(), camera: this.#camera, ...gap })}\n`]);
     return this.flush();
   }
 
@@ -59,11 +64,26 @@ export class LossLedger {
 
   async #write(): Promise<void> {
     if (this.#unwritten.length === 0) return;
+    // Taken out while written: lines recorded meanwhile wait for the next write.
     const lines = this.#unwritten;
+    this.#unwritten = [];
     const path = join(this.#root, LOSS_LEDGER_FILE);
-    const size = await appendWhole(path, lines.join(''));
-    this.#unwritten = this.#unwritten.slice(lines.length);
+    let size: number;
+    try {
+      size = await appendWhole(path, lines.join(''));
+    } catch (error) {
+      const later = this.#unwritten;
+      this.#unwritten = [];
+      this.#keep([...lines, ...later]);
+      throw error;
+    }
     if (size > LEDGER_ROTATE_BYTES) await rotate(path);
+  }
+
+  #keep(lines: readonly string[]): void {
+    this.#unwritten.push(...lines);
+    if (this.#unwritten.length > MAX_UNWRITTEN)
+      this.#unwritten.splice(0, this.#unwritten.length - MAX_UNWRITTEN);
   }
 }
 

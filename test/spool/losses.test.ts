@@ -38,4 +38,12 @@ describe('LossLedger', () => {
     expect(lines.map((l) => l.seqFrom)).toEqual([1, 2, 3]);
     expect(lines.every((l) => l.reason === 'disk-full')).toBe(true);
   });
+
+  it('writes every line of losses recorded at once, each once, in order', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledger-'));
+    const ledger = new LossLedger(root, 'cam');
+    await Promise.all([1, 2, 3, 4].map((seq) => ledger.record(gap(seq))));
+    const lines = readFileSync(join(root, LOSS_LEDGER_FILE), 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as GapRecord).seqFrom)).toEqual([1, 2, 3, 4]);
+  });
 });
