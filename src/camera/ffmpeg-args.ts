@@ -1,6 +1,9 @@
 import type { Source } from './source.js';
 
 export type Codec = 'h264' | 'copy';
+/** The camera's first audio track: dropped (as the Python relay), passed through, or encoded to AAC. */
+export const AUDIO_MODES = ['off', 'copy', 'aac'] as const;
+export type AudioMode = (typeof AUDIO_MODES)[number];
 export const HARDWARE_ENCODERS = ['h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'] as const;
 export type Encoder = 'libx264' | (typeof HARDWARE_ENCODERS)[number];
 
@@ -15,6 +18,7 @@ export interface CaptureSettings {
   readonly segmentDurationS: number;
   readonly codec: Codec;
   readonly encoder: Encoder;
+  readonly audio: AudioMode;
   /** Socket I/O timeout for network sources, so a silent camera makes ffmpeg exit. */
   readonly ioTimeoutS: number;
 }
@@ -43,7 +47,7 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): string[] {
     ...inputArgs(input),
     '-map',
     '0:v:0',
-    '-an',
+    ...audioArgs(input.settings.audio),
     ...encodeArgs(input.settings),
     ...segmentArgs(input),
   ];
@@ -71,6 +75,25 @@ export function inputArgs({
       const rate = Math.max(settings.fps, 1);
       return ['-re', '-f', 'lavfi', '-i', `${source.input}=size=${width}x${height}:rate=${rate}`];
     }
+  }
+}
+
+/**
+ * The first audio stream, if the source has one (`?`: a camera without audio is no error). Only
+ * video is cut at keyframes: audio packets simply follow into whichever segment is open.
+ * `copy` keeps the camera's codec, which MPEG-TS carries for AAC, MP3 and AC-3 but not for
+ * G.711 (pcm_mulaw/pcm_alaw would be muxed as an unreadable data stream): such cameras need
+ * `aac`, and `doctor` says so.
+ */
+function audioArgs(audio: AudioMode): string[] {
+  switch (audio) {
+    case 'off':
+      return ['-an'];
+    case 'copy':
+      return ['-map', '0:a:0?', '-c:a', 'copy'];
+    case 'aac':
+      // ffmpeg's native encoder (4.1 and 5.1 alike); 64 kbit/s is plenty for a camera microphone.
+      return ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '64k'];
   }
 }
 

@@ -7,6 +7,8 @@ import type { Source } from './source.js';
 /** What a few seconds of the source carry, as ffmpeg reads it with the relay's own input flags. */
 export interface SourceProbe {
   readonly codec: string;
+  /** The first audio stream's codec (aac, pcm_alaw…), when the source has one. */
+  readonly audioCodec?: string | undefined;
   readonly width?: number | undefined;
   readonly height?: number | undefined;
   readonly fps?: number | undefined;
@@ -41,6 +43,7 @@ export async function probeSource(
   const timeoutMs = (seconds + settings.ioTimeoutS + 10) * 1000;
   const result = await runToCompletion(ffmpeg.path, args, timeoutMs, signal);
   const stream = /Stream #\d+:\d+\S*: Video: (\w+)([^\n]*)/.exec(result.stderr);
+  const audio = /Stream #\d+:\d+\S*: Audio: (\w+)/.exec(result.stderr);
   const size = stream ? /, (\d{2,5})x(\d{2,5})\b/.exec(stream[2]!) : null;
   const rate = stream ? /, ([\d.]+) fps\b/.exec(stream[2]!) : null;
   const packets = parsePackets(result.stdout);
@@ -59,6 +62,7 @@ export async function probeSource(
     ok: true,
     probe: {
       codec: stream[1]!,
+      audioCodec: audio?.[1],
       width: size ? Number(size[1]) : undefined,
       height: size ? Number(size[2]) : undefined,
       fps: rate ? Number(rate[1]) : undefined,

@@ -45,6 +45,11 @@ export const RELAY_SETTINGS = {
     describe: 'h264 (re-encode) or copy (pass the camera stream through)',
     default: d.codec,
   },
+  audio: {
+    type: 'string',
+    describe: "the camera's first audio track: off, copy (AAC/MP3/AC-3 as sent) or aac (encode, e.g. G.711)",
+    default: d.audio,
+  },
   encoder: {
     type: 'string',
     describe: `H.264 encoder: libx264, ${HARDWARE_ENCODERS.join(', ')}`,

@@ -13,6 +13,7 @@ export const CAMERA_SCHEMA = {
   source: 'string',
   name: 'string',
   codec: 'string',
+  audio: 'string',
   encoder: 'string',
   fps: 'number',
   resolution: 'string',

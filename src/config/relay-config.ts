@@ -1,5 +1,7 @@
 import { deriveCameraId } from '../camera/camera-id.js';
 import {
+  AUDIO_MODES,
+  type AudioMode,
   type CaptureSettings,
   type Codec,
   type Encoder,
@@ -35,6 +37,7 @@ export const RELAY_DEFAULTS = {
   fps: 1,
   segmentDuration: 10,
   codec: 'h264',
+  audio: 'off',
   encoder: 'libx264',
   maxSpoolMb: 512,
   uploadTimeout: '30s',
@@ -66,6 +69,7 @@ export interface RelayFlags {
   fps?: number | string;
   segmentDuration?: number | string;
   codec?: string;
+  audio?: string;
   encoder?: string;
   ffmpeg?: string;
   spoolDir?: string;
@@ -150,6 +154,7 @@ export interface RelayConfig {
   readonly fps: number;
   readonly segmentDurationS: number;
   readonly codec: Codec;
+  readonly audio: AudioMode;
   readonly encoder: Encoder;
   readonly ffmpeg: string | undefined;
   readonly spoolDir: string;
@@ -199,6 +204,7 @@ export function captureSettingsOf(config: RelayConfig): CaptureSettings {
     segmentDurationS: config.segmentDurationS,
     codec: config.codec,
     encoder: config.encoder,
+    audio: config.audio,
     ioTimeoutS: config.ioTimeoutMs / 1000,
   };
 }
@@ -264,6 +270,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     fps,
     segmentDurationS,
     codec,
+    audio: oneOf('audio', flags.audio ?? RELAY_DEFAULTS.audio, AUDIO_MODES),
     encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, [
       'libx264',
       ...HARDWARE_ENCODERS,

@@ -110,7 +110,8 @@ async function checkSource(
     p.keyframeInterval === undefined
       ? `fewer than 2 keyframes in ${options.sourceSeconds} s`
       : `a keyframe every ${p.keyframeInterval} frames (${p.keyframeIntervalS} s)`;
-  const detail = `${config.source.display}: ${p.codec}${size}${rate}, ${gop}`;
+  const sound = p.audioCodec ? `, audio ${p.audioCodec} (--audio ${config.audio})` : '';
+  const detail = `${config.source.display}: ${p.codec}${size}${rate}, ${gop}${sound}`;
   // Copied video can only be cut at keyframes: segments come out as long as the GOP at least.
   const longGop =
     config.codec === 'copy' &&
@@ -121,6 +122,13 @@ async function checkSource(
       status: 'fail',
       detail,
       hint: `--codec copy passes ${p.codec} through, but the ingest takes H.264: use --codec h264`,
+    });
+  } else if (config.audio === 'copy' && p.audioCodec && !TS_AUDIO.has(p.audioCodec)) {
+    results.push({
+      check,
+      status: 'warn',
+      detail,
+      hint: `MPEG-TS cannot carry ${p.audioCodec} as it is (it would be an unreadable data stream): use --audio aac`,
     });
   } else if (longGop) {
     results.push({
@@ -133,6 +141,9 @@ async function checkSource(
     results.push({ check, status: 'ok', detail });
   }
 }
+
+/** Audio codecs MPEG-TS carries as they are, so `--audio copy` keeps them playable. */
+const TS_AUDIO: ReadonlySet<string> = new Set(['aac', 'mp3', 'mp2', 'ac3', 'eac3', 'opus']);
 
 /** HEAD on the ingest path: any answer proves DNS, TCP and TLS (certificate verified) work. */
 async function checkIngest(

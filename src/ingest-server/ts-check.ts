@@ -78,3 +78,78 @@ function pesPts(p: Buffer): number | null {
   // 33 bits spread over 5 bytes with marker bits; multiply, not shift: they pass 2^31.
   return ((b[0]! >> 1) & 0x07) * 2 ** 30 + (b[1]! << 22) + ((b[2]! >> 1) << 15) + (b[3]! << 7) + (b[4]! >> 1);
 }
+
+/** What a segment carries, as its PMT's stream types say (no decoding): null when absent. */
+export interface TsCodecs {
+  readonly video: string | null;
+  readonly audio: string | null;
+}
+
+/** ISO 13818-1 stream_type → codec, for what cameras and ffmpeg put in MPEG-TS. */
+const STREAM_TYPES: ReadonlyMap<number, { kind: 'video' | 'audio'; codec: string }> = new Map([
+  [0x01, { kind: 'video', codec: 'mpeg1video' }],
+  [0x02, { kind: 'video', codec: 'mpeg2video' }],
+  [0x10, { kind: 'video', codec: 'mpeg4' }],
+  [0x1b, { kind: 'video', codec: 'h264' }],
+  [0x24, { kind: 'video', codec: 'h265' }],
+  [0x03, { kind: 'audio', codec: 'mp3' }],
+  [0x04, { kind: 'audio', codec: 'mp2' }],
+  [0x0f, { kind: 'audio', codec: 'aac' }],
+  [0x11, { kind: 'audio', codec: 'aac_latm' }],
+  [0x81, { kind: 'audio', codec: 'ac3' }],
+  [0x87, { kind: 'audio', codec: 'eac3' }],
+] as const);
+
+/**
+ * Read the codecs of an MPEG-TS segment from its first PAT and PMT (ffmpeg writes both in the
+ * first packets of every segment); null when `data` holds no PMT. Sections are taken to fit in
+ * one packet, as a camera's few streams always do.
+ */
+export function readTsCodecs(data: Buffer): TsCodecs | null {
+  let pmtPid: number | undefined;
+  for (let at = 0; at + TS_PACKET <= data.length; at += TS_PACKET) {
+    const p = data.subarray(at, at + TS_PACKET);
+    if (p[0] !== SYNC) return null;
+    const pid = ((p[1]! & 0x1f) << 8) | p[2]!;
+    const section = psiSection(p);
+    if (!section) continue;
+    if (pid === 0 && section[0] === 0x00) pmtPid = firstProgramPid(section);
+    else if (pid === pmtPid && section[0] === 0x02) return pmtCodecs(section);
+  }
+  return null;
+}
+
+/** The PSI section starting in this packet (after its pointer field), or undefined. */
+function psiSection(p: Buffer): Buffer | undefined {
+  const payloadStart = (p[1]! & 0x40) !== 0;
+  const adaptation = (p[3]! >> 4) & 0x3;
+  if (!payloadStart || (adaptation & 0x1) === 0) return undefined;
+  const payload = adaptation === 0x3 ? 5 + p[4]! : 4;
+  const at = payload + 1 + (p[payload] ?? 0);
+  if (at + 3 > p.length) return undefined;
+  const length = ((p[at + 1]! & 0x0f) << 8) | p[at + 2]!;
+  return p.subarray(at, Math.min(p.length, at + 3 + length));
+}
+
+/** The PMT PID of the PAT's first program (program 0 is the network PID). */
+function firstProgramPid(pat: Buffer): number | undefined {
+  // 8 header bytes, 4-byte entries, a 4-byte CRC at the end.
+  for (let at = 8; at + 4 <= pat.length - 4; at += 4) {
+    const program = (pat[at]! << 8) | pat[at + 1]!;
+    if (program !== 0) return ((pat[at + 2]! & 0x1f) << 8) | pat[at + 3]!;
+  }
+  return undefined;
+}
+
+function pmtCodecs(pmt: Buffer): TsCodecs {
+  let video: string | null = null;
+  let audio: string | null = null;
+  const programInfo = ((pmt[10]! & 0x0f) << 8) | pmt[11]!;
+  for (let at = 12 + programInfo; at + 5 <= pmt.length - 4; ) {
+    const known = STREAM_TYPES.get(pmt[at]!);
+    if (known?.kind === 'video') video ??= known.codec;
+    if (known?.kind === 'audio') audio ??= known.codec;
+    at += 5 + (((pmt[at + 3]! & 0x0f) << 8) | pmt[at + 4]!);
+  }
+  return { video, audio };
+}

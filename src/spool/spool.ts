@@ -6,6 +6,7 @@ import { SpoolError } from '../errors.js';
 import type { Emit } from '../telemetry/events.js';
 import type { LossReason, UncapturedReason } from '../types.js';
 import { type LastRun, readCameraState, writeCameraState } from './camera-state.js';
+import { FreeSpaceGuard } from './free-space.js';
 import { fsyncDir, fsyncPath } from './fsutil.js';
 import {
   type GapRecord,
@@ -16,7 +17,7 @@ import {
   type SegmentRecord,
   segmentEnd,
 } from './journal.js';
-import { gapOf, recordLoss } from './losses.js';
+import { gapOf, LossLedger } from './losses.js';
 import { SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
 import { currentOwner } from './owner.js';
 import { moveToRejected, rejectedUsage } from './rejected.js';
@@ -122,6 +123,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #segments = new Map<number, SegmentRecord>();
   readonly #inFlight = new Set<number>();
   readonly #journal: JournalWriter;
+  readonly #ledger: LossLedger;
+  readonly #room: FreeSpaceGuard;
   #gaps: GapRecord[] = [];
   #bytes = 0;
   #rejectedBytes = 0;
@@ -129,6 +132,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   #ffmpegPid: number | undefined;
   #journalFailing = false;
   #freeing = false;
+  /** The segment ffmpeg closed last: the headroom pass never takes it (a real ENOSPC may). */
+  #newest: number | undefined;
   #closed: Promise<{ removed: boolean; pending: number }> | undefined;
   /** ISO end of the last video captured for this camera, in any run. */
   #capturedUntil: string | undefined;
@@ -146,6 +151,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     this.#runId = randomBytes(6).toString('hex');
     this.#nextSequence = nextSequence;
     this.#journal = new JournalWriter(dir, () => this.#snapshot());
+    this.#ledger = new LossLedger(options.root, options.cameraId);
+    this.#room = new FreeSpaceGuard(dir, options.emit);
   }
 
   /**
@@ -315,6 +322,10 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     }
     await this.#record({ op: 'add', segment: record });
     await this.#enforceBound(sequence);
+    // ffmpeg has just begun the next segment: make sure the disk can take it.
+    this.#room.noteSegment(bytes);
+    this.#newest = sequence;
+    await this.#keepRoom();
     return record;
   }
 
@@ -427,24 +438,35 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   }
 
   /**
-   * The disk is full (ENOSPC): evict the oldest segments until there is room for a couple more
-   * segments and the journal.
+   * A write failed with ENOSPC all the same (something else filled the disk between two checks):
+   * the oldest segment goes, then as many more as the free-space headroom needs.
    */
   async freeSpace(reason: LossReason): Promise<void> {
     if (this.#freeing) return;
     this.#freeing = true;
     try {
-      const average = this.#segments.size ? this.#bytes / this.#segments.size : 0;
-      const target = Math.max(2 * average, 64 * 1024);
-      let freed = 0;
-      for (let evicted = 0; evicted < 2 || freed < target; evicted++) {
-        const before = this.#bytes;
-        if (!(await this.evictOldest(reason))) break;
-        freed += before - this.#bytes;
-      }
+      if (await this.evictOldest(reason)) await this.#makeRoom(reason, undefined);
     } finally {
       this.#freeing = false;
     }
+  }
+
+  /** Below the free-space headroom, evict (disk-full) before anything hits ENOSPC. */
+  async #keepRoom(): Promise<void> {
+    if (this.#freeing) return;
+    this.#freeing = true;
+    try {
+      await this.#makeRoom('disk-full', this.#newest);
+    } finally {
+      this.#freeing = false;
+    }
+  }
+
+  #makeRoom(reason: LossReason, keep: number | undefined): Promise<void> {
+    return this.#room.makeRoom(
+      () => this.#segments.size,
+      () => this.evictOldest(reason, keep),
+    );
   }
 
   /** Remove one pending segment undelivered: the loss is logged, ledgered and announced. */
@@ -513,6 +535,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   async #close(ended: 'stopped' | 'failed'): Promise<{ removed: boolean; pending: number }> {
     this.#leaveSharedBound?.();
     this.#leaveSharedBound = undefined;
+    await this.#ledger.flush().catch(() => {});
     await this.#journal.close();
     await this.#writeCameraState(ended);
     if (this.#segments.size === 0 && this.#gaps.length === 0) {
@@ -552,11 +575,13 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   /** Ledger line (fsync'd), gap for the next delivered segment, and the journal, in that order. */
   async #lose(gap: GapRecord, ...entries: JournalEntry[]): Promise<void> {
     this.#addGap(gap);
-    await recordLoss(this.#root, this.#cameraId, gap).catch((error: unknown) => {
+    // Room first: a ledger line must not be the write that meets a full disk.
+    await this.#keepRoom();
+    await this.#ledger.record(gap).catch((error: unknown) => {
       this.#emit({
         type: 'error',
         code: 'ERR_LEDGER',
-        message: `could not write the loss ledger (the loss is still announced to the cloud): ${String(error)}`,
+        message: `could not write the loss ledger (kept, written with the next loss; the loss is still announced to the cloud): ${String(error)}`,
       });
     });
     await this.#record(...entries, { op: 'gaps', gaps: this.#gaps });

@@ -8,6 +8,7 @@ const settings: CaptureSettings = {
   segmentDurationS: 10,
   codec: 'h264',
   encoder: 'libx264',
+  audio: 'off',
   ioTimeoutS: 10,
 };
 
@@ -75,6 +76,17 @@ describe('buildFfmpegArgs', () => {
     expect(args('/dev/video0')).toEqual(expect.arrayContaining(['-f', 'v4l2', '-i', '/dev/video0']));
     expect(args('2')).toEqual(expect.arrayContaining(['-i', '/dev/video2']));
     expect(args(import.meta.filename).slice(0, 12)).toContain('-re');
+  });
+
+  it('drops audio by default, copies or encodes the first audio track when asked (if there is one)', () => {
+    expect(args('rtsp://cam/s')).toContain('-an');
+    const copy = args('rtsp://cam/s', { audio: 'copy', codec: 'copy' });
+    expect(copy).not.toContain('-an');
+    expect(copy.join(' ')).toContain('-map 0:v:0 -map 0:a:0? -c:a copy');
+    const aac = args('rtsp://cam/s', { audio: 'aac' });
+    expect(aac.join(' ')).toContain('-map 0:a:0? -c:a aac -b:a 64k');
+    // Video is still cut at forced keyframes: audio does not change where segments start.
+    expect(flagValue(aac, '-force_key_frames')).toBe('expr:gte(t,n_forced*10)');
   });
 
   it('selects a hardware encoder', () => {

@@ -86,6 +86,18 @@ describe('trio-relay doctor', () => {
     expect(source.hint).toMatch(/cut at keyframes/);
   });
 
+  it("names the camera's audio codec, and warns that --audio copy cannot keep G.711 in MPEG-TS", async () => {
+    const g711 = await startCamera({ audio: 'pcma' });
+    const copy = await doctor(['-s', g711.url, '-t', TOKEN, '--cloud', ingest.url, '--audio', 'copy']);
+    expect(copy.code).toBe(0);
+    const source = copy.checks.find((c) => c.check === 'source')!;
+    expect(source.detail).toMatch(/, audio pcm_alaw \(--audio copy\)$/);
+    expect(source).toMatchObject({ status: 'warn', hint: expect.stringMatching(/use --audio aac/) });
+    const aac = await doctor(['-s', g711.url, '-t', TOKEN, '--cloud', ingest.url, '--audio', 'aac']);
+    expect(aac.checks.find((c) => c.check === 'source')?.status).toBe('ok');
+    await g711.stop();
+  });
+
   it('an ingest whose clock is an hour off, and one that refuses connections', async () => {
     // A real server whose Date header lies: the relay's clock (or the ingest's) is off.
     const skewed: Server = createServer((req, res) => {

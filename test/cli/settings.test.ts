@@ -97,6 +97,14 @@ const CASES = [
     read: (c: RelayConfig) => c.maxSpoolBytes / 1024 / 1024,
     want: [512, 64, 128, 256],
   },
+  {
+    flag: 'audio',
+    file: 'copy',
+    env: 'aac',
+    cli: 'off',
+    read: (c: RelayConfig) => c.audio,
+    want: ['off', 'copy', 'aac', 'off'],
+  },
 ] as const;
 
 describe('precedence: flags > env > file > defaults', () => {

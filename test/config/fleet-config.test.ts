@@ -30,19 +30,21 @@ describe('resolveFleetConfig', () => {
     const fleet = resolveFleetConfig(
       { ...shared, fps: '2', uploadOrder: 'live-first', maxUploadRate: '16Mbit/s' },
       [
-        { id: 'front', source: 'testsrc', codec: 'copy', 'segment-duration': 4 },
+        { id: 'front', source: 'testsrc', codec: 'copy', audio: 'copy', 'segment-duration': 4 },
         { id: 'yard', source: 'testsrc2', fps: 5, 'max-spool-mb': 10 },
       ],
       {},
     );
     expect(fleet.single).toBe(false);
     const [front, yard] = fleet.cameras;
-    expect([front!.cameraId, front!.codec, front!.segmentDurationS, front!.fps]).toEqual([
+    expect([front!.cameraId, front!.codec, front!.segmentDurationS, front!.fps, front!.audio]).toEqual([
       'front',
       'copy',
       4,
       2,
+      'copy',
     ]);
+    expect(yard!.audio).toBe('off');
     expect([yard!.cameraId, yard!.fps, yard!.maxSpoolBytes, yard!.cloud]).toEqual([
       'yard',
       5,

@@ -33,6 +33,7 @@ describe('resolveRelayConfig', () => {
       fps: 1,
       segmentDurationS: 10,
       codec: 'h264',
+      audio: 'off',
     });
     expect(c.uploadTimeoutMs).toBe(30_000);
     expect(c.maxRestarts).toBe(Number.POSITIVE_INFINITY);
@@ -64,6 +65,7 @@ describe('resolveRelayConfig', () => {
     [{ uploadTimeout: '-5' }, /--upload-timeout -5/],
     [{ drainTimeout: 'soon' }, /--drain-timeout soon/],
     [{ codec: 'h265' }, /--codec h265: expected one of h264, copy/],
+    [{ audio: 'opus' }, /--audio opus: expected one of off, copy, aac/],
     [
       { token: undefined, tokenFile: '/nonexistent/token' },
       /--token-file \/nonexistent\/token: cannot read it \(ENOENT\)/,

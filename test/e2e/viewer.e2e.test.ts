@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
@@ -81,12 +83,85 @@ describe('the ingest viewer page in a real browser', () => {
       expect(await declared.first().getAttribute('title')).toMatch(/lost, declared: evicted/);
       expect(await section.locator('.gaps li.declared').first().textContent()).toMatch(/evicted/);
       expect(await section.locator('tbody tr').count()).toBeGreaterThan(0);
+      expect(await section.locator('.codec-note').isHidden()).toBe(true);
       expect(errors).toEqual([]);
 
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'viewer.png'), fullPage: true });
     } finally {
       relay.kill('SIGKILL');
+      await ingest.close();
+    }
+  });
+
+  it("says so when the browser cannot play the camera's codec (H.265 in Chromium), rather than stay black", {
+    timeout: 60_000,
+  }, async () => {
+    const ingest = await startTestIngest();
+    try {
+      // Three 1 s H.265 segments, as a camera relayed with --codec copy sends them.
+      const dir = mkdtempSync(join(tmpdir(), 'e2e-hevc-'));
+      execFileSync('ffmpeg', [
+        ...[
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=320x240:rate=10',
+          '-t',
+          '3',
+        ],
+        ...[
+          '-c:v',
+          'libx265',
+          '-x265-params',
+          'log-level=error:keyint=10',
+          '-f',
+          'segment',
+          '-segment_time',
+          '1',
+        ],
+        join(dir, 'seg-%03d.ts'),
+      ]);
+      const camera = 'hevc-cam';
+      for (const [i, name] of readdirSync(dir).sort().entries()) {
+        const res = await fetch(`${ingest.url}/api/stream/ingest/${camera}`, {
+          method: 'POST',
+          headers: {
+            'x-api-key': TOKEN,
+            'content-type': 'video/mp2t',
+            'x-segment-sequence': String(i),
+            'idempotency-key': `${camera}:${i}`,
+          },
+          body: readFileSync(join(dir, name)),
+        });
+        expect(res.status).toBeLessThan(300);
+      }
+      browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${ingest.url}/#key=${TOKEN}`);
+      // Debian's Chromium decodes no HEVC: what the page's check asks, the browser itself answers no.
+      expect(
+        await page.evaluate(
+          // The browser's global (test code is typed without the DOM library).
+          () =>
+            (
+              globalThis as unknown as { MediaSource: { isTypeSupported(t: string): boolean } }
+            ).MediaSource.isTypeSupported('video/mp4; codecs="hvc1.1.6.L93.B0"'),
+        ),
+      ).toBe(false);
+      const note = page.locator(`section[data-camera="${camera}"] .codec-note`);
+      await note.waitFor({ state: 'visible', timeout: 15_000 });
+      expect(await note.textContent()).toMatch(/cannot play H\.265 \(HEVC\) video.*--codec h264/);
+      expect(await page.locator(`section[data-camera="${camera}"] video`).isHidden()).toBe(true);
+      expect(errors).toEqual([]);
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, 'viewer-hevc.png'), fullPage: true });
+    } finally {
       await ingest.close();
     }
   });

@@ -37,6 +37,8 @@ export interface CameraOptions {
   password?: string;
   /** @default 'basic' */
   auth?: 'basic' | 'digest';
+  /** Also send a sine tone as a second RTP stream: AAC, or G.711 A-law/mu-law. @default 'none' */
+  audio?: 'none' | 'aac' | 'pcma' | 'pcmu';
   /** Where the camera logs what it streamed (see rtsp-camera.py). @default a new temp file */
   frameLog?: string;
 }
@@ -143,6 +145,7 @@ function spawnCamera(
   if (options.mounts !== undefined) args.push('--mounts', String(options.mounts));
   if (options.user !== undefined) args.push('--user', options.user, '--password', options.password ?? '');
   if (options.auth !== undefined) args.push('--auth', options.auth);
+  if (options.audio !== undefined) args.push('--audio', options.audio);
   // stdin stays an open pipe: the camera exits when it closes, i.e. when this process dies.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout!.setEncoding('utf8');

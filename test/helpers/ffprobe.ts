@@ -111,3 +111,27 @@ export async function probeDuration(file: string): Promise<number> {
   if (duration === undefined) throw new Error(`ffprobe ${file}: no duration in ${JSON.stringify(stdout)}`);
   return duration;
 }
+
+/** A segment's audio: its first audio stream's codec (null: none) and its decoded packets. */
+export interface AudioProbe {
+  codec: string | null;
+  /** Audio packets ffmpeg decoded from the segment without an error. */
+  packets: number;
+  /** What ffmpeg said while decoding the whole segment (video and audio): empty when clean. */
+  decodeErrors: string;
+}
+
+/** Decode a segment on its own (as a player would, from its first byte) and read its audio. */
+export async function probeAudio(file: string): Promise<AudioProbe> {
+  const streams = ['-v', 'error', '-select_streams', 'a', '-show_entries', 'stream=codec_name'];
+  const { stdout } = await run('ffprobe', [...streams, '-of', 'csv=p=0', file]);
+  const count = ['-v', 'error', '-select_streams', 'a:0', '-count_packets', '-show_entries'];
+  const counted = await run('ffprobe', [...count, 'stream=nb_read_packets', '-of', 'csv=p=0', file]);
+  const decoded = await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-f', 'null', '-']);
+  return {
+    codec: stdout.trim().split('\n')[0]?.trim() || null,
+    // The stream is listed twice (in its program and on its own): the first line is enough.
+    packets: Number(counted.stdout.trim().split('\n')[0]) || 0,
+    decodeErrors: decoded.stderr.trim(),
+  };
+}

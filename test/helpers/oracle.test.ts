@@ -74,6 +74,24 @@ describe('the oracle', () => {
     expect(during.runs[0]).toMatchObject({ uncapturedS: 0 });
   });
 
+  it('a run of losses merged in one header and ledgered line by line counts its seconds once', () => {
+    const holed = whole.filter((_, i) => i !== 3 && i !== 4);
+    const loss = (from: number, to: number) => ({
+      seqFrom: from,
+      seqTo: to,
+      startMs: T0 + 500 + from * 1000,
+      endMs: T0 + 1500 + to * 1000,
+      reason: 'disk-full',
+    });
+    const accounting = account({
+      camera: [session],
+      ingest: ingest(holed, [loss(3, 4)]),
+      runs: [run],
+      ledger: [loss(3, 3), loss(4, 4)],
+    });
+    expect(accounting.runs[0]).toMatchObject({ receivedS: 6, declaredS: 2, undeclaredS: 0 });
+  });
+
   it('judges order as received, counts the same range twice, and tells a restarted timeline', () => {
     const swapped = [whole[0]!, whole[2]!, whole[1]!, ...whole.slice(3)];
     expect(account({ camera: [session], ingest: ingest(swapped), runs: [run] }).runs[0]).toMatchObject({

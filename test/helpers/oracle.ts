@@ -295,8 +295,9 @@ export function account(input: {
     const sessions = camera.filter((s) => s.playAt >= run.startedAt && s.playAt <= run.endedAt);
     const streamedS = sum(sessions.map((s) => s.streamedS));
     const timeline = timelines(byWindow[w]!.sort((a, b) => a.arrival - b.arrival));
-    const lostS = sum(
-      lost.filter((d) => windowOf(d.startMs) === w).map((d) => Math.max(0, d.endMs - d.startMs) / 1000),
+    // The ledger has a line per segment where a header merges a run of them: count time once.
+    const lostS = unionS(
+      lost.filter((d) => windowOf(d.startMs) === w).map((d): [number, number] => [d.startMs, d.endMs]),
     );
     // What the camera streamed to this run, frame by frame in wall time: an uncaptured hole
     // counts here only where it overlaps it (the tail a kill cut off, the start of a session).
@@ -388,6 +389,18 @@ function mergeIntervals(intervals: Array<[number, number]>, frameS: number): Arr
     else merged.push([a, b]);
   }
   return merged;
+}
+
+/** Seconds covered by the union of [startMs, endMs] intervals. */
+function unionS(intervals: Array<[number, number]>): number {
+  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const [a, b] of [...intervals].sort((x, y) => x[0] - y[0])) {
+    if (b <= end) continue;
+    total += b - Math.max(a, end);
+    end = b;
+  }
+  return total / 1000;
 }
 
 /** A one-line summary per run, for console.log in tests. */

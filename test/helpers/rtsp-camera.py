@@ -10,6 +10,9 @@ for the price of one, for the scale benchmark).
 With --user/--password only that account may play the stream (RTSP basic, or --auth digest);
 anyone else gets 401 Unauthorized, as a real camera answers a wrong password.
 
+With --audio aac|pcma|pcmu it also sends a sine tone as a second RTP stream (pay1): AAC
+(voaacenc, MPEG4-GENERIC) or G.711 A-law/mu-law, as cameras with a microphone do.
+
 With --frame-log PATH it appends, line-buffered, what it streamed (times are wall-clock
 seconds since the epoch, as Python's time.time()), so a test can tell what a client got:
   START <pid> <t> / STOP <pid> <t>   this camera process began / quit (sessions end with it)
@@ -47,11 +50,25 @@ def parse_args():
     parser.add_argument("--user", help="require this user (with --password) to play the stream")
     parser.add_argument("--password", default="")
     parser.add_argument("--auth", choices=["basic", "digest"], default="basic")
+    parser.add_argument("--audio", choices=["none", "aac", "pcma", "pcmu"], default="none")
     parser.add_argument("--frame-log", help="append PLAY/CLOSE/frame lines to this file")
     args = parser.parse_args()
     if not args.path.startswith("/"):
         parser.error("--path must start with /")
     return args
+
+
+# The second stream of a camera with a microphone; its own valve so a stall silences it too.
+_TONE = "audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample"
+AUDIO_BRANCHES = {
+    "none": "",
+    "aac": f"{_TONE} ! audio/x-raw,rate=16000,channels=1 ! voaacenc bitrate=32000 ! aacparse "
+    "! valve name=agate drop=false ! rtpmp4gpay name=pay1 pt=97 ",
+    "pcma": f"{_TONE} ! audio/x-raw,rate=8000,channels=1 ! alawenc "
+    "! valve name=agate drop=false ! rtppcmapay name=pay1 ",
+    "pcmu": f"{_TONE} ! audio/x-raw,rate=8000,channels=1 ! mulawenc "
+    "! valve name=agate drop=false ! rtppcmupay name=pay1 ",
+}
 
 
 class SharedFactory(GstRtspServer.RTSPMediaFactory):
@@ -89,7 +106,8 @@ def main() -> int:
         f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
         f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyint}{bitrate} "
         f"! valve name=gate drop=false "
-        f"! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        f"! rtph264pay name=pay0 pt=96 config-interval=-1 "
+        f"{AUDIO_BRANCHES[args.audio]})"
     )
     factory = SharedFactory() if args.mounts > 1 else GstRtspServer.RTSPMediaFactory()
     factory.set_launch(launch)
@@ -113,9 +131,11 @@ def main() -> int:
         return Gst.PadProbeReturn.OK
 
     def on_configure(_factory, media):
-        valve = media.get_element().get_by_name("gate")
-        valve.set_property("drop", stalled[0])
-        valves[media] = valve
+        gates = [media.get_element().get_by_name(n) for n in ("gate", "agate")]
+        gates = [g for g in gates if g is not None]
+        for valve in gates:
+            valve.set_property("drop", stalled[0])
+        valves[media] = gates
         media.connect("unprepared", on_unprepared)
         if log:
             pay = media.get_element().get_by_name("pay0")
@@ -159,8 +179,9 @@ def main() -> int:
 
     def set_stalled(value):
         stalled[0] = value
-        for valve in valves.values():
-            valve.set_property("drop", value)
+        for gates in valves.values():
+            for valve in gates:
+                valve.set_property("drop", value)
         print("STALLED" if value else "RESUMED", flush=True)
         return GLib.SOURCE_CONTINUE
 

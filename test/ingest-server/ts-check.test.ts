@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TS_PACKET, TsChecker } from '../../src/ingest-server/ts-check.js';
+import { readTsCodecs, TS_PACKET, TsChecker } from '../../src/ingest-server/ts-check.js';
 
 const segment = readFileSync(new URL('../camera/fixtures/two-frames.m2t', import.meta.url));
 
@@ -36,5 +37,39 @@ describe('TsChecker (the MPEG-TS content check)', () => {
     expect(check(segment.subarray(0, segment.length - 100)).valid).toBe(true);
     expect(check(segment.subarray(0, 100)).valid).toBe(false);
     expect(check(Buffer.alloc(0)).valid).toBe(false);
+  });
+});
+
+/** One second of MPEG-TS made by Debian's ffmpeg with these codec flags. */
+function encoded(...codecArgs: string[]): Buffer {
+  const input = [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=160x120:rate=5',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=sample_rate=8000',
+  ];
+  return execFileSync('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', ...input, '-t', '1'],
+    ...codecArgs,
+    ...['-f', 'mpegts', 'pipe:1'],
+  ]);
+}
+
+describe('readTsCodecs (the codecs a segment carries, from its PMT)', () => {
+  it('tells H.264 from H.265, with or without audio, from the first packets alone', () => {
+    expect(readTsCodecs(segment)).toEqual({ video: 'h264', audio: null });
+    const hevc = encoded('-c:v', 'libx265', '-x265-params', 'log-level=error', '-c:a', 'aac');
+    expect(readTsCodecs(hevc.subarray(0, 8 * TS_PACKET))).toEqual({ video: 'h265', audio: 'aac' });
+    const avc = encoded('-c:v', 'libx264', '-an');
+    expect(readTsCodecs(avc)).toEqual({ video: 'h264', audio: null });
+  });
+
+  it('says null for what holds no PMT', () => {
+    expect(readTsCodecs(Buffer.alloc(4 * TS_PACKET))).toBeNull();
+    expect(readTsCodecs(segment.subarray(0, 1))).toBeNull();
   });
 });

@@ -16,6 +16,8 @@ const PACKAGES = [
   'gstreamer1.0-plugins-base',
   'gstreamer1.0-plugins-good',
   'gstreamer1.0-plugins-ugly',
+  // voaacenc: the AAC microphone of the audio camera (--audio aac in rtsp-camera.py).
+  'gstreamer1.0-plugins-bad',
   'ffmpeg',
   'systemd',
   'chromium',
@@ -25,7 +27,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const DEFAULT_PYTHON = '/usr/bin/python3';
 const PYTHON = process.env.TRIO_TEST_DEPS_PYTHON || DEFAULT_PYTHON;
 /** Every element test/helpers/rtsp-camera.py builds. */
-const ELEMENTS = ['videotestsrc', 'capsfilter', 'x264enc', 'valve', 'rtph264pay'];
+const ELEMENTS = [
+  ...['videotestsrc', 'capsfilter', 'x264enc', 'valve', 'rtph264pay'],
+  ...['audiotestsrc', 'audioconvert', 'audioresample', 'voaacenc', 'aacparse', 'rtpmp4gpay'],
+  ...['alawenc', 'mulawenc', 'rtppcmapay', 'rtppcmupay'],
+];
 const CHECK = `
 import gi
 gi.require_version('Gst', '1.0')

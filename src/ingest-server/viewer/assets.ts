@@ -61,6 +61,7 @@ video { width: 480px; max-width: 100%; background: #000; aspect-ratio: 16 / 9; }
 table { border-collapse: collapse; font-size: 12px; margin-top: .5rem; }
 td, th { border-bottom: 1px solid #eee; padding: 2px 8px; text-align: left; white-space: nowrap; }
 td.note { white-space: normal; }
+.codec-note { background: #fff4e5; border: 1px solid #ff9800; border-radius: 4px; padding: .5rem .8rem; margin: .6rem 0 0; max-width: 60rem; }
 .status-accepted { color: #2e7d32; } .status-rejected, .status-fault { color: #c62828; } .status-duplicate { color: #1e40af; }
 `;
 
@@ -71,6 +72,9 @@ export const PAGE_JS = `'use strict';
   const PAGE = 20;
   let offset = 0;
   const players = new Map();
+  // What hls.js hands to Media Source Extensions after remuxing MPEG-TS to MP4, per codec.
+  const MSE_TYPES = { h264: 'video/mp4; codecs="avc1.42E01E"', h265: 'video/mp4; codecs="hvc1.1.6.L93.B0"' };
+  const CODEC_NAMES = { h264: 'H.264', h265: 'H.265 (HEVC)' };
   let key = new URLSearchParams(location.hash.slice(1)).get('key') || sessionStorage.getItem('trio-key') || '';
   if (key) sessionStorage.setItem('trio-key', key);
   const headers = () => (key ? { 'x-api-key': key } : {});
@@ -151,15 +155,39 @@ export const PAGE_JS = `'use strict';
     const section = $('section', { class: 'camera', 'data-camera': camera.id },
       $('h2', {}, $('span', { class: 'name' }), ' ', $('small', {}, camera.id)),
       $('div', { class: 'top' }, video, $('dl', { class: 'facts' })),
+      $('p', { class: 'codec-note', hidden: '' }),
       $('div', { class: 'strip' }), $('div', { class: 'axis' }), $('ul', { class: 'gaps' }),
       $('table', {}, $('thead', {}, $('tr', {}, ...['arrived', 'event', 'seq', 'status', 'http', 'size', 'notes'].map((h) => $('th', {}, h)))), $('tbody')));
-    players.set(camera.id, { video, attached: false });
+    players.set(camera.id, { video, attached: false, note: section.querySelector('.codec-note') });
     return section;
+  }
+
+  /** Whether this browser can play the video codec the ingest found in the camera's segments. */
+  function playable(codec, video) {
+    if (!codec) return true; // not known yet: try
+    const type = MSE_TYPES[codec];
+    if (!type) return false;
+    if (window.MediaSource) return MediaSource.isTypeSupported(type);
+    return video.canPlayType(type) !== '';
+  }
+
+  /** Say on the page why the player stays black, rather than leave it black. */
+  function cannotPlay(player, codec, why) {
+    const name = CODEC_NAMES[codec] || codec || "the camera's";
+    player.note.textContent = 'This browser cannot play ' + name + ' video' + (why ? ' (' + why + ')' : '') +
+      ', which this camera sends. The segments arrived and are stored: play archive.m3u8 with ffmpeg or VLC, ' +
+      'open this page in a browser that decodes ' + name + ', or relay with --codec h264.';
+    player.note.hidden = false;
+    player.video.hidden = true;
   }
 
   function attach(camera) {
     const player = players.get(camera.id);
     if (player.attached || camera.segments === 0) return;
+    const codec = camera.codecs && camera.codecs.video;
+    if (!playable(codec, player.video)) return cannotPlay(player, codec);
+    player.note.hidden = true;
+    player.video.hidden = false;
     player.attached = true;
     const src = camera.playlist;
     if (window.Hls && Hls.isSupported()) {
@@ -170,6 +198,11 @@ export const PAGE_JS = `'use strict';
       hls.on(Hls.Events.MANIFEST_PARSED, () => player.video.play().catch(() => {}));
       // The ingest went away (an outage, a restart): try again rather than stay black.
       hls.on(Hls.Events.ERROR, (_event, data) => {
+        // A codec the browser refuses is not an outage: retrying would only stay black.
+        if (/codec/i.test(data.details || '')) {
+          hls.destroy();
+          return cannotPlay(player, codec, data.details);
+        }
         if (!data.fatal) return;
         setTimeout(() => (data.type === Hls.ErrorTypes.MEDIA_ERROR ? hls.recoverMediaError() : hls.startLoad()), POLL_MS);
       });
@@ -185,6 +218,7 @@ export const PAGE_JS = `'use strict';
     const facts = section.querySelector('.facts');
     facts.replaceChildren(...[
       ['registered', camera.registeredAt || 'no'],
+      ['codecs', camera.codecs ? [camera.codecs.video || 'no video', camera.codecs.audio].filter(Boolean).join(' + ') : '-'],
       ['segments kept', camera.segments + ' (' + (camera.bytes / 1048576).toFixed(1) + ' MB)'],
       ['accepted', camera.counts.accepted], ['duplicates', camera.counts.duplicate],
       ['rejected', camera.counts.rejected], ['faults', camera.counts.fault],

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { SegmentStore } from '../store.js';
 import { READ_NOFOLLOW } from '../store-dir.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './assets.js';
+import { codecsOf } from './codecs.js';
 import type { ViewerHistory } from './history.js';
 import { renderPlaylist } from './playlist.js';
 import { buildTimeline } from './timeline.js';
@@ -121,22 +122,26 @@ async function cameraList(ctx: ViewerContext, { offset, limit }: Page) {
     total: ctx.history.size,
     offset,
     limit,
-    cameras: cameras.map((camera) => {
-      const window = ctx.store.window(camera.id);
-      const received = window.segments.flatMap((s) => (s.sequence === null ? [] : [s.sequence]));
-      return {
-        id: camera.id,
-        name: camera.name,
-        registeredAt: camera.registeredAt,
-        lastSeen: camera.lastSeen,
-        counts: camera.counts,
-        segments: window.segments.length,
-        bytes: window.segments.reduce((sum, s) => sum + s.size, 0),
-        playlist: `/viewer/cameras/${encodeURIComponent(camera.id)}/playlist.m3u8`,
-        timeline: buildTimeline(received, camera.gaps, camera.duplicates),
-        recent: camera.recent.slice(-SHOWN_ROWS),
-      };
-    }),
+    cameras: await Promise.all(
+      cameras.map(async (camera) => {
+        const window = ctx.store.window(camera.id);
+        const received = window.segments.flatMap((s) => (s.sequence === null ? [] : [s.sequence]));
+        return {
+          id: camera.id,
+          name: camera.name,
+          registeredAt: camera.registeredAt,
+          lastSeen: camera.lastSeen,
+          counts: camera.counts,
+          segments: window.segments.length,
+          bytes: window.segments.reduce((sum, s) => sum + s.size, 0),
+          playlist: `/viewer/cameras/${encodeURIComponent(camera.id)}/playlist.m3u8`,
+          /** The newest segment's codecs ({video: 'h264' | 'h265' | …, audio: 'aac' | … | null}). */
+          codecs: await codecsOf(ctx.outDir, camera.id, window.segments.at(-1)?.file),
+          timeline: buildTimeline(received, camera.gaps, camera.duplicates),
+          recent: camera.recent.slice(-SHOWN_ROWS),
+        };
+      }),
+    ),
   };
 }
 

@@ -12,6 +12,7 @@ interface CameraJson {
   counts: Record<string, number>;
   timeline: Array<{ kind: string; reason?: string }>;
   recent: Array<{ event: string }>;
+  codecs: { video: string | null; audio: string | null } | null;
 }
 
 describe('the viewer routes', () => {
@@ -27,6 +28,9 @@ describe('the viewer routes', () => {
       expect([path, res.status, res.headers.get('content-type')]).toEqual([path, 200, type]);
       expect((await res.text()).length).toBeGreaterThan(100);
     }
+    // The page script is a string in assets.ts: nothing else checks that it is valid JavaScript.
+    const script = await (await fetch(`${s.url}/viewer/app.js`)).text();
+    expect(() => new Function(script)).not.toThrow();
     const page = await (await fetch(s.url)).text();
     expect(page).not.toMatch(/https?:\/\//); // every asset from the ingest itself: works offline
     for (const path of ['/viewer/api/cameras', '/viewer/cameras/cam-1/playlist.m3u8']) {
@@ -68,6 +72,8 @@ describe('the viewer routes', () => {
       ['received', undefined],
     ]);
     expect(a.recent.map((r) => r.event)).toEqual(['register', 'segment', 'segment', 'segment']);
+    // Read from the newest stored segment's PMT, so the page can tell whether it can play it.
+    expect(a.codecs).toEqual({ video: 'h264', audio: null });
 
     const playlist = await (
       await fetch(`${s.url}/viewer/cameras/cam-a/playlist.m3u8`, { headers: { 'x-api-key': TOKEN } })
