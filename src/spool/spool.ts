@@ -6,6 +6,7 @@ import { SpoolError } from '../errors.js';
 import type { Emit } from '../telemetry/events.js';
 import type { LossReason, UncapturedReason } from '../types.js';
 import { type LastRun, readCameraState, writeCameraState } from './camera-state.js';
+import { CaptureTimeline } from './capture-timeline.js';
 import { FreeSpaceGuard } from './free-space.js';
 import { fsyncDir, fsyncPath } from './fsutil.js';
 import {
@@ -13,7 +14,6 @@ import {
   type JournalData,
   type JournalEntry,
   JournalWriter,
-  laterIso,
   type SegmentRecord,
   segmentEnd,
 } from './journal.js';
@@ -96,16 +96,6 @@ export interface RecoverySpool {
   commitAdoption(): Promise<void>;
 }
 
-/** A step between two captures shorter than this (s) is the wall clock's rounding, not a hole. */
-const MIN_HOLE_S = 0.1;
-
-/** The hole before a run's first segment, by how the camera's previous run ended. */
-const PREVIOUS_RUN_HOLE: Record<LastRun['ended'], UncapturedReason> = {
-  running: 'relay-killed',
-  stopped: 'relay-stopped',
-  failed: 'relay-failed',
-};
-
 /**
  * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
  * The journal on disk is the source of truth; the in-memory map is its index, rebuilt by
@@ -135,10 +125,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   /** The segment ffmpeg closed last: the headroom pass never takes it (a real ENOSPC may). */
   #newest: number | undefined;
   #closed: Promise<{ removed: boolean; pending: number }> | undefined;
-  /** ISO end of the last video captured for this camera, in any run. */
-  #capturedUntil: string | undefined;
-  /** Why capture stopped last; declared as a hole before the next closed segment. */
-  #holeReason: UncapturedReason | undefined;
+  #timeline: CaptureTimeline = new CaptureTimeline(undefined);
 
   private constructor(options: SpoolOptions, dir: string, nextSequence: number) {
     this.#root = options.root;
@@ -176,8 +163,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     const state = await readCameraState(options.root, options.cameraId);
     const spool = new Spool(options, dir, state.nextSequence);
     spool.#gaps.push(...state.gaps);
-    spool.#capturedUntil = state.lastRun?.capturedUntil;
-    spool.#holeReason = state.lastRun && PREVIOUS_RUN_HOLE[state.lastRun.ended];
+    spool.#timeline = new CaptureTimeline(state.lastRun);
     spool.#rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
     await spool.#write(() => spool.#journal.rewrite());
     // The carried gaps are in this run's journal now: the state file need not hold them twice.
@@ -245,11 +231,11 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   }
 
   expectHole(reason: UncapturedReason): void {
-    this.#holeReason ??= reason;
+    this.#timeline.stopped(reason);
   }
 
   adoptCapturedUntil(iso: string | undefined): void {
-    this.#capturedUntil = laterIso(this.#capturedUntil, iso);
+    this.#timeline.captured(iso);
   }
 
   /** Raise the next sequence past names found elsewhere (orphans of earlier runs). */
@@ -300,7 +286,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       return undefined;
     }
     await this.#declareHoleBefore(record);
-    this.#capturedUntil = laterIso(this.#capturedUntil, segmentEnd(record));
+    this.#timeline.captured(segmentEnd(record));
     this.#index(record);
     this.#emit({
       type: 'segment',
@@ -346,7 +332,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       });
     }
     this.#index(adopted);
-    this.#capturedUntil = laterIso(this.#capturedUntil, segmentEnd(adopted));
+    this.#timeline.captured(segmentEnd(adopted));
     await this.#record({ op: 'add', segment: adopted });
     await rename(fromPath, join(this.#dir, adopted.name));
     this.#emit({ type: 'segment', phase: 'adopted', sequence: adopted.sequence, bytes: adopted.bytes });
@@ -505,7 +491,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       },
       reason,
     );
-    this.#capturedUntil = laterIso(this.#capturedUntil, gap.end);
+    this.#timeline.captured(gap.end);
     await this.#lose(gap, { op: 'next', nextSequence: this.#nextSequence });
     this.#emit({
       type: 'segment',
@@ -592,26 +578,16 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
    * ledgered and announced like a loss, with its own reason, so the cloud's timeline is whole.
    */
   async #declareHoleBefore(next: SegmentRecord): Promise<void> {
-    const reason = this.#holeReason;
-    const from = this.#capturedUntil;
-    this.#holeReason = undefined;
-    if (reason === undefined || from === undefined) return;
-    const seconds = round3((Date.parse(next.start) - Date.parse(from)) / 1000);
-    if (!(seconds >= MIN_HOLE_S)) return;
-    const hole: GapRecord = {
-      seqFrom: next.sequence,
-      seqTo: next.sequence - 1,
-      start: from,
-      end: next.start,
-      reason,
-      bytes: 0,
-    };
+    const hole = this.#timeline.holeBefore(next.sequence, next.start);
+    if (!hole) return;
+    const seconds = round3((Date.parse(hole.end) - Date.parse(hole.start)) / 1000);
     await this.#lose(hole);
+    const { reason } = hole;
     this.#emit({ type: 'segment', phase: 'uncaptured', sequence: next.sequence, reason, durationS: seconds });
     this.#emit({
       type: 'log',
       level: 'warn',
-      message: `no video for ${seconds} s before segment ${next.sequence} (${reason}, from ${from}): declared to the cloud`,
+      message: `no video for ${seconds} s before segment ${next.sequence} (${reason}, from ${hole.start}): declared to the cloud`,
     });
   }
 
@@ -639,7 +615,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       nextSequence: this.#nextSequence,
       segments: [...this.#segments.values()],
       gaps: this.#gaps,
-      capturedUntil: this.#capturedUntil,
+      capturedUntil: this.#timeline.capturedUntil,
     };
   }
 
@@ -684,7 +660,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     await writeCameraState(this.#root, this.#cameraId, {
       nextSequence: this.#nextSequence,
       gaps: [],
-      lastRun: { runId: this.#runId, ended, capturedUntil: this.#capturedUntil },
+      lastRun: { runId: this.#runId, ended, capturedUntil: this.#timeline.capturedUntil },
     }).catch(() => {});
   }
 }
