@@ -95,6 +95,8 @@ export interface RelayFlags {
   profile?: string;
   discover?: boolean;
   discoverAddress?: string;
+  /** Hosts besides --host that the camera's credentials may go to (repeatable, or comma-separated). */
+  allowCredentialsTo?: string | readonly string[];
 }
 
 const SECOND = 1000;
