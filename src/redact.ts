@@ -69,6 +69,20 @@ export function hideUserinfo(url: string): string {
   return maskSecrets(url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/).*@/is, `$1${MASK}@`));
 }
 
+/**
+ * One value the operator meant as a URL but mistyped (`rtsp:/admin:pw@cam`, `rtsp//…`,
+ * `admin:pw@cam/1`), so it parses as no URL and is quoted as a path: whatever comes before its
+ * last `@`, when a `:` does too, may be a user and password, and is masked whatever the scheme
+ * (`rtsp:/***@cam`, `***@cam/1`). A leading scheme and slashes stay, to show the typo.
+ */
+export function maskUserinfoLike(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at < 0 || !value.slice(0, at).includes(':')) return maskSecrets(value);
+  // `rtsp:/`, `rtsp//`, `rtsp:` stay; `admin:` of `admin:pw@cam` is no scheme and goes.
+  const kept = /^\s*(?:[a-z][a-z0-9+.-]*:?\/+|(?:rtsps?|https?):)?/i.exec(value.slice(0, at))![0];
+  return maskSecrets(`${kept}${MASK}${value.slice(at)}`);
+}
+
 /** Mask URL passwords anywhere in a text, then every registered secret. */
 export function redact(text: string): string {
   return maskSecrets(text.replace(URL_IN_TEXT, `$1$2:${MASK}@`));
