@@ -58,3 +58,12 @@ export function mayCarryCredentials(url: string, trusted: readonly string[]): bo
   const host = credentialHost(url);
   return host !== undefined && host !== '' && trusted.includes(host);
 }
+
+/**
+ * `rtsp://admin:pw@cam/1` → `rtsp://cam/1`: everything between `://` and the LAST `@` goes
+ * (the rule redaction uses: a raw `/` or `@` in a password cannot keep part of it in). Text
+ * without `scheme://…@` is returned as it is.
+ */
+export function withoutUserinfo(url: string): string {
+  return url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/).*@/is, '$1');
+}

@@ -36,6 +36,12 @@ export const RELAY_SETTINGS = {
     describe: 'camera id',
     default: 'derived from this box MAC and the source',
   },
+  'camera-id-derivation': {
+    type: 'string',
+    describe:
+      "without --camera-id: no-credentials (the source's password left out of the id) or legacy (the Python relay's id, password included)",
+    default: d.cameraIdDerivation,
+  },
   name: { type: 'string', describe: 'camera name shown in the cloud', default: 'trio-relay <id>' },
   resolution: { alias: 'r', type: 'string', describe: 'scale to WIDTHxHEIGHT, e.g. 1280x720' },
   fps: { type: 'number', describe: 'frames per second', default: d.fps },

@@ -1,5 +1,10 @@
 import { isIP } from 'node:net';
-import { deriveCameraId } from '../camera/camera-id.js';
+import {
+  CAMERA_ID_DERIVATIONS,
+  type CameraIdDerivation,
+  deriveCameraId,
+  isValidCameraId,
+} from '../camera/camera-id.js';
 import {
   type CaptureSettings,
   type Codec,
@@ -29,6 +34,7 @@ import { checkCloudTransport, resolveExtraCa } from './tls.js';
 /** Every default in one place (README's CLI reference mirrors this). */
 export const RELAY_DEFAULTS = {
   cloud: 'https://trio-relay.machinefi.com',
+  cameraIdDerivation: 'no-credentials',
   fps: 1,
   segmentDuration: 10,
   codec: 'h264',
@@ -56,6 +62,7 @@ export interface RelayFlags {
   cloud?: string;
   source?: string;
   cameraId?: string;
+  cameraIdDerivation?: string;
   name?: string;
   token?: string;
   tokenFile?: string;
@@ -143,6 +150,8 @@ export interface RelayConfig {
   readonly cloud: string;
   readonly source: Source;
   readonly cameraId: string | undefined;
+  /** How the id is derived without --camera-id: see CAMERA_ID_DERIVATIONS. */
+  readonly cameraIdDerivation: CameraIdDerivation;
   readonly name: string | undefined;
   readonly token: string;
   readonly resolution: Resolution | undefined;
@@ -180,9 +189,9 @@ export interface RelayConfig {
   readonly extraCa: readonly string[] | undefined;
 }
 
-/** The camera's id: --camera-id, else derived as the Python relay does. */
+/** The camera's id: --camera-id, else derived from the MAC and the source (--camera-id-derivation). */
 export function cameraIdOf(config: RelayConfig): string {
-  return config.cameraId ?? deriveCameraId(config.source);
+  return config.cameraId ?? deriveCameraId(config.source, config.cameraIdDerivation);
 }
 
 /** The name sent at registration: --name, else one made from the id. */
@@ -258,6 +267,11 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
+    cameraIdDerivation: oneOf(
+      'camera-id-derivation',
+      flags.cameraIdDerivation ?? RELAY_DEFAULTS.cameraIdDerivation,
+      CAMERA_ID_DERIVATIONS,
+    ),
     name: flags.name,
     resolution: flags.resolution === undefined ? undefined : parseResolution(flags.resolution),
     fps,
@@ -337,7 +351,7 @@ function parseHost(flag: string, value: string): string {
 }
 
 function parseCameraId(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value)) {
+  if (!isValidCameraId(value)) {
     throw new ConfigError(`--camera-id ${value}: expected up to 128 letters, digits, '.', '_' or '-'`);
   }
   return value;

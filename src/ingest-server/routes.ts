@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { isValidCameraId } from '../camera/camera-id.js';
 import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
 import type { Catalog } from './catalog.js';
 import type { RequestOutcome, Route } from './events.js';
@@ -27,8 +28,7 @@ export interface RouteContext {
 }
 
 const INGEST_PATH = /^\/api\/stream\/ingest\/([^/]+)$/;
-/** The relay's own `--camera-id` rule; it also keeps ids safe as folder names (no `..`). */
-const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+// Camera ids follow the relay's own `--camera-id` rule (isValidCameraId): safe folder names, no `..`.
 const MAX_REGISTER_BYTES = 64 * 1024;
 
 type Base = Pick<RequestOutcome, 'route' | 'method' | 'path' | 'camera'>;
@@ -94,7 +94,7 @@ async function register(
     return reject(400, 'invalid json');
   }
   const id = (body as { id?: unknown } | null)?.id;
-  if (typeof id !== 'string' || !CAMERA_ID.test(id)) return reject(400, 'missing or invalid id');
+  if (typeof id !== 'string' || !isValidCameraId(id)) return reject(400, 'missing or invalid id');
   const dir = join(ctx.options.outDir, id);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await ctx.catalog.exclusive(id, async () => {
@@ -251,7 +251,7 @@ function outcome(
 function cameraFromPath(segment: string): string | null {
   try {
     const id = decodeURIComponent(segment);
-    return CAMERA_ID.test(id) ? id : null;
+    return isValidCameraId(id) ? id : null;
   } catch {
     return null; // malformed %-escape
   }
