@@ -94,9 +94,10 @@ const SINGLE_URL = /^(\s*[a-z][a-z0-9+.-]*:\/\/)([^/?#:]*):(.*)@/is;
 /**
  * A URL inside free text ends at whitespace, a quote or `<>`: within that, the password runs to
  * the last `@`. A raw space in a password cannot be told from the end of the URL here; the
- * registered secrets cover the passwords the relay was given.
+ * registered secrets cover the passwords the relay was given. One slash is enough: a URL
+ * mistyped `rtsp:/user:pw@cam` is masked too.
  */
-const URL_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#:'"<>]*):([^\s'"<>]*)@/gi;
+const URL_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/?)([^\s/?#:'"<>]*):([^\s'"<>]*)@/gi;
 
 /** Mask the password of one URL (`rtsp://user:p@ss@host` → `rtsp://user:***@host`). */
 export function redactUrl(url: string): string {

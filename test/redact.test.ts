@@ -49,6 +49,8 @@ describe('redact: URLs inside free text (ffmpeg stderr, events, errors)', () => 
       "Input #0, rtsp, from 'rtsp://admin:p@ss:w%2Fd@127.0.0.1:8554/stream':",
       "Input #0, rtsp, from 'rtsp://admin:***@127.0.0.1:8554/stream':",
     ],
+    // One slash missing: still a URL to mask.
+    ['source rtsp:/admin:pw-1@cam/1 is no file', 'source rtsp:/admin:***@cam/1 is no file'],
     [
       'rtsp://admin:p%40ss%20x@127.0.0.1:8554/stream: Server returned 401 Unauthorized (authorization failed)',
       'rtsp://admin:***@127.0.0.1:8554/stream: Server returned 401 Unauthorized (authorization failed)',
