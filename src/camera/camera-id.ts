@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
+import { ConfigError } from '../errors.js';
 import { withoutUserinfo } from './credentials.js';
 import type { Source } from './source.js';
 
@@ -61,4 +62,22 @@ export function deriveCameraId(
  */
 export function isValidCameraId(id: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id);
+}
+
+/** `--camera-id`, checked by isValidCameraId; throws ConfigError (exit 2). */
+export function parseCameraId(value: string): string {
+  if (!isValidCameraId(value)) {
+    throw new ConfigError(`--camera-id ${value}: expected up to 128 letters, digits, '.', '_' or '-'`);
+  }
+  return value;
+}
+
+/** `--camera-id-derivation`: one of CAMERA_ID_DERIVATIONS; throws ConfigError (exit 2). */
+export function parseCameraIdDerivation(value: string): CameraIdDerivation {
+  if (!(CAMERA_ID_DERIVATIONS as readonly string[]).includes(value)) {
+    throw new ConfigError(
+      `--camera-id-derivation ${value}: expected one of ${CAMERA_ID_DERIVATIONS.join(', ')}`,
+    );
+  }
+  return value as CameraIdDerivation;
 }

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import {
-  CAMERA_ID_DERIVATIONS,
   type CameraIdDerivation,
   deriveCameraId,
-  isValidCameraId,
+  parseCameraId,
+  parseCameraIdDerivation,
 } from '../camera/camera-id.js';
 import {
   type CaptureSettings,
@@ -267,10 +267,8 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
-    cameraIdDerivation: oneOf(
-      'camera-id-derivation',
+    cameraIdDerivation: parseCameraIdDerivation(
       flags.cameraIdDerivation ?? RELAY_DEFAULTS.cameraIdDerivation,
-      CAMERA_ID_DERIVATIONS,
     ),
     name: flags.name,
     resolution: flags.resolution === undefined ? undefined : parseResolution(flags.resolution),
@@ -348,13 +346,6 @@ function parseHost(flag: string, value: string): string {
     );
   }
   return host;
-}
-
-function parseCameraId(value: string): string {
-  if (!isValidCameraId(value)) {
-    throw new ConfigError(`--camera-id ${value}: expected up to 128 letters, digits, '.', '_' or '-'`);
-  }
-  return value;
 }
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */

@@ -143,6 +143,28 @@ describe('the camera credentials go only to the host the operator named', () => 
     expect(relay.stderr()).not.toContain(PASSWORD);
   });
 
+  it('allow-credentials-to on a cameras: list entry allows that camera only', async () => {
+    trap.requests.length = 0;
+    const config = join(mkdtempSync(join(tmpdir(), 'onvif-trust-')), 'relay.yaml');
+    writeFleetConfig(config, { cloud: ingest.url, 'spool-dir': newSpoolDir() }, [
+      {
+        id: 'yard',
+        host: device.host,
+        user: USER,
+        'password-file': passwordFile,
+        'allow-credentials-to': OTHER_HOST,
+      },
+    ]);
+    const relay = startCli(['--config', config, '--json'], { env: { TRIO_TOKEN: TOKEN } });
+    await relay.waitFor(
+      () => trap.requests.some((r) => r.includes(basicAuth)),
+      20_000,
+      'ffmpeg sending the credentials to the host the entry allows',
+    );
+    relay.kill('SIGTERM');
+    expect((await relay.exited).code, relay.stderr()).toBe(0);
+  });
+
   it('TRIO_ALLOW_CREDENTIALS_TO takes a comma-separated list; a bad host is exit 2 naming it', async () => {
     const bad = await runCli(relayArgs(newSpoolDir(), ['--host', device.host, ...account()], false), {
       timeoutMs: 20_000,
