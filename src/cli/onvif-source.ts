@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createInterface } from 'node:readline/promises';
 import { hasUserinfo, withCredentials } from '../camera/credentials.js';
 import { parseNumber } from '../config/parse.js';
@@ -106,7 +107,8 @@ export function parseAllowedHosts(value: string | readonly string[] | undefined)
     .flatMap((item) => String(item).split(','))
     .map((host) => host.trim());
   for (const host of hosts) {
-    if (!/^(?:[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(host))
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.?$/.test(host))
       throw new ConfigError(
         `--allow-credentials-to ${printable(host)}: expected a host name or address (no port, scheme or path), e.g. 192.168.1.10`,
       );
