@@ -32,7 +32,7 @@ export interface CameraUnitDeps {
   readonly onForce?: (callback: (why: string) => void) => () => void;
 }
 
-const FFMPEG_STOP_GRACE_MS = 2000;
+const FFMPEG_STOP_GRACE_MS = 3000;
 /** While the ingest is unreachable, a HEAD about this often (jittered) finds it back. */
 const INGEST_PROBE_INTERVAL_MS = 2000;
 const SESSION_END_TIMEOUT_MS = 1000;
@@ -245,7 +245,7 @@ export class CameraUnit {
         throw fatalError;
       }
       if (uploader.registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
-      const left = await spool.close();
+      const left = await spool.close('stopped');
       emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
       return ExitCode.ok;
     } finally {
