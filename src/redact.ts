@@ -16,13 +16,52 @@ const MIN_CUT_SECRET = 3;
 
 const MASK = '***';
 
-/** Register a secret (the token) so every later `redact` call masks it, also percent- or JSON-escaped. */
+/**
+ * Register a secret (the token) so every later `redact` call masks it, also percent-, JSON- or
+ * HTML-escaped and base64-encoded: the spellings an ingest echoing a request may give it back in.
+ */
 export function registerSecret(secret: string | undefined): void {
   if (!secret || secret.length < MIN_SECRET_LENGTH) return;
-  for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
-    secrets.add(form);
-  }
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+  for (const form of [...forms, ...htmlForms(secret), ...base64Forms(secret)]) secrets.add(form);
   longestFirst = [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** `&<>` only (text nodes), and with quotes as the common escapers write them (named, decimal, hex). */
+function htmlForms(secret: string): string[] {
+  const escaped = (quote: string, apostrophe: string, all: boolean) =>
+    secret.replace(all ? /[&<>"']/g : /[&<>]/g, (c) =>
+      c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? quote : apostrophe,
+    );
+  return [
+    escaped('"', "'", false),
+    escaped('&quot;', '&#39;', true),
+    escaped('&quot;', '&#x27;', true),
+    escaped('&#34;', '&#39;', true),
+  ];
+}
+
+/** A base64 run shorter than this is not masked: it could be any word of a log line. */
+const MIN_BASE64_FORM = 8;
+
+/**
+ * The secret base64-encoded on its own, and inside a longer encoded text: there its characters
+ * depend on its offset modulo 3, so for each offset the run that only its own bits decide
+ * (standard and URL-safe alphabets).
+ */
+function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = [bytes.toString('base64'), bytes.toString('base64url')];
+  for (let offset = 0; offset < 3; offset++) {
+    const padded = Buffer.concat([Buffer.alloc(offset), bytes]);
+    // Characters 6 bits wide: the first one without a padding bit, up to the last full one.
+    const first = Math.ceil((offset * 8) / 6);
+    const last = Math.floor((padded.length * 8) / 6);
+    for (const alphabet of ['base64', 'base64url'] as const) {
+      forms.push(padded.toString(alphabet).slice(first, last));
+    }
+  }
+  return forms.filter((form) => form.length >= MIN_BASE64_FORM);
 }
 
 /**
@@ -55,9 +94,10 @@ const SINGLE_URL = /^(\s*[a-z][a-z0-9+.-]*:\/\/)([^/?#:]*):(.*)@/is;
 /**
  * A URL inside free text ends at whitespace, a quote or `<>`: within that, the password runs to
  * the last `@`. A raw space in a password cannot be told from the end of the URL here; the
- * registered secrets cover the passwords the relay was given.
+ * registered secrets cover the passwords the relay was given. One slash is enough: a URL
+ * mistyped `rtsp:/user:pw@cam` is masked too.
  */
-const URL_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#:'"<>]*):([^\s'"<>]*)@/gi;
+const URL_IN_TEXT = /([a-z][a-z0-9+.-]*:\/\/?)([^\s/?#:'"<>]*):([^\s'"<>]*)@/gi;
 
 /** Mask the password of one URL (`rtsp://user:p@ss@host` → `rtsp://user:***@host`). */
 export function redactUrl(url: string): string {
@@ -67,6 +107,20 @@ export function redactUrl(url: string): string {
 /** For a URL that does not parse: hide all of its userinfo (`rtsp://***@host…`). */
 export function hideUserinfo(url: string): string {
   return maskSecrets(url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/).*@/is, `$1${MASK}@`));
+}
+
+/**
+ * One value the operator meant as a URL but mistyped (`rtsp:/admin:pw@cam`, `rtsp//…`,
+ * `admin:pw@cam/1`), so it parses as no URL and is quoted as a path: whatever comes before its
+ * last `@`, when a `:` does too, may be a user and password, and is masked whatever the scheme
+ * (`rtsp:/***@cam`, `***@cam/1`). A leading scheme and slashes stay, to show the typo.
+ */
+export function maskUserinfoLike(value: string): string {
+  const at = value.lastIndexOf('@');
+  if (at < 0 || !value.slice(0, at).includes(':')) return maskSecrets(value);
+  // `rtsp:/`, `rtsp//`, `rtsp:` stay; `admin:` of `admin:pw@cam` is no scheme and goes.
+  const kept = /^\s*(?:[a-z][a-z0-9+.-]*:?\/+|(?:rtsps?|https?):)?/i.exec(value.slice(0, at))![0];
+  return maskSecrets(`${kept}${MASK}${value.slice(at)}`);
 }
 
 /** Mask URL passwords anywhere in a text, then every registered secret. */

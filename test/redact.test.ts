@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   hideUserinfo,
+  maskUserinfoLike,
   redact,
   redactReply,
   redactUrl,
@@ -48,6 +49,8 @@ describe('redact: URLs inside free text (ffmpeg stderr, events, errors)', () => 
       "Input #0, rtsp, from 'rtsp://admin:p@ss:w%2Fd@127.0.0.1:8554/stream':",
       "Input #0, rtsp, from 'rtsp://admin:***@127.0.0.1:8554/stream':",
     ],
+    // One slash missing: still a URL to mask.
+    ['source rtsp:/admin:pw-1@cam/1 is no file', 'source rtsp:/admin:***@cam/1 is no file'],
     [
       'rtsp://admin:p%40ss%20x@127.0.0.1:8554/stream: Server returned 401 Unauthorized (authorization failed)',
       'rtsp://admin:***@127.0.0.1:8554/stream: Server returned 401 Unauthorized (authorization failed)',
@@ -117,5 +120,60 @@ describe('registered secrets: masked wherever and however they appear', () => {
     expect(redactReply('Authorization: Bearer qq4\nnext')).toBe('Authorization: Bearer ***\nnext');
     expect(redactReply('?api-key=vv5&b=1')).toBe('?api-key=***&b=1');
     expect(redactReply('{"error":"segment too short"}')).toBe('{"error":"segment too short"}');
+  });
+
+  it('masks the token HTML-escaped, as the common escapers write it', () => {
+    const token = `k3y<&>"'-html-7f21`;
+    registerSecret(token);
+    const escapes = [
+      (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+      (t: string) =>
+        t
+          .replace(/&/g, '&amp;')
+          .replace(/</g, '&lt;')
+          .replace(/>/g, '&gt;')
+          .replace(/"/g, '&quot;')
+          .replace(/'/g, '&#x27;'),
+      (t: string) =>
+        t
+          .replace(/&/g, '&amp;')
+          .replace(/</g, '&lt;')
+          .replace(/>/g, '&gt;')
+          .replace(/"/g, '&#34;')
+          .replace(/'/g, '&#39;'),
+    ];
+    for (const htmlEscape of escapes)
+      expect(redactReply(`<p>key ${htmlEscape(token)}!</p>`)).toBe('<p>key ***!</p>');
+  });
+
+  it('masks the token base64-encoded alone or inside a longer encoded text, at any offset', () => {
+    const token = 'b64-token-9a8b7c6d';
+    registerSecret(token);
+    for (const before of ['', 'a', 'ab', 'abc', 'x-api-key: ']) {
+      for (const alphabet of ['base64', 'base64url'] as const) {
+        const encoded = Buffer.from(`${before}${token} and more`).toString(alphabet);
+        const masked = redactReply(`echo: ${encoded}`);
+        expect(masked, `${alphabet} after "${before}"`).toContain('***');
+        // What is left decodes to no more than 2 bytes of the token on either side.
+        for (const run of masked.match(/[A-Za-z0-9+/_-]{4,}/g) ?? []) {
+          expect(Buffer.from(run, alphabet).toString('latin1')).not.toContain(token.slice(2, -2));
+        }
+      }
+    }
+  });
+});
+
+describe('maskUserinfoLike: a mistyped URL quoted as a path', () => {
+  it.each([
+    ['rtsp:/admin:p@ss:w%rd #/x@host/cam', 'rtsp:/***@host/cam'],
+    ['rtsp//admin:pw@host/cam', 'rtsp//***@host/cam'],
+    ['rtsp:admin:pw@host/cam', 'rtsp:***@host/cam'],
+    ['admin:pw@cam/1', '***@cam/1'],
+    ['foo:/u:p@h', 'foo:/***@h'],
+    // Nothing that looks like a password:
+    ['/videos/clip@2x.mp4', '/videos/clip@2x.mp4'],
+    ['clip.mp4', 'clip.mp4'],
+  ])('%s → %s', (value, masked) => {
+    expect(maskUserinfoLike(value)).toBe(masked);
   });
 });

@@ -7,13 +7,61 @@ export type Child = ResultPromise<{ buffer: false; reject: false; stdin: 'ignore
 const SETPRIV = '/usr/bin/setpriv';
 let setprivWorks: boolean | undefined;
 
+/**
+ * What a child (ffmpeg, ffprobe, setpriv) may see of the relay's environment: what a process
+ * needs to find its libraries and files, speak the locale and time zone, reach a proxy and
+ * verify TLS, and drive a GPU encoder. Nothing else, above all no TRIO_* variable: TRIO_TOKEN,
+ * TRIO_SOURCE (a URL with its password) and TRIO_CAMERA_PASSWORD would otherwise sit in
+ * /proc/<ffmpeg>/environ for as long as it runs.
+ */
+const CHILD_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'LD_LIBRARY_PATH',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  // ffmpeg's http(s) input reads these.
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'all_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  // Hardware encoders (--encoder h264_vaapi, h264_nvenc, h264_qsv).
+  'CUDA_VISIBLE_DEVICES',
+  'NVIDIA_VISIBLE_DEVICES',
+  'NVIDIA_DRIVER_CAPABILITIES',
+]);
+const CHILD_ENV_PREFIXES = ['LC_', 'LIBVA_', 'AV_LOG_FORCE_'];
+
+/** The part of `env` a child gets (see CHILD_ENV_NAMES). */
+export function childEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || name.startsWith('TRIO_')) continue;
+    if (CHILD_ENV_NAMES.has(name) || CHILD_ENV_PREFIXES.some((prefix) => name.startsWith(prefix)))
+      kept[name] = value;
+  }
+  return kept;
+}
+
+/** execa's environment options for every child: only childEnvironment(), not the rest of ours. */
+const childEnv = () => ({ env: childEnvironment(), extendEnv: false });
+
 /** Whether util-linux setpriv can give children a parent-death signal on this box. */
 async function canUsePdeathsig(): Promise<boolean> {
   if (setprivWorks === undefined) {
     setprivWorks =
       process.platform === 'linux' &&
       existsSync(SETPRIV) &&
-      (await execa(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', 'true'], { reject: false })).exitCode === 0;
+      (await execa(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', 'true'], { reject: false, ...childEnv() }))
+        .exitCode === 0;
   }
   return setprivWorks;
 }
@@ -28,6 +76,7 @@ export async function spawnChild(file: string, args: readonly string[]): Promise
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', file, ...args]]
     : [file, [...args]];
   const child = execa(cmd, argv, {
+    ...childEnv(),
     buffer: false,
     reject: false,
     stdin: 'ignore',
@@ -56,6 +105,7 @@ export async function runToCompletion(
   incomplete: boolean;
 }> {
   const result = await execa(file, [...args], {
+    ...childEnv(),
     reject: false,
     timeout: timeoutMs,
     stdin: 'ignore',

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { hideUserinfo, redactUrl, registerUrlSecrets } from '../redact.js';
+import { hideUserinfo, maskUserinfoLike, redactUrl, registerUrlSecrets } from '../redact.js';
 
 import type { SourceKind } from '../types.js';
 
@@ -69,13 +69,28 @@ function networkSource(text: string): Source {
   return { kind, input: text, normalized: text, display: redactUrl(text), live: true, probe: { host, port } };
 }
 
+/** Why a file cannot be read, without the path (Node's message repeats it, unmasked). */
+const FILE_PROBLEM: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'name too long',
+};
+
+/**
+ * Anything else is a file path, and may be a mistyped URL (`rtsp:/admin:pw@cam`): quoted with
+ * what looks like userinfo masked.
+ */
 function fileSource(text: string): Source {
   const path = resolve(text);
   try {
     if (!statSync(path).isFile()) throw new Error('not a regular file');
     accessSync(path, constants.R_OK);
   } catch (error) {
-    throw new ConfigError(`--source ${text}: cannot read the file (${(error as Error).message})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === undefined ? (error as Error).message : (FILE_PROBLEM[code] ?? code);
+    throw new ConfigError(`--source ${maskUserinfoLike(text)}: cannot read the file (${why})`);
   }
-  return { kind: 'file', input: path, normalized: path, display: path, live: false };
+  return { kind: 'file', input: path, normalized: path, display: maskUserinfoLike(path), live: false };
 }

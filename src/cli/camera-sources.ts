@@ -6,7 +6,14 @@ import { type CameraSourceContext, resolveCameraSource } from './onvif-source.js
 import { lastWins, type RelaySettings } from './relay.js';
 
 /** A camera entry's keys that say how to reach it; resolved into its `source` here. */
-const REACH_KEYS = ['host', 'onvif-port', 'user', 'password-file', 'profile'] as const;
+const REACH_KEYS = [
+  'host',
+  'onvif-port',
+  'user',
+  'password-file',
+  'profile',
+  'allow-credentials-to',
+] as const;
 
 /**
  * The settings (flags, env, config file) → every camera's validated config. Before validation,
@@ -28,11 +35,17 @@ export async function resolveFleet(
       `--${flag} and a cameras: list are both given: set ${flag} on each camera of the list`,
     );
   }
-  const cameras = await Promise.all(settings.cameras.map((entry) => resolveEntry(entry, context)));
+  // --allow-credentials-to (or the file's top-level key) holds for every camera of the list.
+  const allowed = flags.allowCredentialsTo;
+  const cameras = await Promise.all(settings.cameras.map((entry) => resolveEntry(entry, allowed, context)));
   return resolveFleetConfig(flags, cameras);
 }
 
-async function resolveEntry(entry: CameraEntry, context: CameraSourceContext): Promise<CameraEntry> {
+async function resolveEntry(
+  entry: CameraEntry,
+  allowed: RelayFlags['allowCredentialsTo'],
+  context: CameraSourceContext,
+): Promise<CameraEntry> {
   if (!REACH_KEYS.some((key) => entry[key] !== undefined)) return entry;
   const label = typeof entry.id === 'string' ? `camera "${entry.id}"` : 'a camera of the cameras: list';
   const reach: RelayFlags = {
@@ -42,6 +55,10 @@ async function resolveEntry(entry: CameraEntry, context: CameraSourceContext): P
     user: entry.user as string | undefined,
     passwordFile: entry['password-file'] as string | undefined,
     profile: entry.profile as string | undefined,
+    allowCredentialsTo: [
+      ...[allowed ?? []].flat(),
+      ...[(entry['allow-credentials-to'] as string | readonly string[] | undefined) ?? []].flat(),
+    ],
   };
   let resolved: RelayFlags;
   try {

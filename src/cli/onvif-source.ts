@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createInterface } from 'node:readline/promises';
 import { hasUserinfo, withCredentials } from '../camera/credentials.js';
 import { parseNumber } from '../config/parse.js';
@@ -6,6 +7,7 @@ import { readSecretFile } from '../config/secret-file.js';
 import { ConfigError, OnvifError } from '../errors.js';
 import { type DiscoveryTarget, WS_DISCOVERY_TARGET } from '../onvif/defaults.js';
 import type { DiscoveredDevice, OnvifProfile } from '../onvif/index.js';
+import { printable } from '../printable.js';
 import { redact, registerSecret } from '../redact.js';
 
 /** Where the camera password may come from besides --password-file: never a flag, so never in `ps`. */
@@ -68,8 +70,9 @@ export async function resolveCameraSource(
           integer: true,
           what: 'a TCP port',
         });
+  const allowCredentialsTo = parseAllowedHosts(flags.allowCredentialsTo);
   const host = flags.discover ? await pickDevice(flags, context, port) : { host: flags.host!, port };
-  const ask = { ...host, user: flags.user, password, signal: context.signal };
+  const ask = { ...host, user: flags.user, password, allowCredentialsTo, signal: context.signal };
   let resolved = await resolveOnvifSource({ ...ask, profile: flags.profile });
   if (flags.discover && flags.profile === undefined && resolved.profiles.length > 1) {
     const profile = await pickProfile(resolved.profiles, context);
@@ -96,6 +99,21 @@ function sourceWithCredentials(source: string, user: string, password: string | 
       '--source already holds a user: give the credentials there or with --user, not both',
     );
   return withCredentials(source.trim(), user, password);
+}
+
+/** --allow-credentials-to, repeated or comma-separated (TRIO_ALLOW_CREDENTIALS_TO=a,b): host names or addresses. */
+export function parseAllowedHosts(value: string | readonly string[] | undefined): string[] {
+  const hosts = (typeof value === 'string' ? [value] : (value ?? []))
+    .flatMap((item) => String(item).split(','))
+    .map((host) => host.trim());
+  for (const host of hosts) {
+    const bare = host.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.?$/.test(host))
+      throw new ConfigError(
+        `--allow-credentials-to ${printable(host)}: expected a host name or address (no port, scheme or path), e.g. 192.168.1.10`,
+      );
+  }
+  return hosts;
 }
 
 /** `239.255.255.250:3702` → its parts; an IPv4 address or host name, then a port. */

@@ -36,6 +36,12 @@ export const RELAY_SETTINGS = {
     describe: 'camera id',
     default: 'derived from this box MAC and the source',
   },
+  'camera-id-derivation': {
+    type: 'string',
+    describe:
+      "without --camera-id: no-credentials (the source's password left out of the id) or legacy (the Python relay's id, password included)",
+    default: d.cameraIdDerivation,
+  },
   name: { type: 'string', describe: 'camera name shown in the cloud', default: 'trio-relay <id>' },
   resolution: { alias: 'r', type: 'string', describe: 'scale to WIDTHxHEIGHT, e.g. 1280x720' },
   fps: { type: 'number', describe: 'frames per second', default: d.fps },
@@ -176,6 +182,12 @@ export const RELAY_SETTINGS = {
       "where --discover's WS-Discovery probe goes: a unicast ADDRESS:PORT where multicast does not pass",
     default: `${WS_DISCOVERY_TARGET.address}:${WS_DISCOVERY_TARGET.port}`,
   },
+  'allow-credentials-to': {
+    type: 'array',
+    describe:
+      "a host besides --host that may get the camera's credentials when the ONVIF camera points there (repeatable)",
+    default: 'none: only the --host',
+  },
 } as const satisfies SettingsTable<RelayFlags>;
 
 /** A stop may take --drain-timeout; past this much more the process exits anyway, spool kept. */
@@ -300,9 +312,15 @@ function printNote(line: string): void {
 `);
 }
 
-/** A flag given twice: the last one wins, so a wrapper script can append overrides. */
+/** Flags that are lists (repeatable): every value counts, camel-cased as yargs hands them over. */
+const LIST_FLAGS: ReadonlySet<string> = new Set(['allowCredentialsTo', 'allow-credentials-to']);
+
+/** A flag given twice: the last one wins, so a wrapper script can append overrides; list flags keep all. */
 export function lastWins(flags: RelayFlags): RelayFlags {
   return Object.fromEntries(
-    Object.entries(flags).map(([key, value]) => [key, Array.isArray(value) ? value.at(-1) : value]),
+    Object.entries(flags).map(([key, value]) => [
+      key,
+      Array.isArray(value) && !LIST_FLAGS.has(key) ? value.at(-1) : value,
+    ]),
   ) as RelayFlags;
 }

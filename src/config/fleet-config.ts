@@ -29,6 +29,7 @@ export const CAMERA_SCHEMA = {
   user: 'string',
   'password-file': 'string',
   profile: 'string',
+  'allow-credentials-to': 'array',
 } as const satisfies FileSchema;
 
 /** A camera entry as read from the file: keys of CAMERA_SCHEMA, values type-checked. */

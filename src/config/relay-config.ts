@@ -1,4 +1,9 @@
-import { deriveCameraId } from '../camera/camera-id.js';
+import {
+  type CameraIdDerivation,
+  deriveCameraId,
+  parseCameraId,
+  parseCameraIdDerivation,
+} from '../camera/camera-id.js';
 import {
   AUDIO_MODES,
   type AudioMode,
@@ -34,6 +39,7 @@ import { checkCloudTransport, resolveExtraCa } from './tls.js';
 /** Every default in one place (README's CLI reference mirrors this). */
 export const RELAY_DEFAULTS = {
   cloud: 'https://trio-relay.machinefi.com',
+  cameraIdDerivation: 'no-credentials',
   fps: 1,
   segmentDuration: 10,
   codec: 'h264',
@@ -62,6 +68,7 @@ export interface RelayFlags {
   cloud?: string;
   source?: string;
   cameraId?: string;
+  cameraIdDerivation?: string;
   name?: string;
   token?: string;
   tokenFile?: string;
@@ -102,6 +109,8 @@ export interface RelayFlags {
   profile?: string;
   discover?: boolean;
   discoverAddress?: string;
+  /** Hosts besides --host that the camera's credentials may go to (repeatable, or comma-separated). */
+  allowCredentialsTo?: string | readonly string[];
 }
 
 const SECOND = 1000;
@@ -148,6 +157,8 @@ export interface RelayConfig {
   readonly cloud: string;
   readonly source: Source;
   readonly cameraId: string | undefined;
+  /** How the id is derived without --camera-id: see CAMERA_ID_DERIVATIONS. */
+  readonly cameraIdDerivation: CameraIdDerivation;
   readonly name: string | undefined;
   readonly token: string;
   readonly resolution: Resolution | undefined;
@@ -186,9 +197,9 @@ export interface RelayConfig {
   readonly extraCa: readonly string[] | undefined;
 }
 
-/** The camera's id: --camera-id, else derived as the Python relay does. */
+/** The camera's id: --camera-id, else derived from the MAC and the source (--camera-id-derivation). */
 export function cameraIdOf(config: RelayConfig): string {
-  return config.cameraId ?? deriveCameraId(config.source);
+  return config.cameraId ?? deriveCameraId(config.source, config.cameraIdDerivation);
 }
 
 /** The name sent at registration: --name, else one made from the id. */
@@ -265,6 +276,9 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
+    cameraIdDerivation: parseCameraIdDerivation(
+      flags.cameraIdDerivation ?? RELAY_DEFAULTS.cameraIdDerivation,
+    ),
     name: flags.name === undefined ? undefined : parseName(flags.name),
     resolution: flags.resolution === undefined ? undefined : parseResolution(flags.resolution),
     fps,
@@ -320,13 +334,6 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   // Last: the only check that changes anything (it may create the spool root).
   const spoolDir = resolveSpoolDir(flags.spoolDir);
   return Object.freeze({ ...settings, token, spoolDir } satisfies RelayConfig);
-}
-
-function parseCameraId(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value)) {
-    throw new ConfigError(`--camera-id ${value}: expected up to 128 letters, digits, '.', '_' or '-'`);
-  }
-  return value;
 }
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */

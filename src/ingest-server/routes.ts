@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { isValidCameraId } from '../camera/camera-id.js';
 import { writeFileAtomic } from '../spool/fsutil.js';
 import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
 import type { CameraLimit } from './camera-limit.js';
@@ -33,8 +34,7 @@ export interface RouteContext {
 }
 
 const INGEST_PATH = /^\/api\/stream\/ingest\/([^/]+)$/;
-/** The relay's own `--camera-id` rule; it also keeps ids safe as folder names (no `..`). */
-const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+// Camera ids follow the relay's own `--camera-id` rule (isValidCameraId): safe folder names, no `..`.
 
 type Base = Pick<RequestOutcome, 'route' | 'method' | 'path' | 'camera'>;
 
@@ -94,7 +94,7 @@ async function register(
   const text = await readSmallBody(req, MAX_REGISTER_BYTES);
   if (text === undefined) return reject(413, `registration body over ${MAX_REGISTER_BYTES} bytes`);
   // Judged whole before anything is created: a refused registration leaves no camera dir.
-  const registration = readRegistration(text, (id) => CAMERA_ID.test(id));
+  const registration = readRegistration(text, isValidCameraId);
   if (!registration.ok) return reject(registration.status, registration.error);
   const { id, json } = registration;
   if (!ctx.cameras.admit(id)) return tooManyCameras(ctx, res, { ...base, camera: id });
@@ -278,7 +278,7 @@ function outcome(
 function cameraFromPath(segment: string): string | null {
   try {
     const id = decodeURIComponent(segment);
-    return CAMERA_ID.test(id) ? id : null;
+    return isValidCameraId(id) ? id : null;
   } catch {
     return null; // malformed %-escape
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type RemoteInfo } from 'node:dgram';
+import { printable } from '../printable.js';
 import { type DiscoveryTarget, WS_DISCOVERY_TARGET } from './defaults.js';
 import { findAll, parseXml, textAt } from './xml.js';
 
@@ -131,7 +132,7 @@ function preferIpv4(xaddrs: string[]): string[] {
   return [...xaddrs].sort((a, b) => Number(a.includes('[')) - Number(b.includes('[')));
 }
 
-/** `onvif://www.onvif.org/name/Front%20Door` → `Front Door` (several are joined). */
+/** `onvif://www.onvif.org/name/Front%20Door` → `Front Door` (several are joined), printable: `%1B` decodes to ESC. */
 function scope(scopes: readonly string[], kind: string): string | undefined {
   const prefix = `onvif://www.onvif.org/${kind}/`;
   const values = scopes
@@ -144,5 +145,5 @@ function scope(scopes: readonly string[], kind: string): string | undefined {
         return raw;
       }
     });
-  return values.length > 0 ? values.join(' ') : undefined;
+  return values.length > 0 ? printable(values.join(' ')) : undefined;
 }

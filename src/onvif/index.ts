@@ -1,6 +1,11 @@
-import { withCredentials } from '../camera/credentials.js';
-import { OnvifError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import {
+  credentialHost,
+  mayCarryCredentials,
+  normalizeHost,
+  withCredentials,
+} from '../camera/credentials.js';
+import { ConfigError, OnvifError } from '../errors.js';
+import { redactUrl, registerSecret } from '../redact.js';
 import {
   DEFAULT_ONVIF_PORT,
   DEFAULT_ONVIF_TIMEOUT_MS,
@@ -28,6 +33,11 @@ export interface OnvifSourceOptions {
   /** @default DEFAULT_ONVIF_TIMEOUT_MS */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Hosts besides `host` the credentials may go to, when the device's answers point there
+   * (`--allow-credentials-to`). @default none
+   */
+  readonly allowCredentialsTo?: readonly string[] | undefined;
 }
 
 export interface OnvifSource {
@@ -53,10 +63,16 @@ export async function resolveOnvifSource(options: OnvifSourceOptions): Promise<O
   const where = deviceName(deviceUrl);
   const clockOffset = await clockOffsetMs(deviceUrl, call);
   const signed = { ...call, clockOffsetMs: clockOffset };
+  // Only the host the operator named (and those allowed by name) get the credentials, in any
+  // form: the digest of the media calls, the password put into the stream URL.
+  const trusted = [credentialHost(deviceUrl)!, ...(options.allowCredentialsTo ?? []).map(normalizeHost)];
+  const withAccount = options.user !== undefined;
   const mediaUrl = await mediaServiceUrl(deviceUrl, signed);
+  if (withAccount) refuseForeignHost(mediaUrl, 'its media service at', where, trusted);
   const profiles = await getProfiles(mediaUrl, signed);
   const profile = pickProfile(profiles, options.profile, where);
   const uri = await getStreamUri(mediaUrl, profile.token, signed);
+  if (withAccount) refuseForeignHost(uri, 'the stream URL', where, trusted);
   return {
     uri: withCredentials(
       uri,
@@ -66,6 +82,19 @@ export async function resolveOnvifSource(options: OnvifSourceOptions): Promise<O
     profile: profile.token,
     profiles,
   };
+}
+
+/**
+ * A device may answer with any URL (a spoofed answer, a man in the middle of plain-HTTP ONVIF):
+ * the camera's credentials go only to a host in `trusted`. One line naming the flag that allows
+ * the host, when it really is the camera's (NAT, a name and an address of one camera).
+ */
+function refuseForeignHost(url: string, what: string, where: string, trusted: readonly string[]): void {
+  if (mayCarryCredentials(url, trusted)) return;
+  const host = credentialHost(url) ?? url;
+  throw new ConfigError(
+    `ONVIF device ${where} gave ${what} ${redactUrl(url)}, on host ${host}, not ${trusted[0]}: the camera's credentials are not sent there (if ${host} is this camera, add --allow-credentials-to ${host})`,
+  );
 }
 
 export interface DiscoveredDevice extends ProbeMatch {

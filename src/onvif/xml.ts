@@ -1,9 +1,11 @@
 import { DOMParser, type Element as DomElement, onErrorStopParsing } from '@xmldom/xmldom';
+import { printable } from '../printable.js';
 
 /**
  * The one file that parses XML. ONVIF answers are small SOAP documents whose namespace
  * prefixes each vendor picks freely (`trt:`, `ns2:`, none), so elements are found by local
- * name; the rest of src/onvif sees only this plain tree, never the parser's DOM.
+ * name; the rest of src/onvif sees only this plain tree, never the parser's DOM. Every text and
+ * attribute value is what a device chose, so it leaves here printable (no terminal escapes).
  */
 export interface XmlElement {
   /** Local name, without its prefix: `Uri` for `<tt:Uri>`. */
@@ -28,7 +30,7 @@ function toTree(element: DomElement): XmlElement {
   const attributes: Record<string, string> = {};
   for (let i = 0; i < element.attributes.length; i++) {
     const attribute = element.attributes.item(i)!;
-    attributes[attribute.localName ?? attribute.name] = attribute.value;
+    attributes[attribute.localName ?? attribute.name] = printable(attribute.value);
   }
   const children: XmlElement[] = [];
   let text = '';
@@ -42,7 +44,7 @@ function toTree(element: DomElement): XmlElement {
     namespace: element.namespaceURI,
     attributes,
     children,
-    text: text.trim(),
+    text: printable(text).trim(),
   };
 }
 

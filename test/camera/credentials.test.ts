@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hasUserinfo, withCredentials } from '../../src/camera/credentials.js';
+import {
+  credentialHost,
+  hasUserinfo,
+  mayCarryCredentials,
+  withCredentials,
+  withoutUserinfo,
+} from '../../src/camera/credentials.js';
 import { redact } from '../../src/redact.js';
 
 describe('withCredentials', () => {
@@ -34,5 +40,38 @@ describe('withCredentials', () => {
     expect(hasUserinfo('rtsp://u:p@cam/s')).toBe(true);
     expect(hasUserinfo('rtsp://cam/s@x')).toBe(false);
     expect(hasUserinfo('http://cam:80/')).toBe(false);
+  });
+});
+
+describe('mayCarryCredentials: only to a host the operator named', () => {
+  it.each([
+    ['rtsp://10.0.0.5:554/live', true],
+    ['rtsp://10.0.0.5/live', true],
+    ['http://10.0.0.5:8000/onvif/Media', true],
+    ['rtsp://CAM.local./live', true],
+    ['rtsp://[FE80::1]:554/x', true],
+    ['rtsp://10.0.0.6/live', false],
+    ['rtsp://10.0.0.5.evil.example/live', false],
+    ['rtsp://10.0.0.5@evil.example/live', false],
+    ['not a url', false],
+  ])('%s → %s', (url, allowed) => {
+    expect(mayCarryCredentials(url, ['10.0.0.5', 'cam.local', 'fe80::1'])).toBe(allowed);
+  });
+
+  it('credentialHost: lower case, no brackets or port', () => {
+    expect(credentialHost('rtsp://Cam.Local:554/x')).toBe('cam.local');
+    expect(credentialHost('http://[::1]:8080/')).toBe('::1');
+  });
+});
+
+describe('withoutUserinfo: the URL as the camera id hashes it', () => {
+  it.each([
+    ['rtsp://admin:pw@cam/1', 'rtsp://cam/1'],
+    ['rtsp://admin:p@ss/w0rd@cam/1', 'rtsp://cam/1'],
+    ['rtsp://admin@cam/1', 'rtsp://cam/1'],
+    ['rtsp://cam/1', 'rtsp://cam/1'],
+    ['/videos/clip@2x.mp4', '/videos/clip@2x.mp4'],
+  ])('%s → %s', (url, stripped) => {
+    expect(withoutUserinfo(url)).toBe(stripped);
   });
 });

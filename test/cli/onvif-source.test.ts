@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Prompter, parseDiscoverAddress, resolveCameraSource } from '../../src/cli/onvif-source.js';
+import {
+  type Prompter,
+  parseAllowedHosts,
+  parseDiscoverAddress,
+  resolveCameraSource,
+} from '../../src/cli/onvif-source.js';
 import { ConfigError } from '../../src/errors.js';
 import { redact } from '../../src/redact.js';
 import { type FakeOnvifDevice, startFakeOnvifDevice } from '../helpers/onvif-device.js';
@@ -149,6 +154,25 @@ describe('resolveCameraSource: the camera flags → --source', () => {
     expect(parseDiscoverAddress('10.0.0.5:3702')).toEqual({ address: '10.0.0.5', port: 3702 });
     expect(() => parseDiscoverAddress('10.0.0.5')).toThrow(
       '--discover-address 10.0.0.5: expected ADDRESS:PORT',
+    );
+  });
+});
+
+describe('parseAllowedHosts: --allow-credentials-to', () => {
+  it('takes repeated and comma-separated host names and addresses', () => {
+    expect(parseAllowedHosts(['cam.local', '10.0.0.5, 10.0.0.6', '[fe80::1]', '::1'])).toEqual([
+      'cam.local',
+      '10.0.0.5',
+      '10.0.0.6',
+      '[fe80::1]',
+      '::1',
+    ]);
+    expect(parseAllowedHosts(undefined)).toEqual([]);
+  });
+
+  it.each(['10.0.0.5:554', 'rtsp://10.0.0.5', 'cam/1', '', 'a b'])('refuses %j (exit 2)', (host) => {
+    expect(() => parseAllowedHosts(host)).toThrow(
+      /^--allow-credentials-to .*: expected a host name or address/,
     );
   });
 });

@@ -86,6 +86,8 @@ describe('docker/trio-relay@.service', () => {
       RestrictSUIDSGID: 'yes',
       LockPersonality: 'yes',
       UMask: '0077',
+      // Other users see neither the relay nor its ffmpeg, whose argv holds the camera URL.
+      ProtectProc: 'invisible',
     };
     for (const [key, value] of Object.entries(expected)) expect(one(key), key).toBe(value);
     // V8's JIT writes executable memory.

@@ -34,6 +34,8 @@ export interface FakeOnvifOptions {
   model?: string;
   /** Never answer HTTP (a hung device). @default false */
   hang?: boolean;
+  /** Answer GetStreamUri with a SOAP fault giving this reason (a device's own text). */
+  streamUriFault?: string;
 }
 
 export interface FakeOnvifDevice {
@@ -131,6 +133,7 @@ export async function startFakeOnvifDevice(options: FakeOnvifOptions): Promise<F
         const token = /<(?:\w+:)?ProfileToken>([^<]*)</.exec(body)?.[1] ?? '';
         if (!profiles.some((p) => p.token === token))
           return fault(400, 'ter:InvalidArgVal', 'No such profile');
+        if (options.streamUriFault !== undefined) return fault(500, 'ter:Action', options.streamUriFault);
         return send(
           200,
           `<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>${options.streamUri(token)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`,
@@ -169,7 +172,7 @@ export async function startFakeOnvifDevice(options: FakeOnvifOptions): Promise<F
     const scopes = [
       'onvif://www.onvif.org/type/video_encoder',
       `onvif://www.onvif.org/name/${encodeURIComponent(options.name ?? 'Fake Camera')}`,
-      `onvif://www.onvif.org/hardware/${options.model ?? 'FK-1'}`,
+      `onvif://www.onvif.org/hardware/${encodeURIComponent(options.model ?? 'FK-1')}`,
     ].join(' ');
     const reply =
       '<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" ' +
