@@ -23,6 +23,12 @@ import {
 export const PER_STOP_S = 0.6;
 /** The camera counts 10 fps frames, the relay's timeline 5 fps ones: a frame's worth of rounding. */
 export const EXCESS_S = 0.3;
+/**
+ * A declared hole ends where the relay placed its next run's first segment on the wall clock: by
+ * ffmpeg's progress reports, which a starved box delivers late, so the hole may reach this far
+ * into video that did arrive (over-declared, never a loss hidden).
+ */
+export const HOLE_PLACEMENT_S = 0.6;
 
 /** Sequences the ingest accepted for a camera, in the order they arrived (never sorted). */
 export function acceptedSequences(ingest: IngestServer, camera: string): number[] {
@@ -98,7 +104,8 @@ export function expectRunAccounted(
   expect(run.ptsDuplicates, report).toBe(0);
   expect(run.ffmpegRuns, report).toBeLessThanOrEqual(run.sessions);
   expect(run.holesS, report).toBeLessThanOrEqual(run.declaredS + 0.001);
-  expect(run.undeclaredS, report).toBeGreaterThanOrEqual(-EXCESS_S * run.sessions);
+  const placement = run.uncapturedS > 0 ? HOLE_PLACEMENT_S : 0;
+  expect(run.undeclaredS, report).toBeGreaterThanOrEqual(-EXCESS_S * run.sessions - placement);
   expect(run.undeclaredS, report).toBeLessThanOrEqual(perStopS * run.sessions);
 }
 
