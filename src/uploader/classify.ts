@@ -1,6 +1,6 @@
 import { AuthError, type RelayError, TlsError } from '../errors.js';
 import { redact } from '../redact.js';
-import { DEADLINE_CODE, type HttpOutcome } from './transport.js';
+import { DEADLINE_CODE, type HttpOutcome, PHASE_TIMEOUT_CODES } from './transport.js';
 
 export interface TransientVerdict {
   readonly class: 'transient';
@@ -46,6 +46,7 @@ export const UNREACHABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   DEADLINE_CODE,
+  ...Object.values(PHASE_TIMEOUT_CODES),
 ]);
 /**
  * Codes of a segment file that cannot be opened or read (the transport's `file-error`, never a
