@@ -8,6 +8,8 @@ export interface TransientVerdict {
   readonly retryAfterMs?: number | undefined;
   /** The connection failed, or nothing answered by the deadline: the ingest may be away. */
   readonly unreachable: boolean;
+  /** The status the ingest answered with, when it answered. */
+  readonly status?: number | undefined;
 }
 
 /** What the uploader does with a segment after one attempt. */
@@ -116,6 +118,7 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
       reason: `HTTP ${status}`,
       retryAfterMs: parseRetryAfter(outcome.retryAfter, now),
       unreachable: false,
+      status,
     };
   }
   if (status >= 400) return { class: 'reject', status, body: outcome.body };
