@@ -144,7 +144,11 @@ export class RetryPacer {
     this.#answered();
   }
 
-  /** Stop probing (the process is ending); waiters are left to their own signals. */
+  /**
+   * Stop probing (the process is ending); waiters are left to their own signals. Until then the
+   * loop goes on even while nobody waits: the failed segments may be in flight again (a hung
+   * POST), and ending the absence there would say it twice.
+   */
   close(): void {
     this.#loop?.abort();
     this.#loop = undefined;
@@ -177,8 +181,6 @@ export class RetryPacer {
     while (!signal.aborted && this.#episode === episode) {
       await sleep(Math.max(0, lastStart + this.#interval() - Date.now()), signal);
       if (signal.aborted) return;
-      // Nobody waits any more (the cameras stopped): nothing to find out.
-      if (this.#backWaiters.size === 0) return this.close();
       lastStart = Date.now();
       const back = await this.#probe!(signal).catch(() => false);
       if (signal.aborted) return;

@@ -132,13 +132,14 @@ describe('RetryPacer', () => {
     stop.abort();
   });
 
-  it('a stop releases the waiters, and with nobody waiting the probing stops', async () => {
+  it('a stop releases the waiters; closing the pacer (the process ends) stops the probing', async () => {
     const { retry, probe, probes } = pacer([false]);
     const stop = new AbortController();
     const first = retry.wait(retry.plan(refused, 1), stop.signal, probe);
     await vi.advanceTimersByTimeAsync(5000);
     stop.abort();
     await first;
+    retry.close();
     const before = probes.length;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(probes.length).toBe(before);
