@@ -17,6 +17,19 @@ export interface FfmpegExit {
 }
 
 const STDERR_LINES = 20;
+/**
+ * A graceful stop waits at most this long (and at most half its grace) for ffmpeg to catch up
+ * with what the camera already sent: SIGINT makes ffmpeg stop reading at once, so whatever it
+ * had read but not yet muxed — a whole probe's worth just after a start — would be lost.
+ */
+const CATCH_UP_MAX_MS = 1500;
+/** Output this close behind the moment of the stop counts as caught up (a frame or two). */
+const CATCH_UP_SLACK_S = 0.25;
+
+export interface StopOptions {
+  /** Wait for ffmpeg to mux what it already read first (not for a stalled ffmpeg). @default true */
+  readonly catchUp?: boolean;
+}
 
 /** One ffmpeg process: segment announcements in, exit report out. */
 export class FfmpegRun {
@@ -26,15 +39,23 @@ export class FfmpegRun {
   #segments = 0;
   #stopped = false;
   #killed = false;
-  #lastOutputAt = Date.now();
+  /** Monotonic ms (performance.now) of the spawn and of ffmpeg's last output line. */
+  readonly #spawnedAt = performance.now();
+  readonly #spawnedWallMs = Date.now();
+  #lastOutputAt = this.#spawnedAt;
   #fps = 0;
+  /** Lowest (seconds since spawn − output time) seen: when output time 0 was captured, at the latest. */
+  #minLagS = Number.POSITIVE_INFINITY;
+  #onOutputTime: ((outTimeS: number) => void) | undefined;
+  #reportWaiters: (() => void)[] = [];
+  #interrupting: Promise<void> | undefined;
 
   private constructor(child: Child, onSegment: (entry: SegmentListEntry) => Promise<void>) {
     this.#child = child;
     let chain = Promise.resolve();
     const stdout = createInterface({ input: child.stdout! });
     stdout.on('line', (line) => {
-      this.#lastOutputAt = Date.now();
+      this.#lastOutputAt = performance.now();
       const entry = parseSegmentListLine(line);
       if (!entry) return;
       this.#segments++;
@@ -43,11 +64,13 @@ export class FfmpegRun {
     });
     const stdoutClosed = new Promise<void>((resolve) => stdout.once('close', resolve));
     createInterface({ input: child.stderr! }).on('line', (line) => {
-      this.#lastOutputAt = Date.now();
+      this.#lastOutputAt = performance.now();
       // `-progress pipe:2` key=value lines: numbers for the status line, not log lines.
       const progress = /^(\w+)=(.*)$/.exec(line);
       if (progress) {
-        if (progress[1] === 'fps' && Number.isFinite(Number(progress[2]))) this.#fps = Number(progress[2]);
+        const value = Number(progress[2]);
+        if (progress[1] === 'fps' && Number.isFinite(value)) this.#fps = value;
+        else if (progress[1] === 'out_time_us' && Number.isFinite(value)) this.#outputTime(value / 1e6);
         return;
       }
       if (!line.trim()) return;
@@ -91,6 +114,7 @@ export class FfmpegRun {
   get stopRequested(): boolean {
     return this.#stopped;
   }
+  /** Monotonic ms (performance.now) of ffmpeg's last line on stdout or stderr. */
   get lastOutputAt(): number {
     return this.#lastOutputAt;
   }
@@ -99,20 +123,83 @@ export class FfmpegRun {
   }
 
   /**
-   * SIGINT makes ffmpeg close and list its current segment; SIGKILL after `graceMs` if it hangs
-   * (a dead network read). Resolves once every announced segment was handed on.
+   * SIGINT makes ffmpeg close and list its current segment; SIGKILL if it has not exited within
+   * `graceMs` of the stop (a dead network read). Before the SIGINT, ffmpeg may use part of the
+   * grace to catch up with what the camera sent before the stop. Resolves once every announced
+   * segment was handed on.
    */
-  async stop(graceMs: number): Promise<FfmpegExit> {
-    if (!this.#stopped) {
-      this.#stopped = true;
-      this.#child.kill('SIGINT');
-      const timer = setTimeout(() => {
+  async stop(graceMs: number, options: StopOptions = {}): Promise<FfmpegExit> {
+    this.#interrupting ??= this.#interrupt(graceMs, options.catchUp ?? true);
+    return this.#exited;
+  }
+
+  async #interrupt(graceMs: number, catchUp: boolean): Promise<void> {
+    const requestedAt = performance.now();
+    if (catchUp) await this.#caughtUp(Math.min(CATCH_UP_MAX_MS, graceMs / 2));
+    if (this.#killed) return;
+    this.#stopped = true;
+    this.#child.kill('SIGINT');
+    const timer = setTimeout(
+      () => {
         this.#killed = true;
         this.#child.kill('SIGKILL');
-      }, graceMs);
-      void this.#exited.finally(() => clearTimeout(timer));
-    }
-    return this.#exited;
+      },
+      Math.max(0, graceMs - (performance.now() - requestedAt)),
+    );
+    void this.#exited.finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Resolves once a progress report made after now shows ffmpeg's output reaching the moment of
+   * the stop (output time = seconds since spawn), or after `maxMs`, or when ffmpeg exits. Right
+   * after a start ffmpeg has read seconds of video while probing the stream and muxes it in a
+   * burst; later, its output trails the camera by its own pipeline (ffmpeg 4.1: ~0.5 s). Waiting
+   * for the moment itself, not for "caught up as usual", keeps that pipeline's video too; the
+   * time ffmpeg took to connect only makes the wait a little longer, within `maxMs`.
+   */
+  #caughtUp(maxMs: number): Promise<void> {
+    const targetS = (performance.now() - this.#spawnedAt) / 1000 - CATCH_UP_SLACK_S;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#onOutputTime = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      this.#onOutputTime = (outTimeS) => {
+        if (outTimeS >= targetS) done();
+      };
+      void this.#exited.then(done, done);
+    });
+  }
+
+  /** A progress report's output time (seconds of video muxed so far in this run). */
+  #outputTime(outTimeS: number): void {
+    this.#minLagS = Math.min(this.#minLagS, (performance.now() - this.#spawnedAt) / 1000 - outTimeS);
+    this.#onOutputTime?.(outTimeS);
+    for (const wake of this.#reportWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Best estimate of the wall clock (ms) at which output time 0 was captured: the earliest that
+   * any progress report allows (output is written after it is captured, never before). Undefined
+   * before the first report.
+   */
+  get originWallMs(): number | undefined {
+    return Number.isFinite(this.#minLagS) ? this.#spawnedWallMs + this.#minLagS * 1000 : undefined;
+  }
+
+  /** Resolves at ffmpeg's next progress report (every 0.5 s), its exit, or after `maxMs`. */
+  nextReport(maxMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#reportWaiters.push(wake);
+      void this.#exited.then(wake, wake);
+    });
   }
 
   /** Kill at once (second signal, or the relay is going down hard). */

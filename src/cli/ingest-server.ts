@@ -27,6 +27,8 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
       : Math.round(
           parseNumber('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' }) * 1024 ** 2,
         );
+  const count = (flag: string, value: number | string) =>
+    parseNumber(flag, value, { min: 1, max: 1_000_000, integer: true, what: 'a whole number' });
   const server = await IngestServer.start({
     host: flags.host ?? d.host,
     port,
@@ -36,6 +38,8 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
     headersTimeoutMs: parseDurationMs('headers-timeout', flags.headersTimeout ?? d.headersTimeout, timeout),
     bodyTimeoutMs: parseDurationMs('body-timeout', flags.bodyTimeout ?? d.bodyTimeout, timeout),
     maxStoreBytes,
+    maxCameras: count('max-cameras', flags.maxCameras ?? d.maxCameras),
+    maxConnections: count('max-connections', flags.maxConnections ?? d.maxConnections),
     faults,
     readRateBytesPerS,
     tls: readTls(flags),

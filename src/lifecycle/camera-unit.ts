@@ -34,7 +34,7 @@ export interface CameraUnitDeps {
   readonly onForce?: (callback: (why: string) => void) => () => void;
 }
 
-const FFMPEG_STOP_GRACE_MS = 2000;
+const FFMPEG_STOP_GRACE_MS = 3000;
 const SESSION_END_TIMEOUT_MS = 1000;
 /** Kept back from the stop budget for the session DELETE and closing the spool. */
 const STOP_RESERVE_MS = 1200;
@@ -223,7 +223,7 @@ export class CameraUnit {
         throw fatalError;
       }
       if (uploader.registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
-      const left = await spool.close();
+      const left = await spool.close('stopped');
       emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
       return ExitCode.ok;
     } finally {

@@ -13,9 +13,9 @@ export class ShutdownSignals {
   #firstAt: number | undefined;
   readonly #handler = (signal: NodeJS.Signals) => {
     if (this.#firstAt === undefined) {
-      this.#firstAt = Date.now();
+      this.#firstAt = performance.now();
       this.#onFirst(signal);
-    } else if (Date.now() - this.#firstAt >= REPEAT_WINDOW_MS) {
+    } else if (performance.now() - this.#firstAt >= REPEAT_WINDOW_MS) {
       this.#onSecond(signal);
     }
   };

@@ -15,7 +15,7 @@ export class StopBudget {
     this.#reserveMs = Math.min(reserveMs, budgetMs / 2);
     this.started = new Promise((resolve) => {
       const begin = () => {
-        this.#deadline = Date.now() + budgetMs;
+        this.#deadline = performance.now() + budgetMs;
         setTimeout(() => this.#hard.abort(), budgetMs - this.#reserveMs).unref();
         resolve();
       };
@@ -31,7 +31,9 @@ export class StopBudget {
 
   /** Until the deadline; Infinity while no stop was requested. */
   remainingMs(): number {
-    return this.#deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.#deadline - Date.now());
+    return this.#deadline === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, this.#deadline - performance.now());
   }
 
   /** What the main work of a stop (closing ffmpeg, draining) may still use. */

@@ -22,7 +22,9 @@ export type SegmentPhase =
   | 'rejected'
   | 'adopted'
   | 'salvaged'
-  | 'discarded';
+  | 'discarded'
+  /** No video for `durationS` before this sequence, for `reason` (the relay or ffmpeg was down). */
+  | 'uncaptured';
 
 /** Everything the relay reports; the NDJSON schema is exactly this union plus `ts` and `camera`. */
 export type RelayEvent =

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { LossReason } from '../types.js';
+import { type LossReason, UNCAPTURED_REASONS } from '../types.js';
 import {
   type Listener,
   PROCESS_CAMERA,
@@ -65,6 +65,11 @@ export class RelayMetrics {
   readonly #lostSeconds = this.#counter(
     'lost_seconds_total',
     'Seconds of video lost, by reason: the loss ledger as a metric.',
+    ['reason'],
+  );
+  readonly #uncapturedSeconds = this.#counter(
+    'uncaptured_seconds_total',
+    'Seconds with no video because the relay or its ffmpeg was down, by reason (never captured, as opposed to lost).',
     ['reason'],
   );
   readonly #uploadAttempts = this.#counter(
@@ -154,6 +159,7 @@ export class RelayMetrics {
     ])
       counter.inc(labels, 0);
     for (const reason of Object.keys(LOSS_REASONS)) this.#lostSeconds.inc({ ...labels, reason }, 0);
+    for (const reason of UNCAPTURED_REASONS) this.#uncapturedSeconds.inc({ ...labels, reason }, 0);
     return () => {
       if (this.#watched.get(camera.camera) !== camera) return;
       this.#watched.delete(camera.camera);
@@ -189,6 +195,8 @@ export class RelayMetrics {
           (EVICTION_REASONS.has(reason) ? this.#evicted : this.#dropped).inc({ camera, reason });
           this.#lostSeconds.inc({ camera, reason }, event.durationS ?? 0);
           this.#closedAt.delete(key);
+        } else if (event.phase === 'uncaptured') {
+          this.#uncapturedSeconds.inc({ camera, reason: String(event.reason) }, event.durationS ?? 0);
         }
         return;
       }
