@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkApiKey } from '../config/api-key.js';
 import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
 import { readSecretFile } from '../config/secret-file.js';
 import { ConfigError } from '../errors.js';
@@ -63,9 +64,11 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
 
 /** --token or --token-file (the file keeps it out of `ps`); TRIO_TOKEN arrives as --token. */
 function resolveToken(flags: IngestServerFlags): string | undefined {
-  if (flags.tokenFile === undefined) return flags.token;
+  if (flags.tokenFile === undefined)
+    return flags.token === undefined ? undefined : checkApiKey('--token', flags.token);
   if (flags.token !== undefined) throw new ConfigError('pass either --token or --token-file, not both');
-  return readSecretFile('token-file', flags.tokenFile, { trim: true });
+  const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
+  return checkApiKey(`--token-file ${flags.tokenFile}`, key);
 }
 
 /** --tls-cert and --tls-key, both or neither: https with that certificate. */

@@ -31,6 +31,16 @@ const LOSS_REASONS = {
 /** Losses to spool pressure; the other reasons are drops of a segment that could not be sent. */
 const EVICTION_REASONS: ReadonlySet<string> = new Set<LossReason>(['evicted', 'disk-full']);
 
+/**
+ * prom-client's gauges that end in `_total`, which Prometheus reserves for counters (`promtool
+ * check metrics` flags them); each is the sum of its by-type sibling (`nodejs_active_handles`).
+ */
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 const LATENCY_BUCKETS_S = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 900, 3600];
 const REQUEST_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -109,7 +119,10 @@ export class RelayMetrics {
 
   constructor(options: MetricsOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     this.#gauge('spool_pending_bytes', 'Bytes of segments waiting for delivery.', (s) => s.spoolBytes);
     this.#gauge('spool_pending_segments', 'Segments waiting for delivery.', (s) => s.pending);
     this.#gauge(

@@ -293,6 +293,7 @@ export class Uploader {
         return undefined;
       case 'auth':
       case 'tls':
+      case 'unsendable':
         this.#o.onFatal(fatalError(verdict, api.ingestUrl)!);
         return undefined;
       case 'reject':
