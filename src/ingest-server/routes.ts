@@ -66,6 +66,12 @@ export async function handleRequest(
     ctx.record(outcome(base, 401, 'unauthorized'));
     return send(res, 401, { error: 'invalid api key' });
   }
+  // A relay's probe (HEAD on an ingest path) meets the faults a segment would: a faulted ingest
+  // answers nothing else either. Unfaulted, it is a 404 as before.
+  if (ingest && method === 'HEAD' && camera !== null) {
+    const action = ctx.faults.next(camera);
+    if (action.kind !== 'pass') return probeFault(ctx, req, res, base, action);
+  }
   if (route === 'other') {
     ctx.record(outcome(base, 404, 'not_found'));
     return send(res, 404, { error: 'not found' });
@@ -246,6 +252,22 @@ async function injectFault(
     action.retryAfterS === undefined ? {} : { 'retry-after': String(action.retryAfterS) };
   const error = action.status === 401 ? 'invalid api key' : `injected fault ${action.status}`;
   send(res, action.status, { error }, retry);
+}
+
+/** A faulted probe: counted and logged like any fault, no ledger row (it carries no segment). */
+function probeFault(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  base: Base,
+  action: Exclude<FaultAction, { kind: 'pass' }>,
+): void {
+  ctx.record({ ...outcome(base, action.kind === 'status' ? action.status : 0, 'fault'), fault: action.kind });
+  if (action.kind === 'reset') req.socket.destroy();
+  if (action.kind !== 'status') return; // hang: the socket stays open until down() or close()
+  const retry: Record<string, string> =
+    action.retryAfterS === undefined ? {} : { 'retry-after': String(action.retryAfterS) };
+  send(res, action.status, { error: `injected fault ${action.status}` }, retry);
 }
 
 /**

@@ -10,7 +10,7 @@ import { Spool } from '../spool/spool.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import { StatusTracker } from '../telemetry/status-tracker.js';
 import { CloudApi } from '../uploader/cloud.js';
-import { RetryPacer } from '../uploader/retry-pacer.js';
+import type { RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import type { UploadPool } from '../uploader/upload-pool.js';
 import { Uploader } from '../uploader/uploader.js';
@@ -24,6 +24,8 @@ export interface CameraUnitDeps {
   readonly ffmpeg: FfmpegBinary;
   readonly transport: HttpTransport;
   readonly pool: UploadPool;
+  /** The process's one retry pacer: one probe and one outage line for every camera. */
+  readonly retry: RetryPacer;
   /** --max-total-spool-mb, shared by every camera's spool. */
   readonly sharedBound?: SharedSpoolBound | undefined;
   /** Show and judge this camera (status line, metrics, readiness) until the remover is called. */
@@ -33,8 +35,6 @@ export interface CameraUnitDeps {
 }
 
 const FFMPEG_STOP_GRACE_MS = 3000;
-/** While the ingest is unreachable, a HEAD about this often (jittered) finds it back. */
-const INGEST_PROBE_INTERVAL_MS = 2000;
 const SESSION_END_TIMEOUT_MS = 1000;
 /** Kept back from the stop budget for the session DELETE and closing the spool. */
 const STOP_RESERVE_MS = 1200;
@@ -119,28 +119,6 @@ export class CameraUnit {
     });
 
     const api = new CloudApi(config.cloud, config.token, id);
-    const retry = new RetryPacer({
-      backoff: {
-        baseMs: config.retryBaseMs,
-        capMs: config.retryMaxMs,
-        retryAfterCapMs: config.retryAfterMaxMs,
-      },
-      probeIntervalMs: INGEST_PROBE_INTERVAL_MS,
-      probe: async (signal) => {
-        const outcome = await transport.send(
-          api.probe(Math.min(INGEST_PROBE_INTERVAL_MS, config.uploadTimeoutMs), signal),
-        );
-        return outcome.kind === 'response';
-      },
-      onReachability: (reachable) =>
-        emit({
-          type: 'log',
-          level: 'info',
-          message: reachable
-            ? 'the ingest answers again: resuming uploads'
-            : `the ingest is unreachable: probing it every ${INGEST_PROBE_INTERVAL_MS / 1000} s`,
-        }),
-    });
     let fatalError: RelayError | undefined;
     let fail!: (error: RelayError) => void;
     const fatal = new Promise<RelayError>((resolve) => {
@@ -156,7 +134,7 @@ export class CameraUnit {
       transport,
       pool: this.#deps.pool,
       uploadTimeoutMs: config.uploadTimeoutMs,
-      retry,
+      retry: this.#deps.retry,
       emit,
       registration: { cameraId: id, name: cameraNameOf(config, id), kind: config.source.kind },
       onFatal: fail,

@@ -1,12 +1,16 @@
+import type { BackoffPolicy } from '../backoff.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
 import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
 import { AuthError, ExitCode, RelayError, TlsError } from '../errors.js';
+import { redact } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
 import { UndiciTransport } from '../uploader/http.js';
 import { RateLimiter } from '../uploader/rate-limiter.js';
+import { PHASE_LIMITS } from '../uploader/request-phases.js';
+import { PROBE_INTERVAL_MS, RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { UploadPool } from '../uploader/upload-pool.js';
 import { CameraUnit } from './camera-unit.js';
@@ -47,6 +51,7 @@ export class Fleet {
   readonly #ffmpeg: FfmpegBinary;
   readonly #transport: HttpTransport;
   readonly #pool: UploadPool;
+  readonly #retry: RetryPacer;
   readonly #sharedBound: SharedSpoolBound | undefined;
   readonly #emit: ReturnType<EventBus['forProcess']>;
   #config: FleetConfig;
@@ -67,8 +72,21 @@ export class Fleet {
     this.#emit = hooks.bus.forProcess();
     const first = config.cameras[0]!;
     this.#transport = new UndiciTransport({
-      connectTimeoutMs: Math.min(10_000, first.uploadTimeoutMs),
+      // The connect phase: a few seconds, never past the whole request's deadline.
+      connectTimeoutMs: Math.min(PHASE_LIMITS.connectMs, first.uploadTimeoutMs),
       extraCa: first.extraCa,
+    });
+    // One pacer for the process: during an outage one probe every 2–2.5 s and one line, not one per camera.
+    this.#retry = new RetryPacer({
+      backoff: backoffOf(first),
+      onReachability: (reachable, why) =>
+        this.#emit({
+          type: 'log',
+          level: 'info',
+          message: reachable
+            ? 'the ingest answers again: resuming uploads'
+            : `the ingest is ${/^HTTP 5/.test(why) ? 'failing' : 'unreachable'}: probing it every ${PROBE_INTERVAL_MS / 1000} s (${redact(why)})`,
+        }),
     });
     this.#sharedBound =
       config.maxTotalSpoolBytes === undefined ? undefined : new SharedSpoolBound(config.maxTotalSpoolBytes);
@@ -106,6 +124,7 @@ export class Fleet {
   /** Until every camera has ended; rethrows a fatal error (or a lone camera's failure) once. */
   async run(): Promise<number> {
     await this.#ended;
+    this.#retry.close();
     await this.#transport.close().catch(() => undefined);
     if (this.#fatal) throw this.#fatal;
     if (this.#failure) {
@@ -159,6 +178,7 @@ export class Fleet {
     }
     // The pool takes the new size at once; its order and rate cap stay until a restart.
     this.#pool.resize(next.upload.concurrency, perCameraLimit(next));
+    if (next.cameras[0]) this.#retry.backoff = backoffOf(next.cameras[0]);
     if (this.#sharedBound && next.maxTotalSpoolBytes !== undefined)
       this.#sharedBound.maxBytes = next.maxTotalSpoolBytes;
     this.#config = {
@@ -183,6 +203,7 @@ export class Fleet {
         ffmpeg: this.#ffmpeg,
         transport: this.#transport,
         pool: this.#pool,
+        retry: this.#retry,
         sharedBound: this.#sharedBound,
         watch: this.#hooks.watch && ((tracker, emit) => this.#hooks.watch!(tracker, emit, config)),
         onForce: this.#hooks.onForce,
@@ -234,6 +255,11 @@ export class Fleet {
   #checkEnded(): void {
     if (this.#running.size === 0 && this.#starting.size === 0) this.#allEnded();
   }
+}
+
+/** --retry-base, --retry-max, --retry-after-max: shared by every camera of a config file. */
+function backoffOf(config: RelayConfig): BackoffPolicy {
+  return { baseMs: config.retryBaseMs, capMs: config.retryMaxMs, retryAfterCapMs: config.retryAfterMaxMs };
 }
 
 /** Each camera may have an equal share of the pool's requests in flight, at least one. */

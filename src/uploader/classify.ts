@@ -1,6 +1,6 @@
 import { AuthError, ConfigError, type RelayError, TlsError } from '../errors.js';
 import { redact } from '../redact.js';
-import { DEADLINE_CODE, type HttpOutcome } from './transport.js';
+import { DEADLINE_CODE, type HttpOutcome, PHASE_TIMEOUT_CODES } from './transport.js';
 
 export interface TransientVerdict {
   readonly class: 'transient';
@@ -8,6 +8,8 @@ export interface TransientVerdict {
   readonly retryAfterMs?: number | undefined;
   /** The connection failed, or nothing answered by the deadline: the ingest may be away. */
   readonly unreachable: boolean;
+  /** The status the ingest answered with, when it answered. */
+  readonly status?: number | undefined;
 }
 
 /** What the uploader does with a segment after one attempt. */
@@ -47,6 +49,7 @@ export const UNREACHABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   DEADLINE_CODE,
+  ...Object.values(PHASE_TIMEOUT_CODES),
 ]);
 /**
  * Codes of a segment file that cannot be opened or read (the transport's `file-error`, never a
@@ -127,6 +130,7 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
       reason: `HTTP ${status}`,
       retryAfterMs: parseRetryAfter(outcome.retryAfter, now),
       unreachable: false,
+      status,
     };
   }
   if (status >= 400) return { class: 'reject', status, body: outcome.body };

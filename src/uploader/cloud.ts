@@ -69,14 +69,15 @@ export class CloudApi {
   }
 
   /**
-   * Is anybody there? Any HTTP answer counts, so no key is sent: a HEAD on the ingest path costs
-   * the ingest next to nothing while the relay waits out an outage.
+   * Is the ingest serving? A HEAD on the ingest path costs it next to nothing while the relay
+   * waits out an outage. It carries the key, so an ingest that checks keys first judges it as it
+   * would a segment; any answer but a 5xx means it is back (retry-pacer.ts).
    */
   probe(timeoutMs: number, signal?: AbortSignal): OutgoingRequest {
     return {
       method: 'HEAD',
       url: this.ingestUrl,
-      headers: { 'user-agent': 'trio-relay' },
+      headers: this.#auth(),
       timeoutMs,
       signal,
     };

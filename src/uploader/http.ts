@@ -4,6 +4,13 @@ import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, errors, request } from 'undici';
 import {
+  PHASE_LIMITS,
+  type PhaseLimits,
+  PhaseTimeoutError,
+  PhaseWatch,
+  UplinkRate,
+} from './request-phases.js';
+import {
   ABORTED_CODE,
   BODY_HEAD_BYTES,
   DEADLINE_CODE,
@@ -23,6 +30,8 @@ export interface UndiciTransportOptions {
   readonly extraCa?: readonly string[] | undefined;
   /** Tests only: another dispatcher (undici's MockAgent) in place of our agent. */
   readonly dispatcher?: Dispatcher | undefined;
+  /** Tests only: shorter phase timeouts than {@link PHASE_LIMITS}. */
+  readonly phases?: PhaseLimits | undefined;
 }
 
 /** Node's default roots plus `extraCa`: an explicit `ca` replaces the defaults, so they are added back. */
@@ -34,8 +43,13 @@ const READ_CHUNK_BYTES = 64 * 1024;
 
 export class UndiciTransport implements HttpTransport {
   readonly #dispatcher: Dispatcher;
+  readonly #phases: PhaseLimits;
+  readonly #uplink = new UplinkRate();
+  readonly #connectTimeoutMs: number;
 
   constructor(options: UndiciTransportOptions) {
+    this.#phases = options.phases ?? PHASE_LIMITS;
+    this.#connectTimeoutMs = options.connectTimeoutMs;
     const connect = {
       timeout: options.connectTimeoutMs,
       ...(options.extraCa ? { ca: trustedCas(options.extraCa) } : {}),
@@ -49,8 +63,14 @@ export class UndiciTransport implements HttpTransport {
     let file: FileHandle | undefined;
     // Set only by our own reads of the segment file, so a socket error can never pass for one.
     let fileFailure: unknown;
+    // Each phase has its own timer inside the hard deadline: a hung ingest shows in seconds.
+    const watch = new PhaseWatch(req.timeoutMs);
+    const phases = this.#phases;
+    // The connect phase is the agent's own `connect.timeout` (connectTimeoutMs): undici does not
+    // give up a connection attempt on an abort, so a timer of ours could not end it sooner.
+    let firstByteAt: number | undefined;
+    let size = 0;
     if (req.body && 'file' in req.body) {
-      let size: number;
       try {
         file = await open(req.body.file, 'r');
         size = (await file.stat()).size;
@@ -58,13 +78,21 @@ export class UndiciTransport implements HttpTransport {
         await file?.close().catch(() => undefined);
         return fileError(error);
       }
-      const chunks = readFile(
-        file,
-        (error) => {
+      const uplink = this.#uplink;
+      const bytes = size;
+      const chunks = readFile(file, {
+        onError: (error) => {
           fileFailure = error;
         },
-        req.body.pace,
-      );
+        pace: req.body.pace,
+        // Asked for a chunk: the socket took the last one (or is ready for the first).
+        onChunk: () => {
+          firstByteAt ??= performance.now();
+          watch.arm('body', phases.stallMs);
+        },
+        onPacing: () => watch.disarm(),
+        onEnd: () => watch.arm('headers', phases.headersMs + uplink.flushMs(bytes)),
+      });
       body = Readable.from(chunks, { objectMode: false });
       // What is on disk, not what was journaled: a file that changed size behind our back would
       // otherwise fail on its length at every attempt and hold up the camera's queue for good.
@@ -73,8 +101,12 @@ export class UndiciTransport implements HttpTransport {
       body = JSON.stringify(req.body.json);
       headers['content-type'] = 'application/json';
     }
+    // Nothing to stream (a small JSON, a HEAD): one timer from connect to the answer.
+    if (!file) watch.arm('headers', phases.connectMs + phases.headersMs);
     const deadline = AbortSignal.timeout(req.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
+    const signal = AbortSignal.any(
+      req.signal ? [deadline, watch.signal, req.signal] : [deadline, watch.signal],
+    );
     try {
       const response = await request(req.url, {
         method: req.method,
@@ -85,6 +117,9 @@ export class UndiciTransport implements HttpTransport {
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
+      watch.disarm();
+      if (firstByteAt !== undefined && response.statusCode < 300)
+        this.#uplink.observe(size, performance.now() - firstByteAt);
       const text = await readHead(response.body);
       const header = (name: string) => {
         const value = response.headers[name];
@@ -106,9 +141,15 @@ export class UndiciTransport implements HttpTransport {
           message: `no complete answer within ${req.timeoutMs} ms`,
         };
       }
+      if (watch.expired) return { kind: 'error', code: watch.expired.code, message: watch.expired.message };
       if (req.signal?.aborted) return { kind: 'error', code: ABORTED_CODE, message: 'aborted' };
+      if (errorCode(error) === 'UND_ERR_CONNECT_TIMEOUT') {
+        const expired = new PhaseTimeoutError('connect', this.#connectTimeoutMs);
+        return { kind: 'error', code: expired.code, message: expired.message };
+      }
       return { kind: 'error', code: errorCode(error), message: errorMessage(error) };
     } finally {
+      watch.disarm();
       if (body instanceof Readable) body.destroy();
       await file?.close().catch(() => undefined);
     }
@@ -119,23 +160,38 @@ export class UndiciTransport implements HttpTransport {
   }
 }
 
-/** The segment file in chunks; a failed read is reported through `onError` before it propagates. */
-async function* readFile(
-  file: FileHandle,
-  onError: (error: unknown) => void,
-  pace?: Pace,
-): AsyncGenerator<Buffer> {
+interface ReadHooks {
+  /** A failed read, reported before it propagates. */
+  readonly onError: (error: unknown) => void;
+  readonly pace?: Pace | undefined;
+  /** A chunk is about to go to the socket. */
+  readonly onChunk: () => void;
+  /** The upload-rate cap is about to hold the next chunk: that wait is ours, not the socket's. */
+  readonly onPacing: () => void;
+  /** The last byte was handed over. */
+  readonly onEnd: () => void;
+}
+
+/** The segment file in chunks, telling the phase timer where the body is. */
+async function* readFile(file: FileHandle, hooks: ReadHooks): AsyncGenerator<Buffer> {
   for (;;) {
     let bytesRead: number;
     const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     try {
       ({ bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null));
     } catch (error) {
-      onError(error);
+      hooks.onError(error);
       throw error;
     }
-    if (bytesRead === 0) return;
-    if (pace) await pace(bytesRead);
+    if (bytesRead === 0) {
+      hooks.onEnd();
+      return;
+    }
+    if (hooks.pace) {
+      hooks.onPacing();
+      await hooks.pace(bytesRead);
+    }
+    hooks.onChunk();
     yield buffer.subarray(0, bytesRead);
   }
 }

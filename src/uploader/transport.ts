@@ -44,6 +44,15 @@ export interface HttpTransport {
 export const DEADLINE_CODE = 'ERR_DEADLINE';
 /** ...and the caller's abort (a stop) with this one. */
 export const ABORTED_CODE = 'ERR_ABORTED';
+/**
+ * A phase of the exchange went quiet well before the deadline (request-phases.ts): no
+ * connection, no body progress, or no answer after the body was sent. The ingest may be hung.
+ */
+export const PHASE_TIMEOUT_CODES = {
+  connect: 'ERR_CONNECT_TIMEOUT',
+  body: 'ERR_BODY_STALLED',
+  headers: 'ERR_HEADERS_TIMEOUT',
+} as const;
 
 /** How much of an answer's body we keep (for logs and rejected/ notes). */
 export const BODY_HEAD_BYTES = 512;

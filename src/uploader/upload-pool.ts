@@ -54,6 +54,7 @@ export class UploadPool {
   readonly #scheduler: UploadScheduler;
   readonly #seats = new Map<string, Seat>();
   #inFlight = 0;
+  #pumpQueued = false;
 
   constructor(options: UploadPoolOptions) {
     this.#o = options;
@@ -128,9 +129,24 @@ export class UploadPool {
       this.#pump();
       await wait();
       if (!seat.left) this.#scheduler.retry(job.camera, job.sequence);
-    } else this.#scheduler.finish(job.camera, job.sequence);
+      this.#wakeIdle(job.camera, seat);
+      // When the ingest is back, every waiting segment is released at once: all go back in line
+      // first, then the scheduler picks, so they go in its order rather than in wake-up order.
+      this.#pumpSoon();
+      return;
+    }
+    this.#scheduler.finish(job.camera, job.sequence);
     this.#wakeIdle(job.camera, seat);
     this.#pump();
+  }
+
+  #pumpSoon(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
   }
 
   #wakeIdle(camera: string, seat: Seat): void {

@@ -8,7 +8,13 @@ import type { SourceKind } from '../types.js';
 import { classify, fatalError, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
 import { requestEvent } from './request-event.js';
-import type { RetryPacer, RetryPlan } from './retry-pacer.js';
+import {
+  answersAgain,
+  PROBE_INTERVAL_MS,
+  type Probe,
+  type RetryPacer,
+  type RetryPlan,
+} from './retry-pacer.js';
 import type { HttpTransport, Pace } from './transport.js';
 import { type PoolMember, UploadPool } from './upload-pool.js';
 import type { UploadJob } from './upload-scheduler.js';
@@ -22,7 +28,10 @@ export interface UploaderOptions {
   readonly pool?: UploadPool | undefined;
   /** Without a shared pool: requests at once for this camera; 1 keeps segments in order. */
   readonly concurrency?: number;
-  /** When a transient failure is tried again (registration and segments alike). */
+  /**
+   * When a transient failure is tried again (registration and segments alike): the process's
+   * one pacer, told every verdict, so a single probe serves every camera during an outage.
+   */
   readonly retry: RetryPacer;
   readonly emit: Emit;
   /** Register the camera (POST /api/cameras) as the first step of its first delivery. */
@@ -64,10 +73,17 @@ export class Uploader {
   #delivered = 0;
   #bytesSent = 0;
   #stopped = false;
+  /** The pacer's episode in which this camera's segment found the ingest down. */
+  #faultEpisode = -1;
+  /** A HEAD on this camera's ingest path, when the pacer asks on its behalf. */
+  readonly #probe: Probe;
 
   constructor(options: UploaderOptions) {
     this.#o = options;
     this.#registered = options.registration === undefined;
+    const probeTimeoutMs = Math.min(PROBE_INTERVAL_MS, options.uploadTimeoutMs);
+    this.#probe = async (signal) =>
+      answersAgain(await options.transport.send(options.api.probe(probeTimeoutMs, signal)));
     const pool =
       options.pool ??
       new UploadPool({
@@ -128,19 +144,22 @@ export class Uploader {
     const signal = this.#abort.signal;
     const record = this.#records.get(job.sequence);
     if (signal.aborted || !record) return undefined;
+    const { retry } = this.#o;
+    // The ingest is away and this camera found it so: its segments wait for the probe.
+    if (retry.away && retry.episode === this.#faultEpisode) return () => retry.untilBack(signal);
     if (!this.#registered) {
       this.#registering ??= this.#register(signal).finally(() => {
         this.#registering = undefined;
       });
       const plan = await this.#registering;
       if (signal.aborted) return undefined;
-      if (plan) return () => this.#o.retry.wait(plan, signal);
+      if (plan) return () => this.#retryWait(plan, signal);
       if (!this.#registered) return undefined;
     }
     const { spool, api, transport } = this.#o;
     // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
     if (!spool.beginUpload(record.sequence)) return this.#forget(record.sequence);
-    let retry: RetryPlan | undefined;
+    let retryPlan: RetryPlan | undefined;
     try {
       const attempt = (this.#attempts.get(record.sequence) ?? 0) + 1;
       this.#attempts.set(record.sequence, attempt);
@@ -149,15 +168,23 @@ export class Uploader {
       const sentAt = performance.now();
       const verdict = classify(await transport.send(request));
       if (signal.aborted) return undefined;
+      retry.observe(verdict);
       this.#o.emit(requestEvent('ingest', verdict, (performance.now() - sentAt) / 1000, record.sequence));
       // Settled while still in flight, so eviction cannot take the segment in between.
-      retry = await this.#settle(record, verdict, gaps, attempt);
+      retryPlan = await this.#settle(record, verdict, gaps, attempt);
     } finally {
       spool.endUpload(record.sequence);
     }
-    if (retry === undefined) return this.#forget(record.sequence);
-    const plan = retry;
-    return () => this.#o.retry.wait(plan, signal);
+    if (retryPlan === undefined) return this.#forget(record.sequence);
+    const plan = retryPlan;
+    return () => this.#retryWait(plan, signal);
+  }
+
+  /** Sit out a plan; a fault of the ingest marks this camera as one that holds its segments. */
+  #retryWait(plan: RetryPlan, signal: AbortSignal): Promise<void> {
+    const waited = this.#o.retry.wait(plan, signal, this.#probe);
+    if (plan.probe) this.#faultEpisode = this.#o.retry.episode;
+    return waited;
   }
 
   /**
@@ -206,6 +233,7 @@ export class Uploader {
     const sentAt = performance.now();
     const verdict = classify(await transport.send(request));
     if (signal.aborted) return undefined;
+    this.#o.retry.observe(verdict);
     emit(requestEvent('register', verdict, (performance.now() - sentAt) / 1000));
     const fatal = fatalError(verdict, request.url);
     if (fatal) {

@@ -19,6 +19,7 @@ const SECTIONS = [
   'Memory, peak RSS',
   'Scale, one relay process per camera',
   'Scale, many cameras in one relay process',
+  'Recovery after an ingest fault',
 ];
 
 // CI runs the quick benchmark so it cannot rot. It checks the table's shape, never a timing:

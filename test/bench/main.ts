@@ -16,6 +16,7 @@ import { type BenchReport, type Row, toMarkdown, toText } from './report.js';
 import { drainBenchmark } from './scenarios/drain.js';
 import { liveBenchmark } from './scenarios/live.js';
 import { memoryBenchmark } from './scenarios/memory.js';
+import { recoveryBenchmark } from './scenarios/recovery.js';
 import { scaleBenchmark } from './scenarios/scale.js';
 import { slowLinkBenchmark } from './scenarios/slow-link.js';
 
@@ -40,6 +41,7 @@ const SCENARIOS: Record<string, Scenario> = {
   live: liveBenchmark,
   memory: memoryBenchmark,
   scale: scaleBenchmark,
+  recovery: recoveryBenchmark,
 };
 
 interface Args {

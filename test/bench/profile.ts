@@ -20,6 +20,8 @@ export interface Profile {
   readonly idle: { readonly seconds: number };
   readonly memoryDrain: { readonly segments: number; readonly segmentBytes: number };
   readonly scale: { readonly cameras: readonly number[]; readonly seconds: number };
+  /** The faults: a burst of 503s, then POSTs that hang (longer than the phase timeouts). */
+  readonly recovery: { readonly burstMs: number; readonly hangMs: number; readonly runs: number };
 }
 
 const MB = 1_000_000;
@@ -32,6 +34,7 @@ export const FULL: Profile = {
   idle: { seconds: 15 },
   memoryDrain: { segments: 512, segmentBytes: 2 * MB },
   scale: { cameras: [1, 8, 32], seconds: 40 },
+  recovery: { burstMs: 20_000, hangMs: 45_000, runs: 3 },
 };
 
 export const QUICK: Profile = {
@@ -42,4 +45,5 @@ export const QUICK: Profile = {
   idle: { seconds: 2 },
   memoryDrain: { segments: 30, segmentBytes: 1 * MB },
   scale: { cameras: [1, 2], seconds: 3 },
+  recovery: { burstMs: 3000, hangMs: 7000, runs: 1 },
 };

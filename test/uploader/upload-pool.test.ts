@@ -27,6 +27,32 @@ function manualWorker() {
 }
 
 describe('UploadPool', () => {
+  it('segments released together (the ingest is back) go in the scheduler’s order, not in wake-up order', async () => {
+    const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
+    const a = manualWorker();
+    const b = manualWorker();
+    const seatA = pool.join('a', a.worker);
+    const seatB = pool.join('b', b.worker);
+    seatA.add(1, false);
+    seatB.add(1, false);
+    let back!: () => void;
+    const gate = new Promise<void>((resolve) => (back = resolve));
+    await a.started(1);
+    // a was served first; its wait wakes a few microtasks after b's.
+    a.attempts[0]!.settle(gate.then(() => undefined).then(() => undefined));
+    await b.started(1);
+    b.attempts[0]!.settle(gate);
+    const order: string[] = [];
+    const next = Promise.race([
+      a.started(2).then(() => order.push('a')),
+      b.started(2).then(() => order.push('b')),
+    ]);
+    back();
+    await next;
+    // The camera served longest ago first, as the scheduler decides.
+    expect(order).toEqual(['a']);
+  });
+
   it('never has more than `concurrency` requests in flight over all cameras', async () => {
     const pool = new UploadPool({ concurrency: 2, order: 'fifo', perCameraLimit: 1 });
     const a = manualWorker();
