@@ -1,7 +1,8 @@
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
 import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
-import { AuthError, ExitCode, RelayError, TlsError } from '../errors.js';
+import { AuthError, ExitCode, ProxyAuthError, RelayError, TlsError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
@@ -69,6 +70,7 @@ export class Fleet {
     this.#transport = new UndiciTransport({
       connectTimeoutMs: Math.min(10_000, first.uploadTimeoutMs),
       extraCa: first.extraCa,
+      proxy: first.proxy.kind === 'proxy' ? first.proxy.url : undefined,
     });
     this.#sharedBound =
       config.maxTotalSpoolBytes === undefined ? undefined : new SharedSpoolBound(config.maxTotalSpoolBytes);
@@ -93,6 +95,14 @@ export class Fleet {
       level: 'debug',
       message: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin}) at ${ffmpeg.path}`,
     });
+    const { proxy } = config.cameras[0]!;
+    if (proxy.kind === 'proxy') {
+      fleet.#emit({
+        type: 'log',
+        level: 'info',
+        message: `reaching the ingest through the proxy ${redactUrl(proxy.url)} (from ${proxy.from})`,
+      });
+    }
     const stopAll = () => fleet.#stopAll(String(hooks.stop.reason ?? 'stop requested'));
     hooks.stop.addEventListener('abort', stopAll, { once: true });
     fleet.#ended.finally(() => hooks.stop.removeEventListener('abort', stopAll));
@@ -208,8 +218,12 @@ export class Fleet {
       error instanceof RelayError
         ? error
         : new RelayError('ERR_UNEXPECTED', `camera ${unit.id}: ${String(error)}`, { cause: error });
-    if (relayError instanceof AuthError || relayError instanceof TlsError) {
-      // One key and one ingest for all: every camera would fail the same way.
+    if (
+      relayError instanceof AuthError ||
+      relayError instanceof TlsError ||
+      relayError instanceof ProxyAuthError
+    ) {
+      // One key, one proxy and one ingest for all: every camera would fail the same way.
       if (!this.#fatal) {
         this.#fatal = relayError;
         this.#stopAll(relayError.code);
@@ -252,6 +266,7 @@ function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
     maxUploadRateBytesPerS,
     maxTotalSpoolBytes,
     extraCa,
+    proxy,
     ...rest
   }: RelayConfig) => JSON.stringify(rest);
   return own(a) === own(b);
@@ -266,5 +281,6 @@ function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
     changed.push('max-total-spool-mb');
   if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))
     changed.push('ca-file');
+  if (JSON.stringify(a.cameras[0]?.proxy) !== JSON.stringify(b.cameras[0]?.proxy)) changed.push('proxy');
   return changed;
 }

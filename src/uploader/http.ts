@@ -2,7 +2,8 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, errors, request } from 'undici';
+import { Agent, type Dispatcher, errors, ProxyAgent, request } from 'undici';
+import { redactUrl } from '../redact.js';
 import {
   ABORTED_CODE,
   BODY_HEAD_BYTES,
@@ -11,6 +12,7 @@ import {
   type HttpTransport,
   type OutgoingRequest,
   type Pace,
+  PROXY_REFUSED_CODE,
 } from './transport.js';
 
 export interface UndiciTransportOptions {
@@ -21,6 +23,8 @@ export interface UndiciTransportOptions {
    * already include NODE_EXTRA_CA_CERTS.
    */
   readonly extraCa?: readonly string[] | undefined;
+  /** The HTTP(S) proxy to reach the ingest through (credentials in the URL); undefined: directly. */
+  readonly proxy?: string | undefined;
   /** Tests only: another dispatcher (undici's MockAgent) in place of our agent. */
   readonly dispatcher?: Dispatcher | undefined;
 }
@@ -35,12 +39,11 @@ const READ_CHUNK_BYTES = 64 * 1024;
 export class UndiciTransport implements HttpTransport {
   readonly #dispatcher: Dispatcher;
 
+  readonly #proxy: string | undefined;
+
   constructor(options: UndiciTransportOptions) {
-    const connect = {
-      timeout: options.connectTimeoutMs,
-      ...(options.extraCa ? { ca: trustedCas(options.extraCa) } : {}),
-    };
-    this.#dispatcher = options.dispatcher ?? new Agent({ connect, keepAliveTimeout: 10_000 });
+    this.#proxy = options.proxy;
+    this.#dispatcher = options.dispatcher ?? createDispatcher(options);
   }
 
   async send(req: OutgoingRequest): Promise<HttpOutcome> {
@@ -107,6 +110,15 @@ export class UndiciTransport implements HttpTransport {
         };
       }
       if (req.signal?.aborted) return { kind: 'error', code: ABORTED_CODE, message: 'aborted' };
+      const proxyStatus = this.#proxy === undefined ? undefined : tunnelRefusal(error);
+      if (proxyStatus !== undefined) {
+        return {
+          kind: 'error',
+          code: PROXY_REFUSED_CODE,
+          message: `the proxy ${redactUrl(this.#proxy!)} answered ${proxyStatus} to CONNECT ${new URL(req.url).host}`,
+          proxyStatus,
+        };
+      }
       return { kind: 'error', code: errorCode(error), message: errorMessage(error) };
     } finally {
       if (body instanceof Readable) body.destroy();
@@ -117,6 +129,38 @@ export class UndiciTransport implements HttpTransport {
   async close(): Promise<void> {
     await this.#dispatcher.destroy();
   }
+}
+
+const KEEP_ALIVE_MS = 10_000;
+
+/** One agent for every request of the process: direct, or through the proxy. */
+function createDispatcher(options: UndiciTransportOptions): Dispatcher {
+  const connect = {
+    timeout: options.connectTimeoutMs,
+    ...(options.extraCa ? { ca: trustedCas(options.extraCa) } : {}),
+  };
+  if (options.proxy === undefined) return new Agent({ connect, keepAliveTimeout: KEEP_ALIVE_MS });
+  // Always a CONNECT tunnel, for an http:// ingest too: then every refusal of the tunnel is the
+  // proxy's and every HTTP answer the ingest's, so a proxy's 401/407/502 is never taken for the
+  // ingest's. The ingest's TLS runs inside the tunnel with our CAs (`requestTls`); an https://
+  // proxy's own TLS trusts the same (`proxyTls`). Credentials in the URL become Proxy-Authorization.
+  return new ProxyAgent({
+    uri: options.proxy,
+    proxyTunnel: true,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    requestTls: connect,
+    proxyTls: connect,
+  });
+}
+
+/**
+ * The proxy's status when it refused to open the tunnel. undici reports it only in its error
+ * text ("Proxy response (407) !== 200 when HTTP Tunneling"), tested against a real proxy.
+ */
+function tunnelRefusal(error: unknown): number | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const m = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(message);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The segment file in chunks; a failed read is reported through `onError` before it propagates. */

@@ -264,6 +264,7 @@ export class Uploader {
         });
         return undefined;
       case 'auth':
+      case 'proxy-auth':
       case 'tls':
         this.#o.onFatal(fatalError(verdict, api.ingestUrl)!);
         return undefined;
