@@ -71,7 +71,7 @@ export class ProxyAuthError extends RelayError {
   constructor(status: number, detail: string) {
     super(
       'ERR_PROXY_AUTH',
-      `${detail}: the proxy wants credentials or refused ours; check the user and password in the proxy URL (http://user:pass@proxy:port in --proxy, TRIO_PROXY, HTTPS_PROXY or HTTP_PROXY), not the API key; the spool is kept for the next run`,
+      `${detail}: the proxy wants credentials or refused ours; check USER:PASSWORD@ in the proxy URL (--proxy, TRIO_PROXY, HTTPS_PROXY or HTTP_PROXY), not the API key; the spool is kept for the next run`,
       { exitCode: ExitCode.proxyAuth },
     );
     this.status = status;
