@@ -2,7 +2,7 @@
 // `npm test` runs this first: the end-to-end suite needs a real RTSP camera (Debian's
 // gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe; the deploy tests need
 // systemd-analyze (Debian's systemd package) to verify the unit under docker/, and the viewer test
-// Debian's chromium (/usr/bin/chromium, driven by playwright-core). As root with apt-get it
+// Debian's chromium (/usr/bin/chromium, driven by playwright-core), the proxy tests Debian's tinyproxy. As root with apt-get it
 // installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
 // silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
 // simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
@@ -18,6 +18,7 @@ const PACKAGES = [
   'ffmpeg',
   'systemd',
   'chromium',
+  'tinyproxy',
 ];
 const CHROMIUM = '/usr/bin/chromium';
 const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -51,6 +52,7 @@ function problems() {
     ['ffprobe', '-version'],
     ['ffmpeg', '-version'],
     ['systemd-analyze', '--version'],
+    ['tinyproxy', '-v'],
   ]) {
     const run = spawnSync(tool, [flag], { encoding: 'utf8' });
     if (run.error || run.status !== 0) found.push(`${tool} not on PATH`);
