@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { IngestServer } from '../../src/ingest-server/server.js';
 import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
+import { type CliProcess, killAllClis, runCli, startCli } from '../helpers/cli.js';
 import { expectCameraDelivered, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
@@ -222,6 +222,45 @@ describe('an https ingest through a CONNECT tunnel', () => {
       expect(untrusted.stderr()).toMatch(
         /TLS: the certificate of the ingest at 127\.0\.0\.1:\d+ cannot be verified/,
       );
+    } finally {
+      await ingest.close();
+    }
+  });
+});
+
+describe('doctor through a proxy', () => {
+  it('says which proxy it used (redacted, and from where), and that the proxy refused, not the ingest', {
+    timeout: 60_000,
+  }, async () => {
+    const ingest = await startTestIngest();
+    const proxy = await startProxy({
+      connectPorts: [Number(new URL(ingest.url).port)],
+      user: USER,
+      password: PASSWORD,
+    });
+    const doctor = (proxyUrl: string) =>
+      runCli(['doctor', '-s', 'testsrc', '-t', TOKEN, '--cloud', ingest.url, '--spool-dir', newSpoolDir()], {
+        timeoutMs: 45_000,
+        env: { ...NO_ENV_PROXY, HTTP_PROXY: proxyUrl },
+      });
+    try {
+      const good = await doctor(proxy.url);
+      expect(good.code, good.stdout).toBe(0);
+      expect(good.stdout).toMatch(
+        /✓ proxy\s+http:\/\/relay:\*\*\*@127\.0\.0\.1:\d+ \(from HTTP_PROXY\): the tunnel to the ingest opens/,
+      );
+      expect(good.stdout).toMatch(/✓ api key\s+accepted/);
+
+      const wrong = await doctor(proxy.urlWith(USER, 'Wr0ng-pr0xy-pw'));
+      expect(wrong.code, wrong.stdout).toBe(1);
+      expect(wrong.stdout).toMatch(
+        /✗ proxy\s+http:\/\/relay:\*\*\*@127\.0\.0\.1:\d+ \(from HTTP_PROXY\) refused the relay's credentials \(HTTP 401 to CONNECT\): the proxy refused, not the ingest/,
+      );
+      expect(wrong.stdout).toMatch(/- ingest\s+.*needs the proxy/);
+      for (const out of [good.stdout + good.stderr, wrong.stdout + wrong.stderr]) {
+        expectNoProxyPassword(out);
+        expect(out).not.toContain('Wr0ng-pr0xy-pw');
+      }
     } finally {
       await ingest.close();
     }
