@@ -69,8 +69,12 @@ function registerProxySecrets(url: string): void {
   }
 }
 
-/** An http:// or https:// proxy URL with a host, no path, query or fragment. */
-function parseProxyUrl(from: string, value: string): string {
+/**
+ * An http:// or https:// proxy URL with a host, no path, query or fragment. Without a scheme
+ * (`proxy.corp:3128`, common in HTTPS_PROXY) it is http://, as curl takes it.
+ */
+function parseProxyUrl(from: string, given: string): string {
+  const value = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `http://${given}`;
   registerProxySecrets(value);
   const label = from.startsWith('--') ? `${from} ` : `${from}=`;
   let url: URL;
@@ -78,7 +82,7 @@ function parseProxyUrl(from: string, value: string): string {
     url = new URL(value);
   } catch {
     throw new ConfigError(
-      `${label}${hideUserinfo(value)}: not a valid URL (expected e.g. http://proxy.example.com:3128, or "${NO_PROXY_VALUE}")`,
+      `${label}${hideUserinfo(given)}: not a valid URL (expected e.g. http://proxy.example.com:3128, or "${NO_PROXY_VALUE}")`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

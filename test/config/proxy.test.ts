@@ -56,6 +56,12 @@ describe('resolveProxyRoute', () => {
     });
   });
 
+  it('a proxy without a scheme is http:// (curl)', () => {
+    expect(resolveProxyRoute(HTTPS, undefined, { https_proxy: 'proxy.corp:3128' })).toMatchObject({
+      url: 'http://proxy.corp:3128',
+    });
+  });
+
   it('a bad proxy URL is one line naming where it came from, the password masked: exit 2', () => {
     const bad = (flag: string | undefined, env: NodeJS.ProcessEnv) => () =>
       resolveProxyRoute(HTTPS, flag, env);
