@@ -18,6 +18,36 @@ export type LossReason =
   | 'stale';
 
 /**
+ * Why a stretch of time holds no video although the relay was meant to capture it: the relay was
+ * not running (stopped, killed, failed) between the end of its last segment and the start of the
+ * next run's first; or, within a run, ffmpeg was down (the camera unreachable or refusing the
+ * credentials, the stream stalled, ffmpeg exited, or could not write for a full disk).
+ */
+export type UncapturedReason =
+  | 'relay-stopped'
+  | 'relay-killed'
+  | 'relay-failed'
+  | 'camera-unreachable'
+  | 'camera-refused'
+  | 'camera-stalled'
+  | 'ffmpeg-exited'
+  | 'ffmpeg-no-space';
+
+/** A declared hole in the timeline: video captured then lost, or never captured. */
+export type GapReason = LossReason | UncapturedReason;
+
+export const UNCAPTURED_REASONS: readonly UncapturedReason[] = [
+  'relay-stopped',
+  'relay-killed',
+  'relay-failed',
+  'camera-unreachable',
+  'camera-refused',
+  'camera-stalled',
+  'ffmpeg-exited',
+  'ffmpeg-no-space',
+];
+
+/**
  * Which segment the shared upload pool sends next. fifo: each camera oldest first. live-first:
  * each camera's newest segment, then its backlog oldest first.
  */

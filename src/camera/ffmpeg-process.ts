@@ -41,11 +41,13 @@ export class FfmpegRun {
   #killed = false;
   /** Monotonic ms (performance.now) of the spawn and of ffmpeg's last output line. */
   readonly #spawnedAt = performance.now();
+  readonly #spawnedWallMs = Date.now();
   #lastOutputAt = this.#spawnedAt;
   #fps = 0;
-  /** Lowest (seconds since spawn − output time) seen: how far output trails the camera when caught up. */
+  /** Lowest (seconds since spawn − output time) seen: when output time 0 was captured, at the latest. */
   #minLagS = Number.POSITIVE_INFINITY;
   #onOutputTime: ((outTimeS: number) => void) | undefined;
+  #reportWaiters: (() => void)[] = [];
   #interrupting: Promise<void> | undefined;
 
   private constructor(child: Child, onSegment: (entry: SegmentListEntry) => Promise<void>) {
@@ -148,15 +150,15 @@ export class FfmpegRun {
   }
 
   /**
-   * Resolves once a progress report made after now shows ffmpeg's output reaching the camera's
-   * present (seconds since spawn, less the lag it has when caught up), or after `maxMs`, or when
-   * ffmpeg exits. Right after a start ffmpeg has read seconds of video while probing the stream
-   * and muxes it in a burst; a live camera's output otherwise trails it by a frame or two.
+   * Resolves once a progress report made after now shows ffmpeg's output reaching the moment of
+   * the stop (output time = seconds since spawn), or after `maxMs`, or when ffmpeg exits. Right
+   * after a start ffmpeg has read seconds of video while probing the stream and muxes it in a
+   * burst; later, its output trails the camera by its own pipeline (ffmpeg 4.1: ~0.5 s). Waiting
+   * for the moment itself, not for "caught up as usual", keeps that pipeline's video too; the
+   * time ffmpeg took to connect only makes the wait a little longer, within `maxMs`.
    */
   #caughtUp(maxMs: number): Promise<void> {
-    const now = performance.now();
-    const lagS = Number.isFinite(this.#minLagS) ? this.#minLagS : 0;
-    const targetS = (now - this.#spawnedAt) / 1000 - lagS - CATCH_UP_SLACK_S;
+    const targetS = (performance.now() - this.#spawnedAt) / 1000 - CATCH_UP_SLACK_S;
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -175,6 +177,29 @@ export class FfmpegRun {
   #outputTime(outTimeS: number): void {
     this.#minLagS = Math.min(this.#minLagS, (performance.now() - this.#spawnedAt) / 1000 - outTimeS);
     this.#onOutputTime?.(outTimeS);
+    for (const wake of this.#reportWaiters.splice(0)) wake();
+  }
+
+  /**
+   * Best estimate of the wall clock (ms) at which output time 0 was captured: the earliest that
+   * any progress report allows (output is written after it is captured, never before). Undefined
+   * before the first report.
+   */
+  get originWallMs(): number | undefined {
+    return Number.isFinite(this.#minLagS) ? this.#spawnedWallMs + this.#minLagS * 1000 : undefined;
+  }
+
+  /** Resolves at ffmpeg's next progress report (every 0.5 s), its exit, or after `maxMs`. */
+  nextReport(maxMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#reportWaiters.push(wake);
+      void this.#exited.then(wake, wake);
+    });
   }
 
   /** Kill at once (second signal, or the relay is going down hard). */

@@ -7,6 +7,7 @@ import { segmentSequence } from '../spool/naming.js';
 import { type SegmentProber, salvagePartial } from '../spool/salvage.js';
 import type { CaptureSpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
+import type { UncapturedReason } from '../types.js';
 import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
 import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';
@@ -37,6 +38,9 @@ export interface SupervisorOptions {
 
 export type CaptureEnd = 'stopped' | 'ended';
 
+/** The first segment of an ffmpeg run waits at most this for a progress report to anchor it. */
+const FIRST_ANCHOR_WAIT_MS = 1000;
+
 /** How ffmpeg says the camera refused the user/password of --source (RTSP and HTTP alike). */
 const CAMERA_REFUSED: readonly RegExp[] = [/\b401 Unauthorized\b/i, /\b403 Forbidden\b/i];
 
@@ -59,6 +63,8 @@ export class CaptureSupervisor {
   /** Names this ffmpeg run announced: only the others can be leftovers. */
   #announced = new Set<string>();
   #relaying = false;
+  /** The watchdog stopped the current ffmpeg run. */
+  #stalled = false;
   #stopGraceMs: number;
 
   constructor(options: SupervisorOptions) {
@@ -112,7 +118,9 @@ export class CaptureSupervisor {
       }
       emit({ type: 'state', state: 'reconnecting', detail });
       emit({ type: 'ffmpeg', phase: 'restarting', delayMs });
-      await this.#waitBeforeRestart(delayMs);
+      const reachable = await this.#waitBeforeRestart(delayMs);
+      // Nothing is captured until the next run's first segment: that one declares the hole.
+      this.#o.spool.expectHole(holeReason(exit, { refused: !!refused, stalled: this.#stalled, reachable }));
     }
     return 'stopped';
   }
@@ -142,6 +150,7 @@ export class CaptureSupervisor {
     this.#clock = new WallClock();
     this.#announced = new Set();
     this.#relaying = false;
+    this.#stalled = false;
     emit({ type: 'state', state: 'connecting', detail: source.display });
     const run = await FfmpegRun.start(ffmpeg.path, args, (entry) => this.#onEntry(entry));
     this.#run = run;
@@ -165,8 +174,15 @@ export class CaptureSupervisor {
   }
 
   async #onEntry(entry: SegmentListEntry): Promise<void> {
+    const run = this.#run;
+    if (this.#announced.size === 0 && run && !run.stopRequested) {
+      // The first segment anchors the run's timeline. Right after a start it may close in the
+      // burst that follows the probe, seconds after its video was captured; the next progress
+      // report tells when output time 0 really was.
+      await run.nextReport(FIRST_ANCHOR_WAIT_MS);
+    }
     this.#announced.add(entry.name);
-    const { start, clockJumpS } = this.#clock.place(entry.startS, entry.endS);
+    const { start, clockJumpS } = this.#clock.place(entry.startS, entry.endS, run?.originWallMs);
     if (clockJumpS !== undefined) {
       // Counted from the `closed` event's clockJumpS; said here in words.
       this.#o.emit({
@@ -218,6 +234,7 @@ export class CaptureSupervisor {
             message: `no segment from ffmpeg for ${Math.round((now - lastAt) / 1000)} s: restarting it`,
           });
           lastAt = now;
+          this.#stalled = true;
           // Stuck: there is nothing to catch up with.
           void run.stop(this.#o.stopGraceMs, { catchUp: false });
         }
@@ -279,15 +296,22 @@ export class CaptureSupervisor {
   /**
    * Wait before the next ffmpeg start. When a network camera does not even accept a TCP connection,
    * poll it about once a second and restart the moment it answers, not at the end of the backoff.
+   * Resolves false when the camera was found unreachable.
    */
-  async #waitBeforeRestart(delayMs: number): Promise<void> {
+  async #waitBeforeRestart(delayMs: number): Promise<boolean> {
     const signal = this.#stopping.signal;
     const target = this.#o.source.probe;
-    if (!target) return sleep(delayMs, signal);
+    if (!target) {
+      await sleep(delayMs, signal);
+      return true;
+    }
     const probe = () => tcpProbe(target.host, target.port, 1000);
     const deadline = performance.now() + delayMs;
     // Reachable: the trouble is elsewhere (a wrong path, the stream not ready), so back off fully.
-    if (await probe()) return sleep(Math.max(0, deadline - performance.now()), signal);
+    if (await probe()) {
+      await sleep(Math.max(0, deadline - performance.now()), signal);
+      return true;
+    }
     this.#o.emit({
       type: 'log',
       level: 'info',
@@ -295,9 +319,22 @@ export class CaptureSupervisor {
     });
     while (!signal.aborted && performance.now() < deadline) {
       await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - performance.now())), signal);
-      if (!signal.aborted && (await probe())) return;
+      if (!signal.aborted && (await probe())) return false;
     }
+    return false;
   }
+}
+
+/** Why nothing was captured between an ffmpeg run that ended and the next one. */
+export function holeReason(
+  exit: FfmpegExit,
+  seen: { refused: boolean; stalled: boolean; reachable: boolean },
+): UncapturedReason {
+  if (seen.refused) return 'camera-refused';
+  if (!seen.reachable) return 'camera-unreachable';
+  if (seen.stalled) return 'camera-stalled';
+  if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) return 'ffmpeg-no-space';
+  return 'ffmpeg-exited';
 }
 
 /** "401 Unauthorized" when ffmpeg's last lines say the camera refused the credentials. */

@@ -30,12 +30,16 @@ export class WallClock {
     this.#clocks = clocks;
   }
 
-  place(startS: number, endS: number): { start: Date; clockJumpS?: number } {
+  /**
+   * `originHintMs`: the wall clock at which output time 0 was captured, if known better than "now
+   * minus the segment's end" (a segment listed late, in the burst after ffmpeg's probe).
+   */
+  place(startS: number, endS: number, originHintMs?: number): { start: Date; clockJumpS?: number } {
     const wall = this.#clocks.wallMs();
     const offset = wall - this.#clocks.monoMs();
     let clockJumpS: number | undefined;
     if (this.#anchorMs === undefined) {
-      this.#anchorMs = wall - endS * 1000;
+      this.#anchorMs = Math.min(wall - endS * 1000, originHintMs ?? Number.POSITIVE_INFINITY);
       this.#offsetMs = offset;
     } else {
       const jumpMs = offset - this.#offsetMs;

@@ -7,7 +7,14 @@ import { DEMO_SETTINGS, type DemoFlags } from './demo-settings.js';
 import { DISCOVER_SETTINGS, type DiscoverFlags } from './discover-settings.js';
 import { INGEST_SERVER_SETTINGS, type IngestServerFlags } from './ingest-server-settings.js';
 import { RELAY_SETTINGS } from './relay.js';
-import { ENV_PREFIX, envName, type SettingSources, withSettings } from './settings.js';
+import {
+  ENV_PREFIX,
+  envName,
+  joinDashValues,
+  type SettingSources,
+  valueFlags,
+  withSettings,
+} from './settings.js';
 
 /** What the command line asked for; `help` when --help or --version was printed instead. */
 export type Invocation =
@@ -35,6 +42,9 @@ const SECRETS = `${envName('source')}=rtsp://user:pw@cam/stream ${envName('token
 /** The relay's config file may list its cameras, each a mapping of CAMERA_SCHEMA's keys. */
 const CAMERA_LISTS = { cameras: CAMERA_SCHEMA };
 
+/** Every flag that takes a value, of any command: `--upload-timeout -5s` is read as one. */
+const VALUE_FLAGS = valueFlags(RELAY_SETTINGS, INGEST_SERVER_SETTINGS, DEMO_SETTINGS, DISCOVER_SETTINGS);
+
 const DURATIONS = 'Durations are seconds (30) or a number with a unit: 500ms, 30s, 5m, 1h, 2d.';
 
 /**
@@ -43,7 +53,7 @@ const DURATIONS = 'Durations are seconds (30) or a number with a unit: 500ms, 30
  */
 export async function parseCommandLine(argv: string[], sources: SettingSources): Promise<Invocation> {
   let invocation: Invocation = { command: 'help' };
-  await yargs(argv)
+  await yargs(joinDashValues(argv, VALUE_FLAGS))
     .scriptName('trio-relay')
     .usage(
       '$0 [relay] --source URL --token T [options]\n\nRelay a camera feed as MPEG-TS segments to an HTTP ingest.',

@@ -11,6 +11,8 @@ export interface IngestServerFlags {
   headersTimeout?: number | string | undefined;
   bodyTimeout?: number | string | undefined;
   maxStoreMb?: number | string | undefined;
+  maxCameras?: number | string | undefined;
+  maxConnections?: number | string | undefined;
   fault?: string[] | undefined;
   readRate?: string | undefined;
   tlsCert?: string | undefined;
@@ -23,6 +25,8 @@ export const INGEST_SERVER_DEFAULTS = {
   out: './trio-ingest',
   headersTimeout: '10s',
   bodyTimeout: '30s',
+  maxCameras: 1000,
+  maxConnections: 500,
 } as const;
 
 /** `trio-relay ingest-server`'s settings (flags and TRIO_* variables): see src/cli/settings.ts. */
@@ -49,8 +53,19 @@ export const INGEST_SERVER_SETTINGS = {
   },
   'max-store-mb': {
     type: 'number',
-    describe: 'keep stored segments under this many MB, removing the oldest first',
+    describe:
+      'keep stored segments under this many MB, removing the oldest first (a larger segment gets 413)',
     default: 'unlimited',
+  },
+  'max-cameras': {
+    type: 'number',
+    describe: 'cameras it keeps state for; a new one past this gets 507 (the relay keeps it and retries)',
+    default: INGEST_SERVER_DEFAULTS.maxCameras,
+  },
+  'max-connections': {
+    type: 'number',
+    describe: 'open connections at once; more are dropped as they arrive',
+    default: INGEST_SERVER_DEFAULTS.maxConnections,
   },
   fault: {
     type: 'array',

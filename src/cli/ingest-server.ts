@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { checkApiKey } from '../config/api-key.js';
 import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
 import { readSecretFile } from '../config/secret-file.js';
 import { ConfigError } from '../errors.js';
@@ -27,6 +28,8 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
       : Math.round(
           parseNumber('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' }) * 1024 ** 2,
         );
+  const count = (flag: string, value: number | string) =>
+    parseNumber(flag, value, { min: 1, max: 1_000_000, integer: true, what: 'a whole number' });
   const server = await IngestServer.start({
     host: flags.host ?? d.host,
     port,
@@ -36,6 +39,8 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
     headersTimeoutMs: parseDurationMs('headers-timeout', flags.headersTimeout ?? d.headersTimeout, timeout),
     bodyTimeoutMs: parseDurationMs('body-timeout', flags.bodyTimeout ?? d.bodyTimeout, timeout),
     maxStoreBytes,
+    maxCameras: count('max-cameras', flags.maxCameras ?? d.maxCameras),
+    maxConnections: count('max-connections', flags.maxConnections ?? d.maxConnections),
     faults,
     readRateBytesPerS,
     tls: readTls(flags),
@@ -59,9 +64,11 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
 
 /** --token or --token-file (the file keeps it out of `ps`); TRIO_TOKEN arrives as --token. */
 function resolveToken(flags: IngestServerFlags): string | undefined {
-  if (flags.tokenFile === undefined) return flags.token;
+  if (flags.tokenFile === undefined)
+    return flags.token === undefined ? undefined : checkApiKey('--token', flags.token);
   if (flags.token !== undefined) throw new ConfigError('pass either --token or --token-file, not both');
-  return readSecretFile('token-file', flags.tokenFile, { trim: true });
+  const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
+  return checkApiKey(`--token-file ${flags.tokenFile}`, key);
 }
 
 /** --tls-cert and --tls-key, both or neither: https with that certificate. */

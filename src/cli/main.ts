@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { ExitCode, isRelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { type Invocation, parseCommandLine } from './commands.js';
@@ -12,12 +13,25 @@ import { SettingSources } from './settings.js';
  * loading are replayed), so a stop at any moment of start-up is an ordinary stop.
  */
 export async function main(argv: string[], early?: EarlySignals): Promise<number> {
+  restrictUmask();
   const stop = new ProcessStop(early);
   try {
     return await runCommand(argv, stop);
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * Everything this process and its children create is for this user only (files 0600, dirs 0700).
+ * ffmpeg creates the segments (mode 0666 & ~umask, so 0644 under the usual 022), and the umask is
+ * the one setting that reaches it: inherited across fork/exec by every child, whichever module
+ * spawns it, with no shell wrapped around ffmpeg's argv (which may hold the camera's password) and
+ * nothing to remember at a new spawn site. Set once, before anything is created; the relay's own
+ * files ask for 0600/0700 already. Not possible (nor needed) in a worker thread, which shares it.
+ */
+function restrictUmask(): void {
+  if (isMainThread) process.umask(0o077);
 }
 
 async function runCommand(argv: string[], stop: ProcessStop): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Argv, Options } from 'yargs';
-import { type FileSchema, type FileValueType, readConfigFile } from '../config/config-file.js';
+import { type FileSchema, type FileValueType, isBlank, readConfigFile } from '../config/config-file.js';
 import { camelKey } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 
@@ -213,8 +213,65 @@ function checkEnv(
       if (argv[flag] !== true) throw new ConfigError(`${envName(flag)}=${value}: expected true or false`);
     }
   }
+  checkNotBlank(argv, Object.entries(table), file);
+}
+
+/**
+ * An empty string value (`--spool-dir ""`, `TRIO_FFMPEG=`, a flag last with no value) is a
+ * mistake, never a choice: an empty path is the working directory, `/` under systemd. Numbers
+ * and durations are left to their validators, which quote `""`; the file's keys are checked as
+ * it is read.
+ */
+function checkNotBlank(
+  argv: Readonly<Record<string, unknown>>,
+  settings: readonly [string, Setting][],
+  file: boolean,
+): void {
+  const flags = settings.filter(([, s]) => s.type === 'string' || s.type === 'array').map(([flag]) => flag);
+  for (const flag of file ? ['config', ...flags] : flags) {
+    if (!isBlank(argv[flag])) continue;
+    const name = envName(flag);
+    const env = process.env[name];
+    // As in sourceOf: a variable as empty as the value is where the value came from.
+    if (env !== undefined && isBlank(env)) {
+      throw new ConfigError(`${name} is set but empty: give it a value, or unset it`);
+    }
+    throw new ConfigError(`--${flag} is empty: give it a value, or leave the flag out`);
+  }
 }
 
 function squash(name: string): string {
   return name.toLowerCase().replace(/[-_]/g, '');
+}
+
+/** The flags (and their one-letter aliases) that take a value, in any of `tables`; and --config. */
+export function valueFlags(...tables: Readonly<Record<string, Setting>>[]): ReadonlySet<string> {
+  const names = new Set(['--config']);
+  for (const table of tables) {
+    for (const [flag, setting] of Object.entries(table)) {
+      if (setting.type === 'boolean') continue;
+      names.add(`--${flag}`);
+      if (setting.alias) names.add(`-${setting.alias}`);
+    }
+  }
+  return names;
+}
+
+/**
+ * yargs reads `--upload-timeout -5s` as a flag with no value followed by the short flags -5 and
+ * -s ("Unknown argument: 5"). No flag starts with a digit, so a dash and a digit after a flag
+ * that takes a value is that value: joined as `--upload-timeout=-5s`, its validator names it.
+ */
+export function joinDashValues(argv: readonly string[], takesValue: ReadonlySet<string>): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === '--') return [...joined, ...argv.slice(i)];
+    if (takesValue.has(arg) && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parseYamlText } from './yaml-text.js';
 
 /** What a key of the file may hold; the value itself is validated with the flags, by resolve*Config. */
 export type FileValueType = 'string' | 'number' | 'duration' | 'boolean' | 'array';
@@ -42,18 +42,7 @@ export function readConfigFile(
   } catch (error) {
     throw new ConfigError(`${where}: cannot read it (${(error as NodeJS.ErrnoException).code ?? error})`);
   }
-  let data: unknown;
-  try {
-    data = parse(text, { logLevel: 'error' });
-  } catch (error) {
-    if (!(error instanceof YAMLParseError)) throw error;
-    // The first line only: the rest quotes the file around the error, which may be the token.
-    const at = error.linePos?.[0];
-    const firstLine = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new ConfigError(
-      `${where}: not valid YAML or JSON${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${firstLine}`,
-    );
-  }
+  const data = parseYamlText(text, where);
   // An empty file (or only comments) sets nothing.
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
@@ -92,6 +81,10 @@ function checkKeys(
     const type = schema[key];
     if (type === undefined)
       throw new ConfigError(`${where}: unknown key "${key}"${suggest(key, schema, alsoKnown)}`);
+    if (isBlank(value) && (type === 'string' || type === 'array')) {
+      // An empty spool-dir or ffmpeg would mean the working directory (/ under systemd).
+      throw new ConfigError(`${where}: key "${key}" is empty`);
+    }
     if (!ACCEPTS[type].includes(typeName(value, 'short'))) {
       // YAML reads 0123 or 1.10 as numbers: only quotes keep a string as written.
       const quote = type === 'string' && typeof value === 'number' ? ' (put it in quotes)' : '';
@@ -100,6 +93,12 @@ function checkKeys(
       );
     }
   }
+}
+
+/** "" or only spaces, alone or in a list: a value forgotten, never one meant. */
+export function isBlank(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(isBlank);
+  return typeof value === 'string' && value.trim() === '';
 }
 
 /** A kind of value, never the value itself. */

@@ -98,7 +98,7 @@ export function resolveFleetConfig(
     try {
       config = resolveRelayConfig({ ...flags, uploadConcurrency: concurrency, ...ownFlags }, env);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
+      if (!(error instanceof ConfigError) || !isEntryError(error, entry)) throw error;
       // The flag names the key: `--fps abc: …` is `fps: abc` of this camera's entry.
       throw new ConfigError(`${label}: ${error.message.replace(/^--/, '')}`, { cause: error });
     }
@@ -121,4 +121,14 @@ export function resolveFleetConfig(
     maxTotalSpoolBytes: shared.maxTotalSpoolBytes,
     single: false,
   };
+}
+
+/**
+ * An error about a key the camera's own entry sets. One about a shared setting (the token, the
+ * upload timeout, a top-level fps) is the same for every camera: it keeps its message, and main
+ * names its source.
+ */
+function isEntryError(error: ConfigError, entry: CameraEntry): boolean {
+  const flag = /^--([a-z][a-z0-9-]*)/.exec(error.message)?.[1];
+  return flag !== undefined && (flag === 'camera-id' ? 'id' : flag) in entry;
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { hideUserinfo, redactUrl, registerUrlSecrets } from '../redact.js';
 
@@ -147,4 +148,38 @@ export function flagName(key: string): string {
 /** "segment-duration" → "segmentDuration": the config's key of a flag. */
 export function camelKey(flag: string): string {
   return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** --max-restarts: a count of consecutive failures, or "unlimited". */
+export function parseMaxRestarts(value: number | string): number {
+  if (value === 'unlimited' || value === 'inf') return Number.POSITIVE_INFINITY;
+  const n = /^\d+$/.test(String(value).trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new ConfigError(`--max-restarts ${value}: expected a whole number (0 or more), or "unlimited"`);
+  return n;
+}
+
+/** An address to listen on: an IPv4/IPv6 literal or a host name. */
+export function parseHost(flag: string, value: string): string {
+  const host = value.trim().replace(/^\[(.*)\]$/, '$1');
+  if (
+    isIP(host) === 0 &&
+    !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(host)
+  ) {
+    throw new ConfigError(
+      `--${flag} ${value}: expected an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0`,
+    );
+  }
+  return host;
+}
+
+/** The camera name is shown in the cloud and sent at every registration: a label, not a file. */
+export const MAX_NAME_LENGTH = 200;
+
+export function parseName(value: string): string {
+  const length = [...value].length;
+  if (length > MAX_NAME_LENGTH) {
+    throw new ConfigError(`--name: expected at most ${MAX_NAME_LENGTH} characters, got ${length}`);
+  }
+  return value;
 }

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { deriveCameraId } from '../camera/camera-id.js';
 import {
   type CaptureSettings,
@@ -11,13 +10,17 @@ import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { UploadOrder } from '../types.js';
+import { checkApiKey } from './api-key.js';
 import {
   flagName,
   formatDurationMs,
   oneOf,
   parseByteRate,
   parseDurationMs,
+  parseHost,
   parseHttpUrl,
+  parseMaxRestarts,
+  parseName,
   parseNumber,
   parseResolution,
   type Range,
@@ -260,7 +263,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
-    name: flags.name,
+    name: flags.name === undefined ? undefined : parseName(flags.name),
     resolution: flags.resolution === undefined ? undefined : parseResolution(flags.resolution),
     fps,
     segmentDurationS,
@@ -317,28 +320,6 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
   return Object.freeze({ ...settings, proxy, token, spoolDir } satisfies RelayConfig);
 }
 
-function parseMaxRestarts(value: number | string): number {
-  if (value === 'unlimited' || value === 'inf') return Number.POSITIVE_INFINITY;
-  const n = /^\d+$/.test(String(value).trim()) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n))
-    throw new ConfigError(`--max-restarts ${value}: expected a whole number (0 or more), or "unlimited"`);
-  return n;
-}
-
-/** An address to listen on: an IPv4/IPv6 literal or a host name. */
-function parseHost(flag: string, value: string): string {
-  const host = value.trim().replace(/^\[(.*)\]$/, '$1');
-  if (
-    isIP(host) === 0 &&
-    !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$/.test(host)
-  ) {
-    throw new ConfigError(
-      `--${flag} ${value}: expected an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0`,
-    );
-  }
-  return host;
-}
-
 function parseCameraId(value: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(value)) {
     throw new ConfigError(`--camera-id ${value}: expected up to 128 letters, digits, '.', '_' or '-'`);
@@ -348,13 +329,14 @@ function parseCameraId(value: string): string {
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */
 function resolveToken(flags: RelayFlags, env: NodeJS.ProcessEnv): string {
-  let token = flags.token;
-  if (token !== undefined && flags.tokenFile !== undefined) {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) {
     throw new ConfigError('pass either --token or --token-file, not both');
   }
-  if (flags.tokenFile !== undefined) token = readSecretFile('token-file', flags.tokenFile, { trim: true });
-  token ??= env.TRIO_TOKEN;
-  if (!token) throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
-  if (/[\r\n]/.test(token)) throw new ConfigError('the API token must be a single line');
-  return token;
+  if (flags.tokenFile !== undefined) {
+    const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
+    return checkApiKey(`--token-file ${flags.tokenFile}`, key);
+  }
+  if (flags.token) return checkApiKey('--token', flags.token);
+  if (env.TRIO_TOKEN) return checkApiKey('TRIO_TOKEN', env.TRIO_TOKEN);
+  throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
 }

@@ -1,7 +1,8 @@
-import { accessSync, constants, lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { makeDirs, unsafeAncestor } from './safe-dir.js';
 
 /** Who the relay runs as; `uid` is undefined where the platform has none (Windows). */
 export interface SpoolUser {
@@ -26,21 +27,25 @@ const ADVICE = 'give the relay a directory of its own, e.g. /var/lib/trio-relay'
  * Another user who can write there (or owns it) could swap a segment dir for a symlink and have
  * the startup sweep delete, or the uploader send, files of their choosing.
  */
-export function spoolDirProblem(info: Stats, uid: number | undefined): string | undefined {
+export function spoolDirProblem(
+  info: Stats,
+  uid: number | undefined,
+  advice: string = ADVICE,
+): string | undefined {
   if (info.isSymbolicLink()) {
-    return 'is a symbolic link: pass the directory it points to, or give the relay a directory of its own';
+    return `is a symbolic link: pass the directory it points to, or ${advice.replace(/, e\.g\. .*$/, '')}`;
   }
   if (!info.isDirectory()) return 'is not a directory';
   // Without uids (Windows) ownership and mode bits mean nothing here.
   if (uid === undefined) return undefined;
   if (info.uid !== uid) {
     const who = uid === 0 ? 'root uses only a directory owned by root' : `we run as uid ${uid}`;
-    return `is owned by uid ${info.uid} (${who}): ${ADVICE}`;
+    return `is owned by uid ${info.uid} (${who}): ${advice}`;
   }
   if (info.mode & 0o022) {
     const mode = (info.mode & 0o7777).toString(8).padStart(4, '0');
     // A sticky shared dir such as /tmp is not ours to chmod.
-    const fix = info.mode & 0o1000 ? ADVICE : `run chmod go-w on it, or ${ADVICE}`;
+    const fix = info.mode & 0o1000 ? advice : `run chmod go-w on it, or ${advice}`;
     return `is writable by other users (mode ${mode}): ${fix}`;
   }
   return undefined;
@@ -48,8 +53,9 @@ export function spoolDirProblem(info: Stats, uid: number | undefined): string | 
 
 /**
  * --spool-dir, or the per-user default: created 0700 if missing, then it must be a real directory
- * (not a symlink), owned by us, not group- or world-writable, and writable by us. Nothing in it is
- * touched here. Throws ConfigError (exit 2).
+ * (not a symlink), owned by us, not group- or world-writable, and writable by us, below ancestors
+ * no other user can swap (checked before anything is created). Nothing in it is touched here.
+ * Throws ConfigError (exit 2).
  */
 export function resolveSpoolDir(
   flag: string | undefined,
@@ -61,6 +67,21 @@ export function resolveSpoolDir(
     flag === undefined
       ? `the default spool dir ${path} (choose another with --spool-dir)`
       : `--spool-dir ${path}`;
+  return resolveOwnDir(path, label, user);
+}
+
+/**
+ * `path` made ready as a directory of our own (see resolveSpoolDir), refusals naming it as
+ * `label`, with `advice` on what to do instead: the ingest's --out is held to the same rules.
+ */
+export function resolveOwnDir(
+  path: string,
+  label: string,
+  user: SpoolUser = currentUser(),
+  advice: string = ADVICE,
+): string {
+  const ancestor = unsafeAncestor(path, user.uid);
+  if (ancestor) throw new ConfigError(`${label}: ${ancestor}: ${advice}`);
   let mkdirError: unknown;
   try {
     makeDirs(path);
@@ -73,7 +94,7 @@ export function resolveSpoolDir(
   } catch (error) {
     throw new ConfigError(`${label}: not a writable directory (${reason(mkdirError ?? error)})`);
   }
-  const problem = spoolDirProblem(info, user.uid);
+  const problem = spoolDirProblem(info, user.uid, advice);
   if (problem) throw new ConfigError(`${label} ${problem}`);
   try {
     if (mkdirError) throw mkdirError;
@@ -86,28 +107,4 @@ export function resolveSpoolDir(
 
 function reason(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-}
-
-/**
- * `mkdir -p`, one level at a time: Node's own recursive mkdir spins forever on a path under
- * /proc (ENOENT that never resolves), which would hang start-up past any signal. An existing
- * level (another relay made it first) is fine; what exists is judged by lstat afterwards.
- */
-function makeDirs(path: string): void {
-  const parent = dirname(path);
-  if (parent !== path && !exists(parent)) makeDirs(parent);
-  try {
-    mkdirSync(path, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -33,6 +33,10 @@ export interface DoctorOptions {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/** A 401 from the camera; a YAML comment is the quiet way a password loses its end. */
+const CREDENTIALS_HINT =
+  "check --user and the password; in a URL, percent-encode '@ : / % #' and spaces; in a YAML config file, put the value in quotes: an unquoted ' #' starts a comment and cuts the rest off";
+
 /**
  * Every check an operator would otherwise do by hand, in the order a relay needs them: ffmpeg,
  * the camera, the proxy and the ingest (reachable, TLS, key), the spool, the clock. A check that cannot run
@@ -93,10 +97,10 @@ async function checkSource(
     results.push({
       check,
       status: 'fail',
-      detail: `${config.source.display}: ${result.reason}`,
-      hint: auth
-        ? "the camera refused the user or password in the URL (percent-encode '@ : / %' and spaces)"
-        : 'check the URL, that the camera is on, and that this box can reach it',
+      detail: auth
+        ? `${config.source.display}: the camera refused the user and password (${result.reason})`
+        : `${config.source.display}: ${result.reason}`,
+      hint: auth ? CREDENTIALS_HINT : 'check the URL, that the camera is on, and that this box can reach it',
     });
     return;
   }

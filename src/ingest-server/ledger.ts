@@ -1,6 +1,8 @@
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readNoFollow } from '../spool/fsutil.js';
 import type { SegmentHeaders } from './segment-headers.js';
+import { appendNoFollow } from './store-dir.js';
 
 export type { GapField, GapInfo } from './segment-headers.js';
 
@@ -54,9 +56,9 @@ export function newEntry(
   };
 }
 
-/** Append one row. Callers serialize per camera, so rows land in decision order. */
+/** Append one row (never through a symlink). Callers serialize per camera, so rows land in decision order. */
 export async function appendLedger(outDir: string, entry: LedgerEntry): Promise<void> {
-  await appendFile(join(outDir, entry.camera, LEDGER_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  await appendNoFollow(join(outDir, entry.camera, LEDGER_FILE), `${JSON.stringify(entry)}\n`);
 }
 
 /**
@@ -69,8 +71,9 @@ export async function loadLedgers(outDir: string): Promise<LedgerEntry[]> {
   for (const dir of cameras) {
     if (!dir.isDirectory()) continue;
     const file = join(outDir, dir.name, LEDGER_FILE);
-    const text = await readFile(file, 'utf8').catch(() => '');
-    if (text !== '' && !text.endsWith('\n')) await appendFile(file, '\n');
+    // A ledger planted as a symlink reads as empty: neither read nor "repaired" through it.
+    const text = (await readNoFollow(file)) ?? '';
+    if (text !== '' && !text.endsWith('\n')) await appendNoFollow(file, '\n');
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {

@@ -35,12 +35,18 @@ export interface IngestServerOptions {
   checkContent?: boolean;
   /** Allow listening beyond loopback with no token: anyone who reaches it may upload. @default false */
   insecure?: boolean;
+  /** Cameras it keeps state for; a new one past this gets 507 (the relay retries). @default 1000 */
+  maxCameras?: number;
+  /** Open connections at once; more are dropped as they arrive. @default 500 */
+  maxConnections?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 600_000;
+export const DEFAULT_MAX_CAMERAS = 1_000;
+export const DEFAULT_MAX_CONNECTIONS = 500;
 
 export interface NormalizedOptions {
   readonly host: string;
@@ -58,6 +64,8 @@ export interface NormalizedOptions {
   readonly maxStoreBytes: number | undefined;
   readonly checkContent: boolean;
   readonly insecure: boolean;
+  readonly maxCameras: number;
+  readonly maxConnections: number;
 }
 
 /** Defaults in one place; each bad option gets a TypeError naming it, its value and what was expected. */
@@ -115,6 +123,14 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     maxStoreBytes,
     'a byte count ≥ 1',
   );
+  const { maxCameras = DEFAULT_MAX_CAMERAS, maxConnections = DEFAULT_MAX_CONNECTIONS } = options;
+  expect(Number.isSafeInteger(maxCameras) && maxCameras > 0, 'maxCameras', maxCameras, 'a count ≥ 1');
+  expect(
+    Number.isSafeInteger(maxConnections) && maxConnections > 0,
+    'maxConnections',
+    maxConnections,
+    'a count ≥ 1',
+  );
   const faults = options.faults ?? [];
   for (const rule of faults) validateFaultRule(rule);
   return {
@@ -134,5 +150,7 @@ export function normalizeOptions(options: IngestServerOptions): NormalizedOption
     maxStoreBytes,
     checkContent: options.checkContent ?? true,
     insecure: options.insecure ?? false,
+    maxCameras,
+    maxConnections,
   };
 }

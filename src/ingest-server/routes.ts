@@ -1,15 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../spool/fsutil.js';
 import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
+import type { CameraLimit } from './camera-limit.js';
 import type { Catalog } from './catalog.js';
 import type { RequestOutcome, Route } from './events.js';
 import type { FaultAction, FaultInjector } from './faults.js';
 import { appendLedger, type LedgerEntry, newEntry } from './ledger.js';
 import type { NormalizedOptions } from './options.js';
+import { MAX_REGISTER_BYTES, readRegistration } from './registration.js';
 import { readSegmentHeaders, type SegmentHeaders } from './segment-headers.js';
 import type { SegmentStore } from './store.js';
+import { cameraDir } from './store-dir.js';
 import { handleViewer, isViewerRequest, type ViewerContext } from './viewer/routes.js';
 
 /** What the handlers need from the server: settings, state, and one way to report. */
@@ -17,6 +21,8 @@ export interface RouteContext {
   readonly options: NormalizedOptions;
   readonly faults: FaultInjector;
   readonly catalog: Catalog;
+  /** The cameras it keeps state for, capped (--max-cameras). */
+  readonly cameras: CameraLimit;
   /** The stored segments: indexed as they are accepted, rotated under the store limit. */
   readonly store: SegmentStore;
   readonly viewer: ViewerContext;
@@ -29,7 +35,6 @@ export interface RouteContext {
 const INGEST_PATH = /^\/api\/stream\/ingest\/([^/]+)$/;
 /** The relay's own `--camera-id` rule; it also keeps ids safe as folder names (no `..`). */
 const CAMERA_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const MAX_REGISTER_BYTES = 64 * 1024;
 
 type Base = Pick<RequestOutcome, 'route' | 'method' | 'path' | 'camera'>;
 
@@ -70,7 +75,8 @@ export async function handleRequest(
     ctx.record(outcome(base, 400, 'rejected'));
     return send(res, 400, { error: 'invalid camera id' });
   }
-  await mkdir(join(ctx.options.outDir, camera), { recursive: true, mode: 0o700 });
+  if (!ctx.cameras.admit(camera)) return tooManyCameras(ctx, res, base);
+  await cameraDir(ctx.options.outDir, camera);
   if (route === 'session_end') return endSession(ctx, res, { ...base, camera });
   return ingestSegment(ctx, req, res, { ...base, camera });
 }
@@ -87,21 +93,15 @@ async function register(
   };
   const text = await readSmallBody(req, MAX_REGISTER_BYTES);
   if (text === undefined) return reject(413, `registration body over ${MAX_REGISTER_BYTES} bytes`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return reject(400, 'invalid json');
-  }
-  const id = (body as { id?: unknown } | null)?.id;
-  if (typeof id !== 'string' || !CAMERA_ID.test(id)) return reject(400, 'missing or invalid id');
-  const dir = join(ctx.options.outDir, id);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Judged whole before anything is created: a refused registration leaves no camera dir.
+  const registration = readRegistration(text, (id) => CAMERA_ID.test(id));
+  if (!registration.ok) return reject(registration.status, registration.error);
+  const { id, json } = registration;
+  if (!ctx.cameras.admit(id)) return tooManyCameras(ctx, res, { ...base, camera: id });
+  const dir = await cameraDir(ctx.options.outDir, id);
   await ctx.catalog.exclusive(id, async () => {
-    // Written aside then renamed: a crash never leaves a half camera.json.
-    const json = `${JSON.stringify(body, null, 2)}\n`;
-    await writeFile(join(dir, '.camera.json.tmp'), json, { mode: 0o600 });
-    await rename(join(dir, '.camera.json.tmp'), join(dir, 'camera.json'));
+    // Written aside (a fresh name, never through a link) then renamed: no half camera.json.
+    await writeFileAtomic(join(dir, 'camera.json'), json);
     const entry = newEntry(id, 'register', 'accepted', 201, {
       file: 'camera.json',
       size: Buffer.byteLength(json),
@@ -110,6 +110,15 @@ async function register(
     ctx.record(outcome({ ...base, camera: id }, 201, 'accepted', entry));
   });
   send(res, 201, { id });
+}
+
+/**
+ * 507, a 5xx: the relay keeps its segments and retries, so nothing is lost while the operator
+ * raises --max-cameras (or removes cameras from --out and restarts the ingest).
+ */
+function tooManyCameras(ctx: RouteContext, res: ServerResponse, base: Base): void {
+  ctx.record(outcome(base, 507, 'rejected'));
+  send(res, 507, { error: `camera limit reached (--max-cameras ${ctx.cameras.max})` });
 }
 
 async function endSession(
@@ -131,7 +140,7 @@ async function ingestSegment(
   res: ServerResponse,
   base: Base & { camera: string },
 ): Promise<void> {
-  const { outDir, maxBodyBytes } = ctx.options;
+  const { outDir, maxBodyBytes, maxStoreBytes } = ctx.options;
   const { camera } = base;
   const headers = readSegmentHeaders(req.headers);
   const action = ctx.faults.next(camera);
@@ -151,17 +160,24 @@ async function ingestSegment(
 
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'video/mp2t') return reject(415, 'expected Content-Type: video/mp2t');
+  // A segment larger than the whole store could only be acknowledged and deleted at once, and
+  // the relay deletes its copy on a 2xx: refused instead (413, which the relay files as rejected).
+  const overStore = maxStoreBytes !== undefined && maxStoreBytes < maxBodyBytes;
+  const limit = overStore ? maxStoreBytes : maxBodyBytes;
+  const tooLarge = overStore
+    ? `segment over the store limit of ${maxStoreBytes} bytes (--max-store-mb)`
+    : `segment over ${maxBodyBytes} bytes`;
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   // Refuse before reading a byte; `connection: close` spares us reading what we refused.
-  if (declared > maxBodyBytes) return reject(413, `segment over ${maxBodyBytes} bytes`, declared, true);
+  if (declared > limit) return reject(413, tooLarge, declared, true);
 
   const dir = join(outDir, camera);
-  const body = await receiveBody(req, dir, maxBodyBytes, ctx.throttle, ctx.options.checkContent);
+  const body = await receiveBody(req, dir, limit, ctx.throttle, ctx.options.checkContent);
   if (body.kind === 'aborted') {
     await ledger('rejected', 0, { size: body.size });
     return;
   }
-  if (body.kind === 'too_large') return reject(413, `segment over ${maxBodyBytes} bytes`, body.size, true);
+  if (body.kind === 'too_large') return reject(413, tooLarge, body.size, true);
   // 422, a 4xx the relay classifies as "reject": it keeps the segment in its rejected/ folder.
   if (body.kind === 'not_ts')
     return reject(422, 'not MPEG-TS: expected a 0x47 sync byte every 188 bytes', body.size, true);
@@ -170,6 +186,7 @@ async function ingestSegment(
     return reject(400, 'empty segment');
   }
   const stored = { size: body.size, sha256: body.sha256, first_pts: body.firstPtsS };
+  let release = () => {};
   await ctx.catalog.exclusive(camera, async () => {
     // Decided inside the camera's exclusive section: two retries of one key never both land.
     const duplicate = ctx.catalog.has(camera, headers.idempotency_key);
@@ -182,17 +199,27 @@ async function ingestSegment(
       await rename(body.temp, join(dir, file));
       entry = newEntry(camera, 'segment', 'accepted', 204, { ...headers, ...stored, file });
     }
-    await appendLedger(outDir, entry);
+    await appendLedger(outDir, entry).catch(async (error: unknown) => {
+      // Not ledgered, not answered 2xx: the client retries, and this file must not linger unnamed.
+      if (entry.file !== null) await rm(join(dir, entry.file), { force: true });
+      throw error;
+    });
     // Only a ledgered segment counts as seen: if the append failed, the client's retry lands.
     if (!duplicate) {
       ctx.catalog.add(entry);
-      ctx.store.add(entry);
+      release = ctx.store.add(entry);
     }
     ctx.record(outcome(base, 204, entry.status, entry));
   });
-  // Answered once the store is back under its limit: what a client sees acknowledged fits.
-  await ctx.store.rotate();
-  send(res, 204);
+  // Answered once the older segments are rotated out, this one kept whatever else goes: it is held
+  // until its answer is out, so no other request's rotation takes it first. (Segments arriving
+  // together may leave the store over its limit until the next one arrives.)
+  try {
+    await ctx.store.rotate();
+    send(res, 204);
+  } finally {
+    release();
+  }
 }
 
 async function injectFault(
@@ -273,6 +300,10 @@ function send(
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
+  // Answered before the body was read (401, 404, 413, 415…): the connection is closed once the
+  // answer is out (Node destroys it after a `connection: close` response), not held open to a
+  // body that may trickle in for as long as the client likes.
+  if (!res.req.complete) headers = { ...headers, connection: 'close' };
   if (body === undefined) {
     res.writeHead(status, headers).end();
     return;

@@ -12,6 +12,12 @@ export interface GapInfo {
 /** A parsed `X-Segment-Gap`, or the raw value when it does not parse (kept, never dropped). */
 export type GapField = GapInfo[] | { raw: string };
 
+/**
+ * A segment longer than this is no segment the relay cuts (at most 600 s, a long GOP aside): a
+ * client's `X-Segment-Duration: 1e9` would otherwise become a playlist's #EXT-X-TARGETDURATION.
+ */
+export const MAX_SEGMENT_DURATION_S = 3600;
+
 /** What the relay tells us about a segment, besides its bytes. */
 export interface SegmentHeaders {
   idempotency_key: string | null;
@@ -30,7 +36,7 @@ export function readSegmentHeaders(headers: IncomingHttpHeaders): SegmentHeaders
     // A sequence names a file: only a non-negative integer may.
     sequence: sequence !== null && Number.isSafeInteger(sequence) && sequence >= 0 ? sequence : null,
     start: first(headers['x-segment-start']) || null,
-    duration: numberOrNull(first(headers['x-segment-duration'])),
+    duration: durationOrNull(numberOrNull(first(headers['x-segment-duration']))),
     gap: parseGapHeader(first(headers['x-segment-gap'])),
     clock_jump: numberOrNull(first(headers['x-segment-clock-jump'])),
   };
@@ -74,4 +80,9 @@ function numberOrNull(value: string | undefined): number | null {
   if (value === undefined || value.trim() === '') return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
+}
+
+/** A duration a playlist can carry: positive and at most MAX_SEGMENT_DURATION_S, else unknown. */
+function durationOrNull(seconds: number | null): number | null {
+  return seconds !== null && seconds > 0 && seconds <= MAX_SEGMENT_DURATION_S ? seconds : null;
 }

@@ -1,11 +1,11 @@
 import { EventEmitter, once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, RelayError } from '../errors.js';
 import { removeStaleTemps } from './body.js';
+import { CameraLimit } from './camera-limit.js';
 import { Catalog } from './catalog.js';
 import { formatOutcome, type IngestServerEvents, type RequestOutcome } from './events.js';
 import { FaultInjector } from './faults.js';
@@ -14,6 +14,7 @@ import { type IngestServerOptions, type NormalizedOptions, normalizeOptions } fr
 import { ReadRateLimit } from './read-rate.js';
 import { authorized, handleRequest, type RouteContext } from './routes.js';
 import { SegmentStore } from './store.js';
+import { prepareOutDir } from './store-dir.js';
 import { ViewerHistory } from './viewer/history.js';
 
 export type { IngestServerEvents, RequestOutcome } from './events.js';
@@ -94,14 +95,19 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
   #transitions: Promise<void> = Promise.resolve();
 
   readonly #history: ViewerHistory;
+  readonly #cameraLimit: CameraLimit;
+  /** Whether a connection was dropped (--max-connections) since the last one closed: logged once. */
+  #dropping = false;
 
   private constructor(
     options: NormalizedOptions,
     catalog: Catalog,
     store: SegmentStore,
     history: ViewerHistory,
+    cameras: CameraLimit,
   ) {
     super();
+    this.#cameraLimit = cameras;
     this.#history = history;
     this.#options = options;
     this.#port = options.port;
@@ -116,6 +122,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       options,
       faults: this.faults,
       catalog,
+      cameras,
       throttle: limit && ((bytes) => limit.take(bytes)),
       record: (outcome) => this.#record(outcome),
       store,
@@ -144,9 +151,19 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     this.#server = options.tls
       ? (createHttpsServer({ ...timeouts, ...options.tls }, onRequest) as unknown as Server)
       : createServer(timeouts, onRequest);
+    // Each open connection holds memory and a descriptor: past the cap, new ones are dropped.
+    this.#server.maxConnections = options.maxConnections;
+    this.#server.on('drop', () => {
+      if (this.#dropping) return;
+      this.#dropping = true;
+      options.log(`ingest: dropping new connections: ${options.maxConnections} open (--max-connections)`);
+    });
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        this.#dropping = false;
+      });
     });
   }
 
@@ -156,14 +173,15 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     if (normalized.token === undefined && !normalized.insecure && !isLoopback(normalized.host)) {
       throw new IngestExposedError(normalized.host);
     }
-    await mkdir(normalized.outDir, { recursive: true, mode: 0o700 });
+    prepareOutDir(normalized.outDir);
     await removeStaleTemps(normalized.outDir);
     const rows = await loadLedgers(normalized.outDir);
     const store = new SegmentStore(normalized.outDir, normalized.maxStoreBytes, normalized.log);
     await store.load(rows);
     const history = new ViewerHistory();
     for (const row of rows) history.record(row);
-    const server = new IngestServer(normalized, Catalog.fromLedger(rows), store, history);
+    const cameras = new CameraLimit(normalized.maxCameras, new Set(rows.map((row) => row.camera)));
+    const server = new IngestServer(normalized, Catalog.fromLedger(rows), store, history, cameras);
     await server.#listen();
     for (const rule of normalized.faults) server.faults.add(rule);
     return server;
@@ -265,7 +283,13 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
   #record(outcome: RequestOutcome): void {
     const { entry } = outcome;
     const counts = this.#counts;
-    if (outcome.camera !== null && outcome.outcome !== 'unauthorized' && outcome.outcome !== 'not_found') {
+    // Only cameras under the cap: ids refused by it must not grow this list either.
+    if (
+      outcome.camera !== null &&
+      outcome.outcome !== 'unauthorized' &&
+      outcome.outcome !== 'not_found' &&
+      this.#cameraLimit.has(outcome.camera)
+    ) {
       this.#cameras.add(outcome.camera);
     }
     if (outcome.outcome === 'fault') counts.faulted++;
@@ -298,11 +322,14 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     return `${this.url}/`;
   }
 
+  /** Logged in full here; the client learns only that it failed (no paths, no errno details). */
   #failed(res: ServerResponse, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.#options.log(`ingest error: ${message}`);
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: 'internal error' }));
   }
 }
 

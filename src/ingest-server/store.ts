@@ -1,4 +1,4 @@
-import { rm, stat } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LedgerEntry } from './ledger.js';
 import { isDiscontinuity, type PlaylistSegment, type PlaylistWindow } from './viewer/playlist.js';
@@ -42,6 +42,8 @@ export class SegmentStore {
   #bytes = 0;
   /** Segments forgotten by the index cap while a store limit is set: rotate() deletes them. */
   readonly #forgotten: StoredSegment[] = [];
+  /** Segments whose 204 is not out yet: rotation stops at them (see add()). */
+  readonly #held = new Set<StoredSegment>();
   /** Rotations run one after another: two never pick the same file. */
   #rotating: Promise<void> = Promise.resolve();
 
@@ -56,18 +58,21 @@ export class SegmentStore {
     for (const row of rows) {
       // A ledger is read back as written, old rows and hand edits included: trust no field.
       if (row.event !== 'segment' || row.status !== 'accepted' || typeof row.file !== 'string') continue;
-      const size = await stat(join(this.#outDir, row.camera, row.file)).then(
-        (s) => s.size,
+      const size = await lstat(join(this.#outDir, row.camera, row.file)).then(
+        (s) => (s.isFile() ? s.size : undefined), // never a link planted in its place
         () => undefined, // rotated out (or removed by hand) since
       );
-      if (size !== undefined) this.add({ ...row, size });
+      if (size !== undefined) this.add({ ...row, size })(); // stored long ago: nothing to hold
     }
     await this.rotate();
   }
 
-  /** Index a segment just stored (an accepted ledger row with its file). */
-  add(row: LedgerEntry): void {
-    if (row.file === null) return;
+  /**
+   * Index a segment just stored (an accepted ledger row with its file). Until the returned
+   * release is called (once the client has its answer) rotation never removes it.
+   */
+  add(row: LedgerEntry): () => void {
+    if (row.file === null) return () => {};
     const camera = this.#camera(row.camera);
     const segment: Omit<StoredSegment, 'discontinuity'> = {
       camera: row.camera,
@@ -80,12 +85,15 @@ export class SegmentStore {
       firstPtsS: row.first_pts ?? null, // absent in ledgers written before it existed
     };
     const discontinuity = isDiscontinuity(camera.list.at(-1), { ...segment, discontinuity: false });
-    camera.list.push({ ...segment, discontinuity });
+    const stored = { ...segment, discontinuity };
+    camera.list.push(stored);
     this.#bytes += row.size;
     if (camera.list.length > MAX_INDEXED_PER_CAMERA) {
       const gone = this.#shift(camera);
       if (this.#maxBytes !== undefined) this.#forgotten.push(gone);
     }
+    this.#held.add(stored);
+    return () => this.#held.delete(stored);
   }
 
   /** Total bytes of the indexed segments. */
@@ -125,7 +133,8 @@ export class SegmentStore {
       }
       while (this.#bytes > max) {
         const oldest = this.#oldestCamera();
-        if (!oldest) return;
+        // What is not answered yet is never removed: over the limit until the next rotation.
+        if (!oldest || this.#held.has(oldest.list[0]!)) return;
         const gone = this.#shift(oldest);
         await rm(join(this.#outDir, gone.camera, gone.file), { force: true });
         this.#log(`store: over ${(max / 1024 / 1024).toFixed(1)} MB, removed ${gone.camera}/${gone.file}`);

@@ -245,7 +245,7 @@ export class CameraUnit {
         throw fatalError;
       }
       if (uploader.registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
-      const left = await spool.close();
+      const left = await spool.close('stopped');
       emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
       return ExitCode.ok;
     } finally {

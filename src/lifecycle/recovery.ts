@@ -159,6 +159,7 @@ async function adopt(dir: SpoolDirInfo, options: RecoveryOptions): Promise<Segme
     }
   }
   await spool.adoptGaps(journal?.gaps ?? []);
+  spool.adoptCapturedUntil(journal?.capturedUntil);
   // The new journal lists the moved files before the old dir goes.
   await spool.commitAdoption();
   if (complete) await rm(dir.path, { recursive: true, force: true });
@@ -192,6 +193,7 @@ async function removeStale(dir: SpoolDirInfo, root: string, emit: Emit): Promise
     if (dir.cameraId !== undefined && gaps.length > 0) {
       const state: CameraState = await readCameraState(root, dir.cameraId);
       await writeCameraState(root, dir.cameraId, {
+        ...state,
         nextSequence: Math.max(
           state.nextSequence,
           dir.journal?.nextSequence ?? 0,

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LossReason } from '../types.js';
+import type { GapReason } from '../types.js';
 import { readNoFollow, writeFileAtomic } from './fsutil.js';
 import { JOURNAL_FILE, LEGACY_JOURNAL_FILE } from './naming.js';
 
@@ -19,13 +19,17 @@ export interface SegmentRecord {
   readonly clockJumpS?: number | undefined;
 }
 
-/** Segments dropped before they were delivered; announced on the next delivered segment. */
+/**
+ * A hole in the timeline, announced on the next delivered segment: segments dropped before they
+ * were delivered (seqFrom..seqTo), or time never captured (an empty range, seqTo = seqFrom − 1,
+ * right before the segment seqFrom).
+ */
 export interface GapRecord {
   readonly seqFrom: number;
   readonly seqTo: number;
   readonly start: string;
   readonly end: string;
-  readonly reason: LossReason;
+  readonly reason: GapReason;
   readonly bytes: number;
 }
 
@@ -48,6 +52,8 @@ export interface JournalData {
   readonly nextSequence: number;
   readonly segments: readonly SegmentRecord[];
   readonly gaps: readonly GapRecord[];
+  /** ISO end of the last video captured for this camera (any run): where a next hole begins. */
+  readonly capturedUntil?: string | undefined;
 }
 
 /**
@@ -85,13 +91,14 @@ export function replay(text: string): JournalData | undefined {
   if (head?.op !== 'head' || !isJournalData(head.state)) return undefined;
   const segments = new Map<number, SegmentRecord>();
   for (const s of head.state.segments) segments.set(s.sequence, s);
-  let { gaps, nextSequence, owner } = head.state;
+  let { gaps, nextSequence, owner, capturedUntil } = head.state;
   for (const line of lines.slice(1)) {
     const entry = parseLine(line);
     switch (entry?.op) {
       case 'add':
         segments.set(entry.segment.sequence, entry.segment);
         nextSequence = Math.max(nextSequence, entry.segment.sequence + 1);
+        capturedUntil = laterIso(capturedUntil, segmentEnd(entry.segment));
         break;
       case 'del':
         segments.delete(entry.sequence);
@@ -109,7 +116,21 @@ export function replay(text: string): JournalData | undefined {
       // a torn or unknown line: skip it, the rest still applies
     }
   }
-  return { ...head.state, owner, nextSequence, gaps, segments: [...segments.values()] };
+  for (const gap of gaps) capturedUntil = laterIso(capturedUntil, gap.end);
+  return { ...head.state, owner, nextSequence, gaps, segments: [...segments.values()], capturedUntil };
+}
+
+/** ISO end of a segment's video. */
+export function segmentEnd(segment: Pick<SegmentRecord, 'start' | 'durationS'>): string {
+  return new Date(Date.parse(segment.start) + segment.durationS * 1000).toISOString();
+}
+
+/** The later of two ISO instants (either may be missing or unreadable). */
+export function laterIso(a: string | undefined, b: string | undefined): string | undefined {
+  const ms = (x: string | undefined) => (x === undefined ? Number.NaN : Date.parse(x));
+  if (Number.isNaN(ms(b))) return Number.isNaN(ms(a)) ? undefined : a;
+  if (Number.isNaN(ms(a))) return b;
+  return ms(b) > ms(a) ? b : a;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appendDurable } from './fsutil.js';
-import type { GapRecord } from './journal.js';
+import { type GapRecord, segmentEnd } from './journal.js';
 import { LOSS_LEDGER_FILE } from './naming.js';
 
 /** Past this size the ledger is rotated to `.1` (the previous `.1` to `.2`, and so on). */
@@ -37,12 +37,11 @@ export function gapOf(
   },
   reason: GapRecord['reason'],
 ): GapRecord {
-  const end = new Date(Date.parse(segment.start) + segment.durationS * 1000).toISOString();
   return {
     seqFrom: segment.sequence,
     seqTo: segment.sequence,
     start: segment.start,
-    end,
+    end: segmentEnd(segment),
     reason,
     bytes: segment.bytes,
   };

@@ -4,15 +4,17 @@ import { join } from 'node:path';
 import tmp from 'tmp';
 import { SpoolError } from '../errors.js';
 import type { Emit } from '../telemetry/events.js';
-import type { LossReason } from '../types.js';
-import { readCameraState, writeCameraState } from './camera-state.js';
+import type { LossReason, UncapturedReason } from '../types.js';
+import { type LastRun, readCameraState, writeCameraState } from './camera-state.js';
 import { fsyncDir, fsyncPath } from './fsutil.js';
 import {
   type GapRecord,
   type JournalData,
   type JournalEntry,
   JournalWriter,
+  laterIso,
   type SegmentRecord,
+  segmentEnd,
 } from './journal.js';
 import { gapOf, recordLoss } from './losses.js';
 import { SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
@@ -64,6 +66,8 @@ export interface CaptureSpool {
   addClosed(segment: ClosedSegment): Promise<SegmentRecord | undefined>;
   recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
   freeSpace(reason: LossReason): Promise<void>;
+  /** Capture stopped here for this reason: the next closed segment declares the hole before it. */
+  expectHole(reason: UncapturedReason): void;
 }
 
 /** What delivery (the uploader) does with the spool: read, claim and settle segments. */
@@ -85,9 +89,21 @@ export interface RecoverySpool {
   reserveSequencesBelow(next: number): void;
   adopt(record: SegmentRecord, fromPath: string): Promise<SegmentRecord>;
   adoptGaps(gaps: readonly GapRecord[]): Promise<void>;
+  /** An earlier run captured video up to this ISO instant: a hole from there is declared. */
+  adoptCapturedUntil(iso: string | undefined): void;
   recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
   commitAdoption(): Promise<void>;
 }
+
+/** A step between two captures shorter than this (s) is the wall clock's rounding, not a hole. */
+const MIN_HOLE_S = 0.1;
+
+/** The hole before a run's first segment, by how the camera's previous run ended. */
+const PREVIOUS_RUN_HOLE: Record<LastRun['ended'], UncapturedReason> = {
+  running: 'relay-killed',
+  stopped: 'relay-stopped',
+  failed: 'relay-failed',
+};
 
 /**
  * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
@@ -114,6 +130,10 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   #journalFailing = false;
   #freeing = false;
   #closed: Promise<{ removed: boolean; pending: number }> | undefined;
+  /** ISO end of the last video captured for this camera, in any run. */
+  #capturedUntil: string | undefined;
+  /** Why capture stopped last; declared as a hole before the next closed segment. */
+  #holeReason: UncapturedReason | undefined;
 
   private constructor(options: SpoolOptions, dir: string, nextSequence: number) {
     this.#root = options.root;
@@ -149,10 +169,13 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     const state = await readCameraState(options.root, options.cameraId);
     const spool = new Spool(options, dir, state.nextSequence);
     spool.#gaps.push(...state.gaps);
+    spool.#capturedUntil = state.lastRun?.capturedUntil;
+    spool.#holeReason = state.lastRun && PREVIOUS_RUN_HOLE[state.lastRun.ended];
     spool.#rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
     await spool.#write(() => spool.#journal.rewrite());
     // The carried gaps are in this run's journal now: the state file need not hold them twice.
-    if (state.gaps.length > 0 && !spool.#journalFailing) await spool.#writeCameraState();
+    // It says this run is running, so a kill is told from a stop by the next start.
+    await spool.#writeCameraState('running');
     return spool;
   }
 
@@ -214,6 +237,14 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     await this.#record({ op: 'owner', owner: currentOwner(pid) });
   }
 
+  expectHole(reason: UncapturedReason): void {
+    this.#holeReason ??= reason;
+  }
+
+  adoptCapturedUntil(iso: string | undefined): void {
+    this.#capturedUntil = laterIso(this.#capturedUntil, iso);
+  }
+
   /** Raise the next sequence past names found elsewhere (orphans of earlier runs). */
   reserveSequencesBelow(next: number): void {
     this.#nextSequence = Math.max(this.#nextSequence, next);
@@ -261,6 +292,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       this.#emit({ type: 'segment', phase: 'discarded', sequence, bytes, reason: 'empty' });
       return undefined;
     }
+    await this.#declareHoleBefore(record);
+    this.#capturedUntil = laterIso(this.#capturedUntil, segmentEnd(record));
     this.#index(record);
     this.#emit({
       type: 'segment',
@@ -302,6 +335,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       });
     }
     this.#index(adopted);
+    this.#capturedUntil = laterIso(this.#capturedUntil, segmentEnd(adopted));
     await this.#record({ op: 'add', segment: adopted });
     await rename(fromPath, join(this.#dir, adopted.name));
     this.#emit({ type: 'segment', phase: 'adopted', sequence: adopted.sequence, bytes: adopted.bytes });
@@ -449,6 +483,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       },
       reason,
     );
+    this.#capturedUntil = laterIso(this.#capturedUntil, gap.end);
     await this.#lose(gap, { op: 'next', nextSequence: this.#nextSequence });
     this.#emit({
       type: 'segment',
@@ -467,18 +502,19 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /**
    * End of run: an empty spool is removed; otherwise the journal stays for the next start.
-   * The camera's next sequence is remembered either way.
+   * The camera's next sequence, and how and where its capture ended, are remembered either way.
+   * The first call decides.
    */
-  async close(): Promise<{ removed: boolean; pending: number }> {
-    this.#closed ??= this.#close();
+  async close(ended: 'stopped' | 'failed' = 'failed'): Promise<{ removed: boolean; pending: number }> {
+    this.#closed ??= this.#close(ended);
     return this.#closed;
   }
 
-  async #close(): Promise<{ removed: boolean; pending: number }> {
+  async #close(ended: 'stopped' | 'failed'): Promise<{ removed: boolean; pending: number }> {
     this.#leaveSharedBound?.();
     this.#leaveSharedBound = undefined;
     await this.#journal.close();
-    await this.#writeCameraState();
+    await this.#writeCameraState(ended);
     if (this.#segments.size === 0 && this.#gaps.length === 0) {
       await rm(this.#dir, { recursive: true, force: true });
       return { removed: true, pending: 0 };
@@ -526,6 +562,34 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     await this.#record(...entries, { op: 'gaps', gaps: this.#gaps });
   }
 
+  /**
+   * Time with no video between the last capture and `next` (the relay was down, or ffmpeg was):
+   * ledgered and announced like a loss, with its own reason, so the cloud's timeline is whole.
+   */
+  async #declareHoleBefore(next: SegmentRecord): Promise<void> {
+    const reason = this.#holeReason;
+    const from = this.#capturedUntil;
+    this.#holeReason = undefined;
+    if (reason === undefined || from === undefined) return;
+    const seconds = round3((Date.parse(next.start) - Date.parse(from)) / 1000);
+    if (!(seconds >= MIN_HOLE_S)) return;
+    const hole: GapRecord = {
+      seqFrom: next.sequence,
+      seqTo: next.sequence - 1,
+      start: from,
+      end: next.start,
+      reason,
+      bytes: 0,
+    };
+    await this.#lose(hole);
+    this.#emit({ type: 'segment', phase: 'uncaptured', sequence: next.sequence, reason, durationS: seconds });
+    this.#emit({
+      type: 'log',
+      level: 'warn',
+      message: `no video for ${seconds} s before segment ${next.sequence} (${reason}, from ${from}): declared to the cloud`,
+    });
+  }
+
   /** Merge with the previous gap when contiguous and for the same reason, so headers stay short. */
   #addGap(gap: GapRecord): void {
     const last = this.#gaps.at(-1);
@@ -550,6 +614,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       nextSequence: this.#nextSequence,
       segments: [...this.#segments.values()],
       gaps: this.#gaps,
+      capturedUntil: this.#capturedUntil,
     };
   }
 
@@ -590,10 +655,11 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     );
   }
 
-  async #writeCameraState(): Promise<void> {
+  async #writeCameraState(ended: LastRun['ended'] = 'running'): Promise<void> {
     await writeCameraState(this.#root, this.#cameraId, {
       nextSequence: this.#nextSequence,
       gaps: [],
+      lastRun: { runId: this.#runId, ended, capturedUntil: this.#capturedUntil },
     }).catch(() => {});
   }
 }

@@ -2,7 +2,15 @@ import { redact } from '../redact.js';
 import type { LossReason } from '../types.js';
 
 /** How one HTTP exchange with the ingest ended (the uploader's classification classes). */
-export type RequestOutcome = 'ok' | 'transient' | 'auth' | 'proxy-auth' | 'tls' | 'reject' | 'unreadable';
+export type RequestOutcome =
+  | 'ok'
+  | 'transient'
+  | 'auth'
+  | 'proxy-auth'
+  | 'tls'
+  | 'unsendable'
+  | 'reject'
+  | 'unreadable';
 
 export type RelayState =
   | 'starting'
@@ -22,7 +30,9 @@ export type SegmentPhase =
   | 'rejected'
   | 'adopted'
   | 'salvaged'
-  | 'discarded';
+  | 'discarded'
+  /** No video for `durationS` before this sequence, for `reason` (the relay or ffmpeg was down). */
+  | 'uncaptured';
 
 /** Everything the relay reports; the NDJSON schema is exactly this union plus `ts` and `camera`. */
 export type RelayEvent =

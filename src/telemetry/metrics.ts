@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { LossReason } from '../types.js';
+import { type LossReason, UNCAPTURED_REASONS } from '../types.js';
 import {
   type Listener,
   PROCESS_CAMERA,
@@ -30,6 +30,16 @@ const LOSS_REASONS = {
 
 /** Losses to spool pressure; the other reasons are drops of a segment that could not be sent. */
 const EVICTION_REASONS: ReadonlySet<string> = new Set<LossReason>(['evicted', 'disk-full']);
+
+/**
+ * prom-client's gauges that end in `_total`, which Prometheus reserves for counters (`promtool
+ * check metrics` flags them); each is the sum of its by-type sibling (`nodejs_active_handles`).
+ */
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 const LATENCY_BUCKETS_S = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 900, 3600];
 const REQUEST_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -65,6 +75,11 @@ export class RelayMetrics {
   readonly #lostSeconds = this.#counter(
     'lost_seconds_total',
     'Seconds of video lost, by reason: the loss ledger as a metric.',
+    ['reason'],
+  );
+  readonly #uncapturedSeconds = this.#counter(
+    'uncaptured_seconds_total',
+    'Seconds with no video because the relay or its ffmpeg was down, by reason (never captured, as opposed to lost).',
     ['reason'],
   );
   readonly #uploadAttempts = this.#counter(
@@ -104,7 +119,10 @@ export class RelayMetrics {
 
   constructor(options: MetricsOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     this.#gauge('spool_pending_bytes', 'Bytes of segments waiting for delivery.', (s) => s.spoolBytes);
     this.#gauge('spool_pending_segments', 'Segments waiting for delivery.', (s) => s.pending);
     this.#gauge(
@@ -154,6 +172,7 @@ export class RelayMetrics {
     ])
       counter.inc(labels, 0);
     for (const reason of Object.keys(LOSS_REASONS)) this.#lostSeconds.inc({ ...labels, reason }, 0);
+    for (const reason of UNCAPTURED_REASONS) this.#uncapturedSeconds.inc({ ...labels, reason }, 0);
     return () => {
       if (this.#watched.get(camera.camera) !== camera) return;
       this.#watched.delete(camera.camera);
@@ -189,6 +208,8 @@ export class RelayMetrics {
           (EVICTION_REASONS.has(reason) ? this.#evicted : this.#dropped).inc({ camera, reason });
           this.#lostSeconds.inc({ camera, reason }, event.durationS ?? 0);
           this.#closedAt.delete(key);
+        } else if (event.phase === 'uncaptured') {
+          this.#uncapturedSeconds.inc({ camera, reason: String(event.reason) }, event.durationS ?? 0);
         }
         return;
       }

@@ -1,4 +1,4 @@
-import { AuthError, ProxyAuthError, type RelayError, TlsError } from '../errors.js';
+import { AuthError, ConfigError, ProxyAuthError, type RelayError, TlsError } from '../errors.js';
 import { redact } from '../redact.js';
 import { DEADLINE_CODE, type HttpOutcome } from './transport.js';
 
@@ -18,6 +18,7 @@ export type Verdict =
   /** The proxy refused our credentials: fatal, like a refused key, with its own message and code. */
   | { readonly class: 'proxy-auth'; readonly status: number; readonly reason: string }
   | { readonly class: 'tls'; readonly code: string; readonly reason: string; readonly hint: string }
+  | { readonly class: 'unsendable'; readonly reason: string }
   | { readonly class: 'reject'; readonly status: number; readonly body: string }
   | { readonly class: 'unreadable'; readonly reason: string };
 
@@ -65,6 +66,16 @@ export const UNREACHABLE_ERROR_CODES: ReadonlySet<string> = new Set([
  */
 export const FILE_GONE_CODES: ReadonlySet<string> = new Set(['ENOENT', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP']);
 
+/**
+ * The request cannot be built (undici refuses a header value, say a key with a character no
+ * header carries): the same request fails the same way forever, so it is fatal, never retried.
+ */
+export const UNSENDABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+]);
+
 const PRIVATE_CA = 'if it is signed by a private CA, pass --ca-file FILE (or set NODE_EXTRA_CA_CERTS)';
 const EXPIRED = "renew the ingest's certificate, or check this box's clock";
 const WRONG_HOST = 'the certificate is for another host name: check --cloud';
@@ -100,7 +111,7 @@ export const TLS_CERT_CODES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Classify one HTTP exchange as SPEC's OK / TRANSIENT / FATAL (auth or TLS, or this segment
+ * Classify one HTTP exchange as SPEC's OK / TRANSIENT / FATAL (auth, TLS or unsendable, or this segment
  * only). An error is judged by its own code, never by something deeper in its cause chain.
  */
 export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdict {
@@ -119,6 +130,7 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
     }
     const hint = TLS_CERT_CODES.get(outcome.code);
     const reason = `${outcome.code}: ${outcome.message}`;
+    if (UNSENDABLE_ERROR_CODES.has(outcome.code)) return { class: 'unsendable', reason };
     return hint === undefined
       ? { class: 'transient', reason, unreachable: UNREACHABLE_ERROR_CODES.has(outcome.code) }
       : { class: 'tls', code: outcome.code, reason, hint };
@@ -154,6 +166,11 @@ export function fatalError(verdict: Verdict, url: string): RelayError | undefine
       ? verdict.reason
       : `a proxy on the way to ${hostOf(url)} answered ${verdict.status}`;
     return new ProxyAuthError(verdict.status, redact(detail));
+  }
+  if (verdict.class === 'unsendable') {
+    return new ConfigError(
+      `the request to ${redact(url)} cannot be sent (${redact(verdict.reason)}): check the API key (--token, --token-file or TRIO_TOKEN) and --cloud; the spool is kept for the next run`,
+    );
   }
   return undefined;
 }

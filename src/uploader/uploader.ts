@@ -266,6 +266,7 @@ export class Uploader {
       case 'auth':
       case 'proxy-auth':
       case 'tls':
+      case 'unsendable':
         this.#o.onFatal(fatalError(verdict, api.ingestUrl)!);
         return undefined;
       case 'reject':

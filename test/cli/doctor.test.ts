@@ -1,6 +1,9 @@
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
@@ -110,5 +113,27 @@ describe('trio-relay doctor', () => {
     expect(refused.code).toBe(1);
     expect(status(refused.checks)).toMatchObject({ ingest: 'fail', 'api key': 'skip', clock: 'skip' });
     expect(refused.checks.find((c) => c.check === 'ingest')?.detail).toMatch(/ECONNREFUSED/);
+  });
+
+  it('a camera refusing a password cut by an unquoted " #" in YAML: the source line says so, and why', async () => {
+    const locked = await startCamera({ user: 'admin', password: 'pa #ss', auth: 'digest' });
+    const config = join(mkdtempSync(join(tmpdir(), 'doctor-')), 'relay.yaml');
+    // A camera taking its account in the query; YAML reads the password as "pa": the rest is a comment.
+    writeFileSync(
+      config,
+      `source: ${locked.url}?user=admin&password=pa #ss\ntoken: ${TOKEN}\ncloud: ${ingest.url}\n`,
+    );
+    const { code, checks, stdout } = await doctor(['--config', config]);
+    expect(code).toBe(1);
+    const check = checks.find((c) => c.check === 'source')!;
+    expect(check.status).toBe('fail');
+    expect(check.detail).toMatch(
+      /stream\?user=admin&password=pa: the camera refused the user and password \(/,
+    );
+    expect(check.hint).toMatch(
+      /in a YAML config file, put the value in quotes: an unquoted ' #' starts a comment/,
+    );
+    expect(stdout).not.toContain('pa #ss');
+    await locked.stop();
   });
 });

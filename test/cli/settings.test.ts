@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Invocation, parseCommandLine } from '../../src/cli/commands.js';
 import { RELAY_SETTINGS } from '../../src/cli/relay.js';
-import { envName, SettingSources } from '../../src/cli/settings.js';
+import { envName, joinDashValues, SettingSources, valueFlags } from '../../src/cli/settings.js';
 import { type RelayConfig, resolveRelayConfig } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -237,5 +237,50 @@ describe('the option table', () => {
         'TRIO_MAX_SPOOL_MB',
       ]),
     );
+  });
+});
+
+describe('a value starting with a dash and a digit (issue 22)', () => {
+  const takes = valueFlags(RELAY_SETTINGS);
+
+  it('is joined to the flag before it when that flag takes a value', () => {
+    expect(joinDashValues(['--upload-timeout', '-5s', '-t', '-1', '--json', '-5'], takes)).toEqual([
+      '--upload-timeout=-5s',
+      '-t=-1',
+      '--json',
+      '-5',
+    ]);
+    expect(joinDashValues(['--fps', '-.5', '--', '--fps', '-1'], takes)).toEqual([
+      '--fps=-.5',
+      '--',
+      '--fps',
+      '-1',
+    ]);
+    expect(joinDashValues(['--source', '-x', '--config', '-1.yaml'], takes)).toEqual([
+      '--source',
+      '-x',
+      '--config=-1.yaml',
+    ]);
+  });
+
+  it('reaches the validator, named', async () => {
+    expect(await rejection(relayConfig(['--retry-max', '-2m']))).toMatch(
+      /^--retry-max -2m: expected a duration/,
+    );
+  });
+});
+
+describe('an empty value (issue 22)', () => {
+  it('names the flag, the variable, or the key', async () => {
+    expect(await rejection(parse(['-s', 'testsrc', '--ca-file', '']))).toBe(
+      '--ca-file is empty: give it a value, or leave the flag out',
+    );
+    expect(await rejection(parse(['-s', 'testsrc'], { TRIO_TOKEN_FILE: '' }))).toBe(
+      'TRIO_TOKEN_FILE is set but empty: give it a value, or unset it',
+    );
+    expect(await rejection(parse(['discover', '--discover-address', ' ']))).toMatch(
+      /^--discover-address is empty/,
+    );
+    expect(await rejection(parse(['demo'], { TRIO_OUT: '' }))).toMatch(/^TRIO_OUT is set but empty/);
   });
 });

@@ -78,6 +78,47 @@ describe('readConfigFile', () => {
     expect(error(file('token: [s3cret]\n'))).not.toContain('s3cret');
   });
 
+  it.each([
+    [
+      'an alias with no anchor',
+      'fps: 1\ntoken: *s3cret\n',
+      'at line 2, column 8: an alias (*name) with no anchor',
+    ],
+    [
+      'an alias bomb',
+      `a: &a [s3cret, s3cret, s3cret, s3cret, s3cret, s3cret, s3cret, s3cret, s3cret]\n${'bcdefgh'
+        .split('')
+        .map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`)
+        .join('\n')}\n`,
+      'at line 2, column 8: aliases that expand past 100 values (an alias bomb?)',
+    ],
+    [
+      'an unknown tag (only a warning to the parser)',
+      'token: !s3cret x\n',
+      'at line 1, column 8: an unknown tag',
+    ],
+    ['a bad escape', 'token: "s3\\qcret"\n', 'at line 1, column 11: an unknown \\ escape'],
+    ['a block scalar header with text', 'token: |s3cret\n  x\n', 'at line 1, column 9: unexpected text'],
+    ['deep nesting', `token: ${'['.repeat(10_000)}\n`, 'values nested too deep'],
+  ])('YAML it refuses, %s: the place, never the text', (_what, text, message) => {
+    const path = file(text);
+    const line = error(path);
+    expect(line.startsWith(`config file ${path}: not valid YAML or JSON at line `)).toBe(true);
+    expect(line).toContain(message);
+    expect(line).not.toMatch(/s3|cret/);
+  });
+
+  it('aliases within the limit are read', () => {
+    expect(readConfigFile(file('source: &s testsrc\nfault: [*s, *s]\n'), schema)).toEqual({
+      source: 'testsrc',
+      fault: ['testsrc', 'testsrc'],
+    });
+  });
+
+  it.each(['source: ""\n', "source: '  '\n", 'fault: [503x1, ""]\n'])('an empty string: %j', (text) => {
+    expect(error(file(text))).toMatch(/: key "(source|fault)" is empty$/);
+  });
+
   it('an unreadable file', () => {
     expect(error('/nonexistent/relay.yaml')).toBe(
       'config file /nonexistent/relay.yaml: cannot read it (ENOENT)',

@@ -59,6 +59,16 @@ describe('resolveFleetConfig', () => {
     ).toBe('camera "yard": fps 500: expected frames per second from 0.1 to 120');
   });
 
+  it("blames no camera for a shared setting: the message is the flag's own, its source named by main", () => {
+    const cameras = [{ id: 'yard', source: 'testsrc' }];
+    expect(thrown(() => resolveFleetConfig({ ...shared, fps: 500 }, cameras, {})).message).toBe(
+      '--fps 500: expected frames per second from 0.1 to 120',
+    );
+    expect(thrown(() => resolveFleetConfig({ ...shared, token: 'clé' }, cameras, {})).message).toMatch(
+      /^--token: the API key must be printable ASCII/,
+    );
+  });
+
   it('refuses a list without ids, sources or with one id twice, an empty one, and --source with a list', () => {
     expect(thrown(() => resolveFleetConfig(shared, [{ source: 'testsrc' }], {})).message).toBe(
       'camera #1 of the cameras: list has no id',

@@ -97,6 +97,26 @@ describe('resolveRelayConfig', () => {
     );
   });
 
+  it('refuses a key no HTTP header carries, naming where it came from, never showing it', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'token');
+    writeFileSync(file, 'kéy-5678\n');
+    for (const [flags, env, from] of [
+      [{ token: 'k y-5678' }, {}, '--token'],
+      [{ token: 'k✓-5678' }, {}, '--token'],
+      [{ token: undefined }, { TRIO_TOKEN: 'k\t-5678' }, 'TRIO_TOKEN'],
+      [{ token: undefined, tokenFile: file }, {}, `--token-file ${file}`],
+    ] as const) {
+      const message = error(flags, env);
+      expect(message.startsWith(`${from}: the API key must be printable ASCII`)).toBe(true);
+      expect(message).not.toContain('5678');
+    }
+  });
+
+  it('caps --name at 200 characters', () => {
+    expect(resolveRelayConfig({ ...base, name: 'é'.repeat(200) }, {}).name).toHaveLength(200);
+    expect(error({ name: 'n'.repeat(201) })).toBe('--name: expected at most 200 characters, got 201');
+  });
+
   it('requires a token and never echoes a URL password', () => {
     expect(error({ token: undefined })).toMatch(/no API token/);
     expect(error({ source: 'gopher://admin:hunter2@cam' })).not.toContain('hunter2');

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { unsafeAncestor } from '../../src/config/safe-dir.js';
 import {
   currentUser,
   defaultSpoolRoot,
@@ -176,5 +177,40 @@ describe('spoolDirProblem', () => {
     const links = fresh();
     symlinkSync(dir, join(links, 'l'));
     expect(spoolDirProblem(lstatSync(join(links, 'l')), undefined)).toMatch(/^is a symbolic link/);
+  });
+});
+
+describe('the spool dir ancestors', () => {
+  it('accepts a spool dir below a shared sticky dir such as /tmp, and one below our own dirs', () => {
+    const sticky = join(fresh(), 'shared');
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    expect(resolveSpoolDir(join(sticky, 'mine', 'spool'))).toBe(join(sticky, 'mine', 'spool'));
+    expect(mode(join(sticky, 'mine'))).toBe(0o700);
+  });
+
+  it("accepts an ancestor writable by our own group (a Kubernetes volume's fsGroup)", () => {
+    const ours = join(fresh(), 'volume');
+    mkdirSync(ours);
+    chmodSync(ours, 0o2775);
+    expect(resolveSpoolDir(join(ours, 'spool'))).toBe(join(ours, 'spool'));
+  });
+
+  it('refuses an ancestor writable by a group not our own, without the sticky bit', () => {
+    const group = join(fresh(), 'group');
+    mkdirSync(group);
+    chmodSync(group, 0o775);
+    const spool = join(group, 'a', 'b');
+    // The dir's group is ours; judged as if it were another's (this process cannot chgrp freely).
+    const otherGid = lstatSync(group).gid + 1;
+    expect(unsafeAncestor(spool, me.uid, otherGid)).toBe(
+      `its ancestor ${group} is writable by other users (mode 0775, owner uid ${me.uid}) without the sticky bit, so they could swap what is under it`,
+    );
+    expect(readdirSync(group)).toEqual([]);
+    chmodSync(group, 0o777); // writable by others: refused whatever the group
+    expect(refusal(spool)).toBe(
+      `--spool-dir ${spool}: its ancestor ${group} is writable by other users (mode 0777, owner uid ${me.uid}) without the sticky bit, so they could swap what is under it: give the relay a directory of its own, e.g. /var/lib/trio-relay`,
+    );
+    expect(readdirSync(group)).toEqual([]);
   });
 });

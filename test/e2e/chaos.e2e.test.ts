@@ -23,10 +23,8 @@ import { closedSequences, newSpoolDir, spoolDirs, startRelay, waitForClosed } fr
  */
 
 /**
- * What one SIGKILL may lose without a word: the capture still inside ffmpeg (decoder, encoder,
- * the packet being muxed) when it dies, and the frames the camera sent after ffmpeg's last read.
- * The issue allows ~1 s; measured here 0–0.5 s per kill (1 s and 4 s segments, 5.1 and 4.1),
- * so 1.3 s leaves room for a loaded box without hiding a lost segment (1 s or more).
+ * What one SIGKILL may leave undeclared: the frames it cut off are declared by the next run's
+ * `relay-killed` hole, so only rounding is left (see PER_STOP_S).
  */
 const PER_KILL_S = PER_STOP_S;
 
@@ -172,6 +170,9 @@ describe('chaos: SIGKILL after SIGKILL with ingest faults between, then a clean 
       const accounting = await judge(ingest, spool, cameraId, windows);
       const kills = accounting.runs.filter((x) => x.label === 'SIGKILL');
       expect(kills).toHaveLength(5);
+      // The cloud is told of each kill: the time from the killed run's last video to the next
+      // run's first is one declared relay-killed hole per kill.
+      expect(accounting.uncaptured.map((d) => d.reason)).toEqual(Array(5).fill('relay-killed'));
       console.log(
         `undeclared loss per SIGKILL (s): ${kills.map((k) => k.undeclaredS.toFixed(2)).join(', ')}; ` +
           `after SIGTERM: ${accounting.runs.at(-1)!.undeclaredS.toFixed(2)}; ` +

@@ -14,11 +14,13 @@ import {
 } from './oracle.js';
 
 /**
- * What one ffmpeg stop may leave unaccounted: the frames the camera sent after ffmpeg's last
- * read (a graceful stop) or still inside ffmpeg (a SIGKILL). Measured: 0–0.5 s on a graceful
- * stop, 0–0.5 s per SIGKILL with 1–4 s segments; the bound adds the ~1 s the issue allows.
+ * What one ffmpeg stop may leave unaccounted. A graceful stop lets ffmpeg catch up first, and a
+ * kill's lost tail is declared (the next run's `relay-killed` hole), so what is left is rounding:
+ * the relay's 5 fps frames against the camera's 10 fps ones, and the wall-clock placement of a
+ * run's segments. Measured 0–0.1 s with Debian's ffmpeg 5.1; the bundled 4.1 holds about 0.5 s
+ * inside itself that a SIGKILL takes before it was placed on the clock (0.3–0.5 s measured).
  */
-export const PER_STOP_S = 1.3;
+export const PER_STOP_S = 0.6;
 /** The camera counts 10 fps frames, the relay's timeline 5 fps ones: a frame's worth of rounding. */
 export const EXCESS_S = 0.3;
 

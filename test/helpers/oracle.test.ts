@@ -17,6 +17,7 @@ const session: CameraSession = {
   streamedS: 8,
   firstFrameAt: T0 + 100,
   lastFrameAt: T0 + 8900,
+  spans: [[T0 + 100, T0 + 9000]],
 };
 
 /** 5 fps segments of one relay run, given as [startS, endS] PTS ranges in arrival order. */
@@ -58,6 +59,19 @@ describe('the oracle', () => {
     const gap = { seqFrom: 3, seqTo: 3, startMs: T0 + 3500, endMs: T0 + 4500, reason: 'evicted' };
     const declared = account({ camera: [session], ingest: ingest(holed, [gap]), runs: [run], ledger: [gap] });
     expect(declared.runs[0]).toMatchObject({ declaredS: 1, undeclaredS: 0 });
+  });
+
+  it('an uncaptured hole counts only where the camera was streaming to the run', () => {
+    // The last second never reached the ingest (a kill); the hole runs on past the session's end.
+    const cut = whole.slice(0, 7);
+    const hole = { seqFrom: 7, seqTo: 6, startMs: T0 + 7500, endMs: T0 + 20_000, reason: 'relay-killed' };
+    const accounting = account({ camera: [session], ingest: ingest(cut, [hole]), runs: [run] });
+    expect(accounting.runs[0]).toMatchObject({ receivedS: 7, declaredS: 1.5, uncapturedS: 1.5 });
+    expect(accounting.uncaptured).toEqual([hole]);
+    // A stalled camera (no frames for a while) is no streaming to declare against.
+    const stalled = { ...session, spans: [[T0 + 100, T0 + 4000]] as Array<[number, number]> };
+    const during = account({ camera: [stalled], ingest: ingest(cut, [hole]), runs: [run] });
+    expect(during.runs[0]).toMatchObject({ uncapturedS: 0 });
   });
 
   it('judges order as received, counts the same range twice, and tells a restarted timeline', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerEntry } from '../../src/ingest-server/ledger.js';
 import { LOSS_LEDGER_FILE } from '../../src/spool/naming.js';
+import { UNCAPTURED_REASONS } from '../../src/types.js';
 import { type PtsRange, probePts } from './ffprobe.js';
 
 /**
@@ -27,6 +28,8 @@ export interface CameraSession {
   streamedS: number;
   firstFrameAt: number | undefined;
   lastFrameAt: number | undefined;
+  /** Wall-clock stretches (ms) frames kept coming, each frame counted to the end of its interval. */
+  spans: Array<[number, number]>;
 }
 
 interface LoggedFrame {
@@ -56,7 +59,15 @@ export function readCameraLog(path: string): CameraSession[] {
     const seen = frames.filter((f) => f.at >= playAt && (closeAt === undefined || f.at <= closeAt));
     // A new media re-sends its preroll frame on PLAY: the same PTS twice is one frame.
     const distinct = new Set(seen.map((f) => f.pts)).size;
+    // A pause of more than three frame intervals (a stalled camera) splits the stretches.
+    const spans: Array<[number, number]> = [];
+    for (const f of seen) {
+      const last = spans.at(-1);
+      if (last && f.at - last[1] <= 2 * frameS * 1000) last[1] = f.at + frameS * 1000;
+      else spans.push([f.at, f.at + frameS * 1000]);
+    }
     return {
+      spans,
       client,
       path: mount,
       playAt,
@@ -190,8 +201,14 @@ export interface RunAccount {
   streamedS: number;
   /** Seconds of PTS timeline covered by the received segments of this run. */
   receivedS: number;
-  /** Seconds the relay declared lost for this run (headers and ledger, each stretch once). */
+  /**
+   * Seconds the relay declared for this run (headers and ledger, each stretch once): video it
+   * captured and lost in this run, plus the part of each declared uncaptured hole (the relay or
+   * its ffmpeg down) that falls while the camera was streaming to this run.
+   */
   declaredS: number;
+  /** Of declaredS, the uncaptured part. */
+  uncapturedS: number;
   /** Holes inside each ffmpeg run's received PTS span, in seconds (already out of receivedS). */
   holesS: number;
   /** streamed − received − declared: what went missing without a word (negative: excess). */
@@ -213,6 +230,15 @@ export interface Accounting {
   unattributed: ReceivedSegment[];
   /** Segments with no video frame at all. */
   empty: ReceivedSegment[];
+  /** Every declared hole of time never captured (relay or ffmpeg down), each stretch once. */
+  uncaptured: DeclaredLoss[];
+}
+
+const UNCAPTURED: ReadonlySet<string> = new Set(UNCAPTURED_REASONS);
+
+/** Seconds of [from, to] (ms) that the intervals cover. */
+function overlapS(from: number, to: number, intervals: Array<[number, number]>): number {
+  return sum(intervals.map(([a, b]) => Math.max(0, Math.min(b, to) - Math.max(a, from)))) / 1000;
 }
 
 /** Slack around a run window when pairing by wall clock: the relay's clock is the test's. */
@@ -262,15 +288,21 @@ export function account(input: {
   for (const d of [...ingest.announced, ...(input.ledger ?? [])])
     declared.set(`${d.seqFrom}-${d.seqTo}-${d.reason}`, d);
 
+  const uncaptured = [...declared.values()].filter((d) => UNCAPTURED.has(d.reason));
+  const lost = [...declared.values()].filter((d) => !UNCAPTURED.has(d.reason));
+
   const accounts = runs.map((run, w): RunAccount => {
     const sessions = camera.filter((s) => s.playAt >= run.startedAt && s.playAt <= run.endedAt);
     const streamedS = sum(sessions.map((s) => s.streamedS));
     const timeline = timelines(byWindow[w]!.sort((a, b) => a.arrival - b.arrival));
-    const declaredS = sum(
-      [...declared.values()]
-        .filter((d) => windowOf(d.startMs) === w)
-        .map((d) => Math.max(0, d.endMs - d.startMs) / 1000),
+    const lostS = sum(
+      lost.filter((d) => windowOf(d.startMs) === w).map((d) => Math.max(0, d.endMs - d.startMs) / 1000),
     );
+    // What the camera streamed to this run, frame by frame in wall time: an uncaptured hole
+    // counts here only where it overlaps it (the tail a kill cut off, the start of a session).
+    const streaming = sessions.flatMap((s) => s.spans);
+    const uncapturedS = sum(uncaptured.map((d) => overlapS(d.startMs, d.endMs, streaming)));
+    const declaredS = lostS + uncapturedS;
     const receivedS = sum(timeline.runs.map((r) => r.coveredS));
     return {
       label: run.label,
@@ -278,6 +310,7 @@ export function account(input: {
       streamedS: round3(streamedS),
       receivedS: round3(receivedS),
       declaredS: round3(declaredS),
+      uncapturedS: round3(uncapturedS),
       holesS: round3(sum(timeline.runs.map((r) => r.holesS))),
       undeclaredS: round3(streamedS - receivedS - declaredS),
       ffmpegRuns: timeline.runs.length,
@@ -291,6 +324,7 @@ export function account(input: {
     keyDuplicates: ingest.keyDuplicates,
     unattributed,
     empty: ingest.segments.filter((s) => !s.pts),
+    uncaptured,
   };
 }
 
@@ -362,9 +396,16 @@ export function formatAccounting(accounting: Accounting): string {
     .map(
       (r, i) =>
         `run ${i + 1} (${r.label}): streamed ${r.streamedS.toFixed(2)} s, received ${r.receivedS.toFixed(2)} s ` +
-        `in ${r.segments} segment(s)/${r.ffmpegRuns} timeline(s), declared ${r.declaredS.toFixed(2)} s, ` +
+        `in ${r.segments} segment(s)/${r.ffmpegRuns} timeline(s), declared ${r.declaredS.toFixed(2)} s ` +
+        `(uncaptured ${r.uncapturedS.toFixed(2)} s), ` +
         `undeclared ${r.undeclaredS.toFixed(2)} s (holes ${r.holesS.toFixed(2)} s, out of order ${r.outOfOrder}, ` +
         `pts duplicates ${r.ptsDuplicates})`,
+    )
+    .concat(
+      accounting.uncaptured.map(
+        (d) =>
+          `declared hole ${d.reason}: ${((d.endMs - d.startMs) / 1000).toFixed(2)} s from ${new Date(d.startMs).toISOString()}`,
+      ),
     )
     .join('\n');
 }

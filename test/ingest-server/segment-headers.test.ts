@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseGapHeader, readSegmentHeaders } from '../../src/ingest-server/segment-headers.js';
+import { TOKEN, useIngest } from './fixtures/ingest.js';
+
+const ingest = useIngest();
 
 describe('parseGapHeader', () => {
   it('reads one gap', () => {
@@ -90,5 +93,37 @@ describe('readSegmentHeaders', () => {
       duration: null,
       idempotency_key: null,
     });
+  });
+});
+
+describe('X-Segment-Duration (issue 22): only a duration a playlist can carry', () => {
+  it.each(['-5', '0', '-0', 'Infinity', 'NaN', '1e9', '3600.5'])('%j is unknown (null)', (value) => {
+    expect(readSegmentHeaders({ 'x-segment-duration': value }).duration).toBeNull();
+  });
+
+  it.each([
+    ['0.04', 0.04],
+    ['600', 600],
+    ['3600', 3600],
+  ])('%j is kept', (value, seconds) => {
+    expect(readSegmentHeaders({ 'x-segment-duration': value }).duration).toBe(seconds);
+  });
+
+  it('a real server never serves a negative or absurd #EXTINF', async () => {
+    const s = await ingest.start();
+    const client = ingest.client();
+    for (const [i, duration] of ['-5', '1e9', '2'].entries()) {
+      const headers = {
+        'x-segment-sequence': String(i),
+        'x-segment-start': new Date(Date.parse('2026-03-01T12:00:00.000Z') + i * 2000).toISOString(),
+        'x-segment-duration': duration,
+        'idempotency-key': `cam-1:run:${i}`,
+      };
+      expect((await client.ingest(s, `segment ${i}`, { headers })).status).toBe(204);
+    }
+    const url = `${s.url}/viewer/cameras/cam-1/playlist.m3u8`;
+    const text = await (await fetch(url, { headers: { 'x-api-key': TOKEN } })).text();
+    expect(text.match(/^#EXTINF:.*$/gm)).toEqual(['#EXTINF:10.000,', '#EXTINF:10.000,', '#EXTINF:2.000,']);
+    expect(text).toContain('#EXT-X-TARGETDURATION:10\n');
   });
 });

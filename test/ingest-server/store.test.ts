@@ -37,7 +37,7 @@ describe('SegmentStore', () => {
     ];
     for (const row of rows) {
       writeFileSync(join(camDir, row.file!), 'x'.repeat(100));
-      store.add(row);
+      store.add(row)(); // answered at once: nothing held back from rotation
     }
     expect(store.window('cam').segments.map((s) => s.discontinuity)).toEqual([false, false, true, false]);
     await store.rotate(); // 400 bytes over a 250 limit: the two oldest go

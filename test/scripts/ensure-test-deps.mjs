@@ -2,8 +2,9 @@
 // `npm test` runs this first: the end-to-end suite needs a real RTSP camera (Debian's
 // gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe; the deploy tests need
 // systemd-analyze (Debian's systemd package) to verify the unit under docker/, and the viewer test
-// Debian's chromium (/usr/bin/chromium, driven by playwright-core), the proxy tests Debian's tinyproxy. As root with apt-get it
-// installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
+// Debian's chromium (/usr/bin/chromium, driven by playwright-core), the Prometheus tests Debian's
+// prometheus (/usr/bin/prometheus and /usr/bin/promtool), the proxy tests Debian's tinyproxy. As
+// root with apt-get it installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
 // silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
 // simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
 import { spawnSync } from 'node:child_process';
@@ -18,6 +19,7 @@ const PACKAGES = [
   'ffmpeg',
   'systemd',
   'chromium',
+  'prometheus',
   'tinyproxy',
 ];
 const CHROMIUM = '/usr/bin/chromium';
@@ -52,10 +54,13 @@ function problems() {
     ['ffprobe', '-version'],
     ['ffmpeg', '-version'],
     ['systemd-analyze', '--version'],
+    ['/usr/bin/prometheus', '--version'],
+    ['/usr/bin/promtool', '--version'],
     ['tinyproxy', '-v'],
   ]) {
     const run = spawnSync(tool, [flag], { encoding: 'utf8' });
-    if (run.error || run.status !== 0) found.push(`${tool} not on PATH`);
+    if (run.error || run.status !== 0)
+      found.push(`${tool} ${tool.startsWith('/') ? 'not found or not working' : 'not on PATH'}`);
   }
   const chromium = existsSync(CHROMIUM) && spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' });
   if (!chromium || chromium.error || chromium.status !== 0)

@@ -137,6 +137,12 @@ describe('metrics listener', () => {
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it('no gauge is named like a counter (`promtool check metrics` flags a `_total` gauge)', async () => {
+    const t = await new RelayMetrics().metrics();
+    expect(t).toContain('nodejs_active_handles ');
+    expect(t).not.toMatch(/^# TYPE \S+_total (?!counter)/m);
+  });
+
   it('two cameras: every relay series carries its camera label, and a removed camera loses its gauges', async () => {
     const metrics = new RelayMetrics({ defaultMetrics: false });
     const bus = new EventBus();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../src/backoff.js';
-import { AuthError, ExitCode, TlsError } from '../../src/errors.js';
+import { AuthError, ConfigError, ExitCode, TlsError } from '../../src/errors.js';
 import { classify, fatalError, parseRetryAfter } from '../../src/uploader/classify.js';
 
 const response = (status: number, retryAfter?: string) =>
@@ -80,6 +80,21 @@ describe('classify', () => {
     expect(
       fatalError(classify({ kind: 'error', code: 'ECONNRESET', message: 'm' }), 'http://x'),
     ).toBeUndefined();
+  });
+
+  it('a request the HTTP client refuses to build (an invalid header) is fatal, exit 2, never retried', () => {
+    const verdict = classify({
+      kind: 'error',
+      code: 'UND_ERR_INVALID_ARG',
+      message: 'invalid x-api-key header',
+    });
+    expect(verdict).toEqual({ class: 'unsendable', reason: 'UND_ERR_INVALID_ARG: invalid x-api-key header' });
+    const error = fatalError(verdict, 'http://127.0.0.1:9/api/stream/ingest/cam');
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.exitCode).toBe(ExitCode.badInput);
+    expect(error!.message).toMatch(
+      /cannot be sent \(UND_ERR_INVALID_ARG: invalid x-api-key header\): check the API key/,
+    );
   });
 
   it('honours Retry-After in seconds and as a date', () => {

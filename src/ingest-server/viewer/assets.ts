@@ -1,5 +1,6 @@
 // The viewer page, kept as strings so the build (tsc) ships it with no copy step. Plain HTML, CSS
-// and browser JS, no framework: a camera list polled every 2 s, hls.js for the players.
+// and browser JS, no framework: a camera list polled every 2 s, a page of it at a time, hls.js
+// for the players.
 
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -13,6 +14,10 @@ export const PAGE_HTML = `<!doctype html>
 <header>
   <h1>trio-relay ingest</h1>
   <p id="status">loading…</p>
+  <nav id="pages" hidden>
+    <button id="prev" type="button">‹ previous</button>
+    <button id="next" type="button">next ›</button>
+  </nav>
   <form id="key-form" hidden>
     <label>This ingest needs its API key: <input id="key" type="password" autocomplete="off"></label>
     <button>Show</button>
@@ -62,6 +67,9 @@ td.note { white-space: normal; }
 export const PAGE_JS = `'use strict';
 (() => {
   const POLL_MS = 2000;
+  // Cameras per page: the ingest answers the list a page at a time (?offset=&limit=).
+  const PAGE = 20;
+  let offset = 0;
   const players = new Map();
   let key = new URLSearchParams(location.hash.slice(1)).get('key') || sessionStorage.getItem('trio-key') || '';
   if (key) sessionStorage.setItem('trio-key', key);
@@ -80,19 +88,37 @@ export const PAGE_JS = `'use strict';
     poll();
   });
 
+  document.getElementById('prev').addEventListener('click', () => {
+    offset = Math.max(0, offset - PAGE);
+    poll();
+  });
+  document.getElementById('next').addEventListener('click', () => {
+    offset += PAGE;
+    poll();
+  });
+
   async function poll() {
     clearTimeout(poll.timer);
     try {
-      const res = await fetch('/viewer/api/cameras', { headers: headers(), cache: 'no-store' });
+      const url = '/viewer/api/cameras?offset=' + offset + '&limit=' + PAGE;
+      const res = await fetch(url, { headers: headers(), cache: 'no-store' });
       document.getElementById('key-form').hidden = res.status !== 401;
       if (res.status === 401) {
         document.getElementById('status').textContent = 'API key needed';
         return;
       }
       const state = await res.json();
+      if (state.cameras.length === 0 && offset > 0) {
+        offset = Math.max(0, Math.floor((state.total - 1) / PAGE) * PAGE); // the list got shorter
+        return poll();
+      }
       render(state);
+      const shown = state.total > PAGE ? ', showing ' + (offset + 1) + '–' + (offset + state.cameras.length) : '';
       document.getElementById('status').textContent =
-        state.cameras.length + ' camera(s), updated ' + new Date().toLocaleTimeString();
+        state.total + ' camera(s)' + shown + ', updated ' + new Date().toLocaleTimeString();
+      document.getElementById('pages').hidden = state.total <= PAGE;
+      document.getElementById('prev').disabled = offset === 0;
+      document.getElementById('next').disabled = offset + state.cameras.length >= state.total;
     } catch (error) {
       document.getElementById('status').textContent = 'ingest unreachable: ' + error.message;
     }
@@ -101,6 +127,14 @@ export const PAGE_JS = `'use strict';
 
   function render(state) {
     const main = document.getElementById('cameras');
+    const shown = new Set(state.cameras.map((camera) => camera.id));
+    for (const section of [...main.querySelectorAll('section[data-camera]')]) {
+      const id = section.getAttribute('data-camera');
+      if (shown.has(id)) continue;
+      players.get(id)?.hls?.destroy(); // another page: its player stops loading
+      players.delete(id);
+      section.remove();
+    }
     for (const camera of state.cameras) {
       let section = main.querySelector('section[data-camera="' + CSS.escape(camera.id) + '"]');
       if (!section) {
@@ -130,6 +164,7 @@ export const PAGE_JS = `'use strict';
     const src = camera.playlist;
     if (window.Hls && Hls.isSupported()) {
       const hls = new Hls({ xhrSetup: (xhr) => key && xhr.setRequestHeader('x-api-key', key) });
+      player.hls = hls;
       hls.loadSource(src);
       hls.attachMedia(player.video);
       hls.on(Hls.Events.MANIFEST_PARSED, () => player.video.play().catch(() => {}));

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readNoFollow } from '../../spool/fsutil.js';
 import type { GapInfo, LedgerEntry } from '../ledger.js';
+import { shownName } from '../registration.js';
 
 /** Per camera, this many recent ledger rows, declared gaps and duplicates are kept in memory. */
 export const RECENT_ROWS = 50;
@@ -43,20 +44,27 @@ export class ViewerHistory {
     }
   }
 
-  /** Every camera seen, with the registered names read from their camera.json. */
-  async cameras(outDir: string): Promise<CameraHistory[]> {
-    const all = [...this.#cameras.values()];
-    for (const camera of all) {
+  /** How many cameras were seen. */
+  get size(): number {
+    return this.#cameras.size;
+  }
+
+  /**
+   * Cameras seen, `limit` of them from `offset` in order of first appearance, with the registered
+   * names read from their camera.json (only for the page asked for).
+   */
+  async cameras(outDir: string, offset = 0, limit = Number.POSITIVE_INFINITY): Promise<CameraHistory[]> {
+    const page = [...this.#cameras.values()].slice(offset, offset + limit);
+    for (const camera of page) {
       if (camera.name !== null || camera.registeredAt === null) continue;
-      const json = await readFile(join(outDir, camera.id, 'camera.json'), 'utf8').catch(() => '{}');
+      const json = (await readNoFollow(join(outDir, camera.id, 'camera.json'))) ?? '{}';
       try {
-        const name = (JSON.parse(json) as { name?: unknown }).name;
-        camera.name = typeof name === 'string' ? name : '';
+        camera.name = shownName((JSON.parse(json) as { name?: unknown }).name);
       } catch {
         camera.name = '';
       }
     }
-    return all;
+    return page;
   }
 
   get(id: string): CameraHistory | undefined {

@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { SegmentStore } from '../store.js';
+import { READ_NOFOLLOW } from '../store-dir.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './assets.js';
 import type { ViewerHistory } from './history.js';
 import { renderPlaylist } from './playlist.js';
@@ -56,7 +58,10 @@ export async function handleViewer(
   }
   if (!ctx.authorized(req)) return sendText(res, 401, 'application/json', '{"error":"invalid api key"}');
   if (path === '/viewer/api/cameras') {
-    return sendText(res, 200, 'application/json', JSON.stringify(await cameraList(ctx)), 'no-store');
+    const page = readPage(req.url ?? '');
+    if (typeof page === 'string')
+      return sendText(res, 400, 'application/json', JSON.stringify({ error: page }));
+    return sendText(res, 200, 'application/json', JSON.stringify(await cameraList(ctx, page)), 'no-store');
   }
   const match = CAMERA_PATH.exec(path);
   const camera = match ? safeDecode(match[1]!) : undefined;
@@ -68,12 +73,10 @@ export async function handleViewer(
     return sendText(res, 200, 'application/vnd.apple.mpegurl', playlist, 'no-store');
   }
   if (!SEGMENT_FILE.test(name) || !ctx.store.has(camera, name)) return notFound(res);
-  const stream = createReadStream(join(ctx.outDir, camera, name));
-  // Rotated away between the check and the open: a 404, not a 500.
-  const opened = await new Promise<boolean>((resolve) => {
-    stream.once('open', () => resolve(true)).once('error', () => resolve(false));
-  });
-  if (!opened) return notFound(res);
+  // Never through a symlink; rotated away between the check and the open: a 404, not a 500.
+  const handle = await open(join(ctx.outDir, camera, name), READ_NOFOLLOW).catch(() => undefined);
+  if (!handle) return notFound(res);
+  const stream = handle.createReadStream();
   res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=86400' });
   if (req.method === 'HEAD') {
     stream.destroy();
@@ -82,10 +85,42 @@ export async function handleViewer(
   await pipeline(stream, res).catch(() => {}); // the player went away midway
 }
 
-/** Every camera the ingest knows, newest data first in each list; what /viewer/api/cameras answers. */
-async function cameraList(ctx: ViewerContext) {
-  const cameras = await ctx.history.cameras(ctx.outDir);
+/** Cameras per page of /viewer/api/cameras when no `limit` is given, and the most one may ask. */
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+
+interface Page {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** `?offset=&limit=` of the camera list, or why not (a 400). */
+function readPage(url: string): Page | string {
+  const query = new URLSearchParams(url.split('?')[1] ?? '');
+  const count = (name: string, fallback: number, min: number, max: number): number | string => {
+    const raw = query.get(name);
+    if (raw === null) return fallback;
+    const n = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+    return n >= min && n <= max ? n : `${name} must be a whole number from ${min} to ${max}`;
+  };
+  const offset = count('offset', 0, 0, 999_999_999);
+  const limit = count('limit', DEFAULT_PAGE, 1, MAX_PAGE);
+  if (typeof offset === 'string') return offset;
+  if (typeof limit === 'string') return limit;
+  return { offset, limit };
+}
+
+/**
+ * One page of the cameras the ingest knows (in order of first appearance), newest data first in
+ * each list, and how many there are in all: what /viewer/api/cameras answers. Paged, so the
+ * answer stays small however many cameras there are (the page polls it every 2 s).
+ */
+async function cameraList(ctx: ViewerContext, { offset, limit }: Page) {
+  const cameras = await ctx.history.cameras(ctx.outDir, offset, limit);
   return {
+    total: ctx.history.size,
+    offset,
+    limit,
     cameras: cameras.map((camera) => {
       const window = ctx.store.window(camera.id);
       const received = window.segments.flatMap((s) => (s.sequence === null ? [] : [s.sequence]));

@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCameraState } from '../../src/spool/camera-state.js';
+import { segmentName } from '../../src/spool/naming.js';
+import { Spool } from '../../src/spool/spool.js';
+import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
+import { readLossLedgerLines } from '../helpers/loss-ledger.js';
+
+/** One camera's spool with its events, closing 1 s segments at the given wall-clock starts. */
+async function run(root: string) {
+  const bus = new EventBus();
+  const events: StampedEvent[] = [];
+  bus.on((e) => events.push(e));
+  const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit: bus.forCamera('cam') });
+  const close = async (startMs: number) => {
+    const name = segmentName(spool.nextSequence);
+    writeFileSync(join(spool.dir, name), Buffer.alloc(500, 1));
+    return spool.addClosed({ name, start: new Date(startMs), durationS: 1 });
+  };
+  return { spool, events, close };
+}
+
+const T0 = Date.parse('2026-12-03T10:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+describe('holes in the timeline', () => {
+  it('a run after a kill declares relay-killed from the last capture to its first segment', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'holes-'));
+    const killed = await run(root);
+    await killed.close(T0);
+    await killed.close(T0 + 1000);
+    // No close: the state file still says the run is running, as after a SIGKILL.
+    expect((await readCameraState(root, 'cam')).lastRun?.ended).toBe('running');
+
+    const next = await run(root);
+    next.spool.adoptCapturedUntil(iso(T0 + 2000)); // what recovery reads in the orphan's journal
+    const record = await next.close(T0 + 5000);
+    const hole = {
+      seqFrom: record!.sequence,
+      seqTo: record!.sequence - 1,
+      start: iso(T0 + 2000),
+      end: iso(T0 + 5000),
+    };
+    expect(next.spool.gaps()).toEqual([{ ...hole, reason: 'relay-killed', bytes: 0 }]);
+    expect(readLossLedgerLines(root)).toMatchObject([{ camera: 'cam', ...hole, reason: 'relay-killed' }]);
+    expect(next.events).toContainEqual(
+      expect.objectContaining({ type: 'segment', phase: 'uncaptured', reason: 'relay-killed', durationS: 3 }),
+    );
+  });
+
+  it('a run after a stop declares relay-stopped; after a failure, relay-failed', async () => {
+    for (const [ending, reason] of [
+      ['stopped', 'relay-stopped'],
+      ['failed', 'relay-failed'],
+    ] as const) {
+      const root = mkdtempSync(join(tmpdir(), 'holes-'));
+      const first = await run(root);
+      const last = await first.close(T0);
+      await first.spool.delivered(last!.sequence, []);
+      await first.spool.close(ending);
+      const next = await run(root);
+      await next.close(T0 + 10_000);
+      expect(next.spool.gaps()).toMatchObject([{ start: iso(T0 + 1000), end: iso(T0 + 10_000), reason }]);
+    }
+  });
+
+  it('within a run, the hole an ffmpeg restart left is declared before the next segment, once', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'holes-'));
+    const { spool, close } = await run(root);
+    await close(T0);
+    spool.expectHole('camera-unreachable');
+    spool.expectHole('ffmpeg-exited'); // the first reason is where the hole began
+    await close(T0 + 4000);
+    await close(T0 + 5000);
+    expect(spool.gaps()).toMatchObject([
+      { start: iso(T0 + 1000), end: iso(T0 + 4000), reason: 'camera-unreachable', bytes: 0 },
+    ]);
+  });
+
+  it('the first run of a camera, and a step within the clock rounding, declare nothing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'holes-'));
+    const { spool, close } = await run(root);
+    await close(T0);
+    spool.expectHole('ffmpeg-exited');
+    await close(T0 + 1050);
+    expect(spool.gaps()).toEqual([]);
+  });
+});
