@@ -6,6 +6,7 @@ export const ExitCode = {
   auth: 3,
   captureFailed: 4,
   tls: 5,
+  proxyAuth: 6,
   interrupted: 130,
 } as const;
 
@@ -58,6 +59,22 @@ export class TlsError extends RelayError {
       { exitCode: ExitCode.tls },
     );
     this.tlsCode = tlsCode;
+  }
+}
+
+/**
+ * The HTTP(S) proxy refused the relay's credentials (407, or 401 as some proxies answer a wrong
+ * password): a setting to fix, not the API key and not a network blip.
+ */
+export class ProxyAuthError extends RelayError {
+  readonly status: number;
+  constructor(status: number, detail: string) {
+    super(
+      'ERR_PROXY_AUTH',
+      `${detail}: the proxy wants credentials or refused ours; check USER:PASSWORD@ in the proxy URL (--proxy, TRIO_PROXY, HTTPS_PROXY or HTTP_PROXY), not the API key; the spool is kept for the next run`,
+      { exitCode: ExitCode.proxyAuth },
+    );
+    this.status = status;
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDurationMs } from '../config/parse.js';
+import { NO_PROXY_VALUE } from '../config/proxy.js';
 import { resolveRelayConfig } from '../config/relay-config.js';
 import { ExitCode } from '../errors.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -35,6 +36,8 @@ export async function runDemo(flags: DemoFlags, stop: ProcessStop): Promise<numb
     segmentDuration: 2,
     spoolDir: join(work, 'spool'),
     ffmpeg: flags.ffmpeg,
+    // Its own ingest on this machine: a proxy of the environment is for the internet.
+    proxy: NO_PROXY_VALUE,
   });
   const bus = new EventBus();
   const output = attachOutput(bus, { json: false, verbose: false, plainStatusMs: 2000 });

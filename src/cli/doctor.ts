@@ -16,7 +16,11 @@ export async function runDoctorCommand(flags: RelayFlags, cameras?: readonly Cam
   // No stop to watch: doctor ends on its own, each ONVIF call within its deadline.
   const fleet = await resolveFleet({ flags, cameras }, { signal: new AbortController().signal });
   const config = fleet.cameras[0]!;
-  const transport = new UndiciTransport({ connectTimeoutMs: 10_000, extraCa: config.extraCa });
+  const transport = new UndiciTransport({
+    connectTimeoutMs: 10_000,
+    extraCa: config.extraCa,
+    proxy: config.proxy.kind === 'proxy' ? config.proxy.url : undefined,
+  });
   const results: CheckResult[] = [];
   try {
     for (const camera of fleet.cameras) {

@@ -1,5 +1,6 @@
 import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
 import { type CameraEntry, type FleetConfig, MAX_DEFAULT_POOL } from '../config/fleet-config.js';
+import { NO_PROXY_VALUE } from '../config/proxy.js';
 import { RELAY_DEFAULTS, type RelayFlags } from '../config/relay-config.js';
 import { ExitCode, isRelayError } from '../errors.js';
 import { Fleet } from '../lifecycle/fleet.js';
@@ -150,6 +151,11 @@ export const RELAY_SETTINGS = {
   'allow-insecure-http': {
     type: 'boolean',
     describe: 'allow an http:// --cloud that is not this machine (the API key then travels in clear)',
+  },
+  proxy: {
+    type: 'string',
+    describe: `HTTP(S) proxy to reach the ingest through, e.g. http://user:pass@proxy:3128, or "${NO_PROXY_VALUE}"`,
+    default: 'HTTPS_PROXY (HTTP_PROXY for an http --cloud), unless NO_PROXY lists the ingest',
   },
   verbose: { alias: 'v', type: 'boolean', describe: 'log every segment and ffmpeg event' },
   json: { type: 'boolean', describe: 'NDJSON events on stderr instead of human output' },

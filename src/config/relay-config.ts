@@ -32,6 +32,7 @@ import {
   parseResolution,
   type Range,
 } from './parse.js';
+import { type ProxyRoute, resolveProxyRoute } from './proxy.js';
 import { readSecretFile } from './secret-file.js';
 import { resolveSpoolDir } from './spool-dir.js';
 import { checkCloudTransport, resolveExtraCa } from './tls.js';
@@ -101,6 +102,7 @@ export interface RelayFlags {
   json?: boolean;
   caFile?: string;
   allowInsecureHttp?: boolean;
+  proxy?: string;
   // The camera by ONVIF, and its credentials: src/cli/onvif-source.ts turns these into `source`.
   host?: string;
   onvifPort?: number | string;
@@ -195,6 +197,8 @@ export interface RelayConfig {
   readonly json: boolean;
   /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
   readonly extraCa: readonly string[] | undefined;
+  /** Through which HTTP(S) proxy the ingest is reached (--proxy, HTTPS_PROXY…), or directly. */
+  readonly proxy: ProxyRoute;
 }
 
 /** The camera's id: --camera-id, else derived from the MAC and the source (--camera-id-derivation). */
@@ -329,11 +333,12 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     extraCa: resolveExtraCa(flags.caFile, env),
   };
   checkCloudTransport(settings.cloud, flags.allowInsecureHttp ?? false);
+  const proxy = resolveProxyRoute(settings.cloud, flags.proxy, env);
   const token = resolveToken(flags, env);
   registerSecret(token);
   // Last: the only check that changes anything (it may create the spool root).
   const spoolDir = resolveSpoolDir(flags.spoolDir);
-  return Object.freeze({ ...settings, token, spoolDir } satisfies RelayConfig);
+  return Object.freeze({ ...settings, proxy, token, spoolDir } satisfies RelayConfig);
 }
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */

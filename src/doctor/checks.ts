@@ -10,6 +10,7 @@ import { redact } from '../redact.js';
 import { classify } from '../uploader/classify.js';
 import { CloudApi } from '../uploader/cloud.js';
 import type { HttpOutcome, HttpTransport } from '../uploader/transport.js';
+import { checkProxy } from './proxy-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -38,7 +39,7 @@ const CREDENTIALS_HINT =
 
 /**
  * Every check an operator would otherwise do by hand, in the order a relay needs them: ffmpeg,
- * the camera, the ingest (reachable, TLS, key), the spool, the clock. A check that cannot run
+ * the camera, the proxy and the ingest (reachable, TLS, key), the spool, the clock. A check that cannot run
  * because an earlier one failed is skipped, with the reason.
  */
 export async function runChecks(config: RelayConfig, options: DoctorOptions): Promise<CheckResult[]> {
@@ -156,6 +157,13 @@ async function checkIngest(
   const outcome = await options.transport.send(api.probe(REQUEST_TIMEOUT_MS));
   const receivedAt = (options.now ?? Date.now)();
   const https = config.cloud.startsWith('https:');
+  const { blocked, ...proxy } = checkProxy(config, outcome);
+  results.push(proxy);
+  if (blocked) {
+    results.push({ check: 'ingest', status: 'skip', detail: `${redact(config.cloud)}: needs the proxy` });
+    results.push({ check: 'tls', status: 'skip', detail: 'needs the proxy' });
+    return undefined;
+  }
   if (outcome.kind !== 'response') {
     const tls = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i.test(`${outcome.code} ${outcome.message}`);
     results.push({
@@ -164,7 +172,9 @@ async function checkIngest(
       detail: `${redact(config.cloud)}: ${outcome.code} ${redact(outcome.message)}`,
       hint: tls
         ? 'the ingest certificate is not trusted: add its CA (--ca-file or NODE_EXTRA_CA_CERTS) or fix the certificate'
-        : 'check --cloud, DNS, and that this box may reach the ingest (proxy, firewall)',
+        : config.proxy.kind === 'proxy'
+          ? 'the proxy could not reach the ingest: check --cloud, and that the proxy may reach it'
+          : 'check --cloud, DNS, and that this box may reach the ingest (a proxy: HTTPS_PROXY or --proxy; a firewall)',
     });
     results.push({
       check: 'tls',
@@ -213,6 +223,14 @@ async function checkKey(
         status: 'fail',
         detail: `the ingest answered ${verdict.status} to the registration`,
         hint: 'check the API key (--token, --token-file or TRIO_TOKEN)',
+      });
+      return;
+    case 'proxy-auth':
+      results.push({
+        check: 'api key',
+        status: 'fail',
+        detail: `the proxy refused the registration: ${redact(verdict.reason)}`,
+        hint: 'check the user and password in the proxy URL, not the API key',
       });
       return;
     case 'reject':

@@ -2,8 +2,8 @@ import type { BackoffPolicy } from '../backoff.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
 import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
-import { AuthError, ExitCode, RelayError, TlsError } from '../errors.js';
-import { redact } from '../redact.js';
+import { AuthError, ExitCode, ProxyAuthError, RelayError, TlsError } from '../errors.js';
+import { redact, redactUrl } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
@@ -75,6 +75,7 @@ export class Fleet {
       // The connect phase: a few seconds, never past the whole request's deadline.
       connectTimeoutMs: Math.min(PHASE_LIMITS.connectMs, first.uploadTimeoutMs),
       extraCa: first.extraCa,
+      proxy: first.proxy.kind === 'proxy' ? first.proxy.url : undefined,
     });
     // One pacer for the process: during an outage one probe every 2–2.5 s and one line, not one per camera.
     this.#retry = new RetryPacer({
@@ -111,6 +112,14 @@ export class Fleet {
       level: 'debug',
       message: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin}) at ${ffmpeg.path}`,
     });
+    const { proxy } = config.cameras[0]!;
+    if (proxy.kind === 'proxy') {
+      fleet.#emit({
+        type: 'log',
+        level: 'info',
+        message: `reaching the ingest through the proxy ${redactUrl(proxy.url)} (from ${proxy.from})`,
+      });
+    }
     const stopAll = () => fleet.#stopAll(String(hooks.stop.reason ?? 'stop requested'));
     hooks.stop.addEventListener('abort', stopAll, { once: true });
     fleet.#ended.finally(() => hooks.stop.removeEventListener('abort', stopAll));
@@ -229,8 +238,12 @@ export class Fleet {
       error instanceof RelayError
         ? error
         : new RelayError('ERR_UNEXPECTED', `camera ${unit.id}: ${String(error)}`, { cause: error });
-    if (relayError instanceof AuthError || relayError instanceof TlsError) {
-      // One key and one ingest for all: every camera would fail the same way.
+    if (
+      relayError instanceof AuthError ||
+      relayError instanceof TlsError ||
+      relayError instanceof ProxyAuthError
+    ) {
+      // One key, one proxy and one ingest for all: every camera would fail the same way.
       if (!this.#fatal) {
         this.#fatal = relayError;
         this.#stopAll(relayError.code);
@@ -278,6 +291,7 @@ function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
     maxUploadRateBytesPerS,
     maxTotalSpoolBytes,
     extraCa,
+    proxy,
     ...rest
   }: RelayConfig) => JSON.stringify(rest);
   return own(a) === own(b);
@@ -292,5 +306,6 @@ function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
     changed.push('max-total-spool-mb');
   if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))
     changed.push('ca-file');
+  if (JSON.stringify(a.cameras[0]?.proxy) !== JSON.stringify(b.cameras[0]?.proxy)) changed.push('proxy');
   return changed;
 }

@@ -2,7 +2,15 @@ import { redact } from '../redact.js';
 import type { LossReason } from '../types.js';
 
 /** How one HTTP exchange with the ingest ended (the uploader's classification classes). */
-export type RequestOutcome = 'ok' | 'transient' | 'auth' | 'tls' | 'unsendable' | 'reject' | 'unreadable';
+export type RequestOutcome =
+  | 'ok'
+  | 'transient'
+  | 'auth'
+  | 'proxy-auth'
+  | 'tls'
+  | 'unsendable'
+  | 'reject'
+  | 'unreadable';
 
 export type RelayState =
   | 'starting'

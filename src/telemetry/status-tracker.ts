@@ -54,7 +54,7 @@ export class StatusTracker {
         this.#lastError = event.message;
         return;
       case 'request':
-        if (event.outcome === 'transient' || event.outcome === 'auth') {
+        if (event.outcome === 'transient' || event.outcome === 'auth' || event.outcome === 'proxy-auth') {
           this.#ingestFailingSince ??= now;
           const what = event.request === 'register' ? 'registration' : 'upload';
           this.#lastError = `${what}: ${event.reason ?? `HTTP ${event.status}`}`;

@@ -1,4 +1,4 @@
-import { AuthError, ConfigError, type RelayError, TlsError } from '../errors.js';
+import { AuthError, ConfigError, ProxyAuthError, type RelayError, TlsError } from '../errors.js';
 import { redact } from '../redact.js';
 import { DEADLINE_CODE, type HttpOutcome, PHASE_TIMEOUT_CODES } from './transport.js';
 
@@ -17,6 +17,8 @@ export type Verdict =
   | { readonly class: 'ok' }
   | TransientVerdict
   | { readonly class: 'auth'; readonly status: number }
+  /** The proxy refused our credentials: fatal, like a refused key, with its own message and code. */
+  | { readonly class: 'proxy-auth'; readonly status: number; readonly reason: string }
   | { readonly class: 'tls'; readonly code: string; readonly reason: string; readonly hint: string }
   | { readonly class: 'unsendable'; readonly reason: string }
   | { readonly class: 'reject'; readonly status: number; readonly body: string }
@@ -27,6 +29,15 @@ export type Verdict =
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425, 429]);
 /** The key is wrong: stop the relay, keep the spool. */
 export const AUTH_STATUSES: ReadonlySet<number> = new Set([401, 403]);
+/**
+ * A proxy's refusal of the tunnel that means our credentials are wrong: 407, or 401 as some
+ * proxies (tinyproxy) answer a wrong password. Any other refusal (403 for a port it will not
+ * CONNECT to, 502/503/504 when it cannot reach the ingest) is transient: the proxy may be fixed
+ * or the ingest come back, and nothing is lost meanwhile.
+ */
+export const PROXY_AUTH_STATUSES: ReadonlySet<number> = new Set([401, 407]);
+/** An HTTP answer only a proxy gives (a transparent one on the way): its credentials, not the key. */
+export const PROXY_AUTH_RESPONSE_STATUSES: ReadonlySet<number> = new Set([407]);
 /**
  * Errors of the connection itself, or no answer by our deadline: the ingest may be away, so the
  * retry waits for a cheap probe to answer rather than a long backoff.
@@ -114,6 +125,12 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
       : { class: 'transient', reason, unreachable: false };
   }
   if (outcome.kind === 'error') {
+    if (outcome.proxyStatus !== undefined) {
+      const reason = outcome.message;
+      return PROXY_AUTH_STATUSES.has(outcome.proxyStatus)
+        ? { class: 'proxy-auth', status: outcome.proxyStatus, reason }
+        : { class: 'transient', reason, unreachable: true };
+    }
     const hint = TLS_CERT_CODES.get(outcome.code);
     const reason = `${outcome.code}: ${outcome.message}`;
     if (UNSENDABLE_ERROR_CODES.has(outcome.code)) return { class: 'unsendable', reason };
@@ -124,6 +141,9 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
   const { status } = outcome;
   if (status >= 200 && status < 300) return { class: 'ok' };
   if (AUTH_STATUSES.has(status)) return { class: 'auth', status };
+  if (PROXY_AUTH_RESPONSE_STATUSES.has(status)) {
+    return { class: 'proxy-auth', status, reason: `HTTP ${status} (Proxy Authentication Required)` };
+  }
   if (status >= 500 || TRANSIENT_STATUSES.has(status)) {
     return {
       class: 'transient',
@@ -145,6 +165,12 @@ export function classify(outcome: HttpOutcome, now: number = Date.now()): Verdic
 export function fatalError(verdict: Verdict, url: string): RelayError | undefined {
   if (verdict.class === 'auth') return new AuthError(verdict.status, redact(url));
   if (verdict.class === 'tls') return new TlsError(hostOf(url), verdict.code, verdict.reason, verdict.hint);
+  if (verdict.class === 'proxy-auth') {
+    const detail = verdict.reason.startsWith('the proxy')
+      ? verdict.reason
+      : `a proxy on the way to ${hostOf(url)} answered ${verdict.status}`;
+    return new ProxyAuthError(verdict.status, redact(detail));
+  }
   if (verdict.class === 'unsendable') {
     return new ConfigError(
       `the request to ${redact(url)} cannot be sent (${redact(verdict.reason)}): check the API key (--token, --token-file or TRIO_TOKEN) and --cloud; the spool is kept for the next run`,

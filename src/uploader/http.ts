@@ -2,7 +2,8 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher, errors, request } from 'undici';
+import { Agent, type Dispatcher, errors, ProxyAgent, request } from 'undici';
+import { redactUrl } from '../redact.js';
 import {
   PHASE_LIMITS,
   type PhaseLimits,
@@ -18,6 +19,7 @@ import {
   type HttpTransport,
   type OutgoingRequest,
   type Pace,
+  PROXY_REFUSED_CODE,
 } from './transport.js';
 
 export interface UndiciTransportOptions {
@@ -28,6 +30,8 @@ export interface UndiciTransportOptions {
    * already include NODE_EXTRA_CA_CERTS.
    */
   readonly extraCa?: readonly string[] | undefined;
+  /** The HTTP(S) proxy to reach the ingest through (credentials in the URL); undefined: directly. */
+  readonly proxy?: string | undefined;
   /** Tests only: another dispatcher (undici's MockAgent) in place of our agent. */
   readonly dispatcher?: Dispatcher | undefined;
   /** Tests only: shorter phase timeouts than {@link PHASE_LIMITS}. */
@@ -47,14 +51,13 @@ export class UndiciTransport implements HttpTransport {
   readonly #uplink = new UplinkRate();
   readonly #connectTimeoutMs: number;
 
+  readonly #proxy: string | undefined;
+
   constructor(options: UndiciTransportOptions) {
     this.#phases = options.phases ?? PHASE_LIMITS;
     this.#connectTimeoutMs = options.connectTimeoutMs;
-    const connect = {
-      timeout: options.connectTimeoutMs,
-      ...(options.extraCa ? { ca: trustedCas(options.extraCa) } : {}),
-    };
-    this.#dispatcher = options.dispatcher ?? new Agent({ connect, keepAliveTimeout: 10_000 });
+    this.#proxy = options.proxy;
+    this.#dispatcher = options.dispatcher ?? createDispatcher(options);
   }
 
   async send(req: OutgoingRequest): Promise<HttpOutcome> {
@@ -147,6 +150,15 @@ export class UndiciTransport implements HttpTransport {
         const expired = new PhaseTimeoutError('connect', this.#connectTimeoutMs);
         return { kind: 'error', code: expired.code, message: expired.message };
       }
+      const proxyStatus = this.#proxy === undefined ? undefined : tunnelRefusal(error);
+      if (proxyStatus !== undefined) {
+        return {
+          kind: 'error',
+          code: PROXY_REFUSED_CODE,
+          message: `the proxy ${redactUrl(this.#proxy!)} answered ${proxyStatus} to CONNECT ${new URL(req.url).host}`,
+          proxyStatus,
+        };
+      }
       return { kind: 'error', code: errorCode(error), message: errorMessage(error) };
     } finally {
       watch.disarm();
@@ -158,6 +170,38 @@ export class UndiciTransport implements HttpTransport {
   async close(): Promise<void> {
     await this.#dispatcher.destroy();
   }
+}
+
+const KEEP_ALIVE_MS = 10_000;
+
+/** One agent for every request of the process: direct, or through the proxy. */
+function createDispatcher(options: UndiciTransportOptions): Dispatcher {
+  const connect = {
+    timeout: options.connectTimeoutMs,
+    ...(options.extraCa ? { ca: trustedCas(options.extraCa) } : {}),
+  };
+  if (options.proxy === undefined) return new Agent({ connect, keepAliveTimeout: KEEP_ALIVE_MS });
+  // Always a CONNECT tunnel, for an http:// ingest too: then every refusal of the tunnel is the
+  // proxy's and every HTTP answer the ingest's, so a proxy's 401/407/502 is never taken for the
+  // ingest's. The ingest's TLS runs inside the tunnel with our CAs (`requestTls`); an https://
+  // proxy's own TLS trusts the same (`proxyTls`). Credentials in the URL become Proxy-Authorization.
+  return new ProxyAgent({
+    uri: options.proxy,
+    proxyTunnel: true,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    requestTls: connect,
+    proxyTls: connect,
+  });
+}
+
+/**
+ * The proxy's status when it refused to open the tunnel. undici reports it only in its error
+ * text ("Proxy response (407) !== 200 when HTTP Tunneling"), tested against a real proxy.
+ */
+function tunnelRefusal(error: unknown): number | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const m = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(message);
+  return m ? Number(m[1]) : undefined;
 }
 
 interface ReadHooks {

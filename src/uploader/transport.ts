@@ -31,7 +31,13 @@ export type HttpOutcome =
       readonly body: string;
     }
   /** The exchange failed on the network side (connect, TLS, socket, deadline): never the file's fault. */
-  | { readonly kind: 'error'; readonly code: string; readonly message: string }
+  | {
+      readonly kind: 'error';
+      readonly code: string;
+      readonly message: string;
+      /** The proxy refused to open the tunnel to the ingest with this status (code PROXY_REFUSED_CODE). */
+      readonly proxyStatus?: number | undefined;
+    }
   /** The segment file itself could not be opened or read: a local outcome, decided before or while sending. */
   | { readonly kind: 'file-error'; readonly code: string; readonly message: string };
 
@@ -53,6 +59,9 @@ export const PHASE_TIMEOUT_CODES = {
   body: 'ERR_BODY_STALLED',
   headers: 'ERR_HEADERS_TIMEOUT',
 } as const;
+
+/** The proxy answered CONNECT with something else than 200 (its status in `proxyStatus`). */
+export const PROXY_REFUSED_CODE = 'ERR_PROXY_REFUSED';
 
 /** How much of an answer's body we keep (for logs and rejected/ notes). */
 export const BODY_HEAD_BYTES = 512;

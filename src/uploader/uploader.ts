@@ -292,6 +292,7 @@ export class Uploader {
         });
         return undefined;
       case 'auth':
+      case 'proxy-auth':
       case 'tls':
       case 'unsendable':
         this.#o.onFatal(fatalError(verdict, api.ingestUrl)!);

@@ -59,6 +59,7 @@ describe('trio-relay doctor', () => {
     expect(status(checks)).toEqual({
       ffmpeg: 'ok',
       source: 'ok',
+      proxy: 'ok',
       ingest: 'ok',
       tls: 'skip',
       'api key': 'ok',

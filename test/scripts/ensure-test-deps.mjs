@@ -3,8 +3,8 @@
 // gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe; the deploy tests need
 // systemd-analyze (Debian's systemd package) to verify the unit under docker/, and the viewer test
 // Debian's chromium (/usr/bin/chromium, driven by playwright-core), the Prometheus tests Debian's
-// prometheus (/usr/bin/prometheus and /usr/bin/promtool). As root with apt-get it
-// installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
+// prometheus (/usr/bin/prometheus and /usr/bin/promtool), the proxy tests Debian's tinyproxy. As
+// root with apt-get it installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
 // silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
 // simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,7 @@ const PACKAGES = [
   'systemd',
   'chromium',
   'prometheus',
+  'tinyproxy',
 ];
 const CHROMIUM = '/usr/bin/chromium';
 const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -61,6 +62,7 @@ function problems() {
     ['systemd-analyze', '--version'],
     ['/usr/bin/prometheus', '--version'],
     ['/usr/bin/promtool', '--version'],
+    ['tinyproxy', '-v'],
   ]) {
     const run = spawnSync(tool, [flag], { encoding: 'utf8' });
     if (run.error || run.status !== 0)
