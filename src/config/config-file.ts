@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { ConfigError } from '../errors.js';
 
 /** What a key of the file may hold; the value itself is validated with the flags, by resolve*Config. */
@@ -42,6 +42,9 @@ export function readConfigFile(
   } catch (error) {
     throw new ConfigError(`${where}: cannot read it (${(error as NodeJS.ErrnoException).code ?? error})`);
   }
+  // Loaded here, not at start-up: a relay run without --config never pays yaml's ~3 MiB. Required
+  // (not imported) because yargs calls this parser synchronously.
+  const { parse, YAMLParseError } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   let data: unknown;
   try {
     data = parse(text, { logLevel: 'error' });
