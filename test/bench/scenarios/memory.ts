@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../helpers/ports.js';
 import { makeSegmentPool, newSpoolRoot } from '../backlog.js';
 import { FLOOR_LIBRARIES, floorMiB, overFloor } from '../floor.js';
 import { IngestProcess } from '../ingest-process.js';
@@ -94,7 +94,8 @@ export async function memoryBenchmark(profile: Profile, log: (line: string) => v
 
 /** CPU (% of a core) of a relay whose camera refuses connections, after its first retries. */
 async function unreachableRelay(ingest: IngestProcess, seconds: number): Promise<number> {
-  const port = await closedPort();
+  // Free a moment ago and nothing listens on it: every connect is refused, as a camera that is off.
+  const port = await freePort();
   const spoolRoot = newSpoolRoot();
   const relay = new BenchRelay({
     source: `rtsp://127.0.0.1:${port}/nothing`,
@@ -115,15 +116,6 @@ async function unreachableRelay(ingest: IngestProcess, seconds: number): Promise
     await relay.stop();
     rmSync(spoolRoot, { recursive: true, force: true });
   }
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A relay whose segments are longer than the watch: registered, ffmpeg running, no upload. */
