@@ -22,7 +22,7 @@ export async function memoryBenchmark(profile: Profile, log: (line: string) => v
   const floor = await floorMiB();
   const ingest = await IngestProcess.start();
   const { peakMiB: idle, cpuPct: idleCpu } = await idleRelay(ingest, profile.idle.seconds);
-  const unreachableCpu = await unreachableRelay(ingest, profile.idle.seconds);
+  const unreachableCpu = await unreachableRelay(ingest, profile.unreachable);
   const { segments, segmentBytes } = profile.memoryDrain;
   const pool = makeSegmentPool(Math.min(POOL_FILES, segments), segmentBytes);
   let draining: number;
@@ -83,7 +83,7 @@ export async function memoryBenchmark(profile: Profile, log: (line: string) => v
     },
     {
       section: 'CPU, live --codec copy',
-      figure: 'relay, camera unreachable, % of one core',
+      figure: `relay, camera unreachable (${profile.unreachable.seconds} s after ${profile.unreachable.warmupS} s), % of one core`,
       unit: '%',
       value: one(unreachableCpu),
       goal: '≤ 0.05 %',
@@ -93,7 +93,10 @@ export async function memoryBenchmark(profile: Profile, log: (line: string) => v
 }
 
 /** CPU (% of a core) of a relay whose camera refuses connections, after its first retries. */
-async function unreachableRelay(ingest: IngestProcess, seconds: number): Promise<number> {
+async function unreachableRelay(
+  ingest: IngestProcess,
+  { warmupS, seconds }: Profile['unreachable'],
+): Promise<number> {
   // Free a moment ago and nothing listens on it: every connect is refused, as a camera that is off.
   const port = await freePort();
   const spoolRoot = newSpoolRoot();
@@ -109,6 +112,7 @@ async function unreachableRelay(ingest: IngestProcess, seconds: number): Promise
       30_000,
       'the relay noticed its camera is unreachable',
     );
+    await sleep(warmupS * 1000);
     const cpu0 = relay.sampler.cpuS;
     await sleep(seconds * 1000);
     return ((relay.sampler.cpuS - cpu0) / seconds) * 100;
