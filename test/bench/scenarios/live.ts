@@ -117,6 +117,7 @@ export async function liveBenchmark(profile: Profile, log: (line: string) => voi
     relayCpu.map((c, i) => (c / (ffmpegCpu[i] ?? Number.NaN)) * 100).filter(Number.isFinite),
   );
   const peak = overFloor(peakMiB, floor, 1.1);
+  const overBare = relayCpuSpread.median / spread(bare.nodeCpu).median;
   return [
     { section: L, figure: `camera stream (${n} segments)`, unit: 'Mbit/s', value: one(streamMbps) },
     { section: L, figure: 'segment closed → ingest 2xx, p50', unit: 'ms', value: one(p50) },
@@ -155,12 +156,17 @@ export async function liveBenchmark(profile: Profile, log: (line: string) => voi
       unit: '%',
       value: spread(bare.nodeCpu),
     },
-    {
-      section: C,
-      figure: 'relay over the bare relay (CPU, node only)',
-      unit: '×',
-      value: one(relayCpuSpread.median / spread(bare.nodeCpu).median),
-    },
+    // A quick run's short window may see no CPU tick of the bare node: no ratio then.
+    ...(Number.isFinite(overBare)
+      ? [
+          {
+            section: C,
+            figure: 'relay over the bare relay (CPU, node only)',
+            unit: '×',
+            value: one(overBare),
+          },
+        ]
+      : []),
     {
       section: 'Memory, peak RSS',
       figure: `bare ffmpeg + undici loop, live camera (${seconds / 2} s): its node`,
