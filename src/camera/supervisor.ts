@@ -275,7 +275,8 @@ export class CaptureSupervisor {
 
   /**
    * Wait before the next ffmpeg start. When a network camera does not even accept a TCP connection,
-   * poll it about once a second and restart the moment it answers, not at the end of the backoff.
+   * poll it about once a second and restart the moment it answers, not at the end of the backoff
+   * (nor, with unlimited restarts, before it answers).
    */
   async #waitBeforeRestart(delayMs: number): Promise<void> {
     const signal = this.#stopping.signal;
@@ -292,6 +293,14 @@ export class CaptureSupervisor {
     });
     while (!signal.aborted && Date.now() < deadline) {
       await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - Date.now())), signal);
+      if (!signal.aborted && (await probe())) return;
+    }
+    // Still refused after the backoff: a new ffmpeg would fail the same way, and each start forks
+    // this whole process (~18 ms of CPU, most of an unreachable camera's cost). Go on probing
+    // until the port answers, unless --max-restarts counts the attempts.
+    if (Number.isFinite(this.#o.maxRestarts)) return;
+    while (!signal.aborted) {
+      await sleep(this.#o.probeIntervalMs, signal);
       if (!signal.aborted && (await probe())) return;
     }
   }
