@@ -295,8 +295,9 @@ export class CaptureSupervisor {
 
   /**
    * Wait before the next ffmpeg start. When a network camera does not even accept a TCP connection,
-   * poll it about once a second and restart the moment it answers, not at the end of the backoff.
-   * Resolves false when the camera was found unreachable.
+   * poll it about once a second and restart the moment it answers, not at the end of the backoff
+   * (nor, with unlimited restarts, before it answers). Resolves false when the camera was found
+   * unreachable.
    */
   async #waitBeforeRestart(delayMs: number): Promise<boolean> {
     const signal = this.#stopping.signal;
@@ -319,6 +320,14 @@ export class CaptureSupervisor {
     });
     while (!signal.aborted && performance.now() < deadline) {
       await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - performance.now())), signal);
+      if (!signal.aborted && (await probe())) return false;
+    }
+    // Still refused after the backoff: a new ffmpeg would fail the same way, and each start forks
+    // this whole process (~18 ms of CPU, most of an unreachable camera's cost). Go on probing
+    // until the port answers, unless --max-restarts counts the attempts.
+    if (Number.isFinite(this.#o.maxRestarts)) return false;
+    while (!signal.aborted) {
+      await sleep(this.#o.probeIntervalMs, signal);
       if (!signal.aborted && (await probe())) return false;
     }
     return false;

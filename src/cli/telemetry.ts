@@ -1,9 +1,7 @@
 import { ConfigError } from '../errors.js';
 import type { EventBus, WatchedCamera } from '../telemetry/events.js';
-import { RelayHealth } from '../telemetry/health.js';
-import { RelayMetrics } from '../telemetry/metrics.js';
 import { type ReadinessLimits, SPOOL_NEAR_RATIO } from '../telemetry/readiness.js';
-import { TelemetryServer } from '../telemetry/telemetry-server.js';
+import type { TelemetryServer } from '../telemetry/telemetry-server.js';
 
 /** Where the endpoint listens (--metrics-port, --metrics-host); no port, no endpoint. */
 export interface TelemetryOptions {
@@ -43,6 +41,13 @@ export async function startTelemetry(
   bus: EventBus,
 ): Promise<Telemetry | undefined> {
   if (options.metricsPort === undefined) return undefined;
+  // Loaded only with --metrics-port: prom-client and the HTTP server cost ~5 MiB of RSS that a
+  // relay nobody scrapes should not pay (README, "Where the memory goes").
+  const [{ RelayMetrics }, { RelayHealth }, { TelemetryServer }] = await Promise.all([
+    import('../telemetry/metrics.js'),
+    import('../telemetry/health.js'),
+    import('../telemetry/telemetry-server.js'),
+  ]);
   const metrics = new RelayMetrics();
   const health = new RelayHealth();
   let server: TelemetryServer;

@@ -1,4 +1,5 @@
-import { type Alias, type Document, type ErrorCode, LineCounter, parseDocument, visit } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Alias, Document, ErrorCode } from 'yaml';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -46,6 +47,9 @@ const ALIAS_BOMB = `aliases that expand past ${MAX_ALIAS_COUNT} values (an alias
  * the column and what is wrong, never the file's text.
  */
 export function parseYamlText(text: string, where: string): unknown {
+  // Loaded here, not at start-up: a relay run without --config never pays yaml's memory.
+  // Required (not imported) because yargs calls the config parser synchronously.
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   let doc: Document;
   try {
@@ -80,7 +84,12 @@ function invalid(where: string, what: string, pos: { line: number; col: number }
 }
 
 /** The offset of the first alias that `matches`, in document order. */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
+
 function firstAlias(doc: Document, matches: (alias: Alias) => boolean): number | undefined {
+  const { visit } = yaml();
   let offset: number | undefined;
   visit(doc, {
     Alias(_key, node) {

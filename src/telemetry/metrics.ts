@@ -11,7 +11,7 @@ import {
 export type { WatchedCamera } from './events.js';
 
 export interface MetricsOptions {
-  /** Node's process metrics (CPU, memory, event loop lag, handles); on by default. */
+  /** Node's process metrics (CPU, memory, event loop lag, handles), from the first scrape on; on by default. */
   readonly defaultMetrics?: boolean;
   /** Monotonic clock in ms, for close→ack latency (tests pass a fake one). */
   readonly now?: () => number;
@@ -117,12 +117,12 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  /** Node's process metrics, registered at the first scrape (see metrics()). */
+  #defaultMetrics: boolean;
+
   constructor(options: MetricsOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
-    if (options.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
-      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
-    }
+    this.#defaultMetrics = options.defaultMetrics ?? true;
     this.#gauge('spool_pending_bytes', 'Bytes of segments waiting for delivery.', (s) => s.spoolBytes);
     this.#gauge('spool_pending_segments', 'Segments waiting for delivery.', (s) => s.pending);
     this.#gauge(
@@ -150,6 +150,13 @@ export class RelayMetrics {
 
   /** Prometheus text exposition of every metric. */
   metrics(): Promise<string> {
+    // Started by the first scrape, not at start-up: their event-loop monitor wakes the process
+    // every 10 ms, which a relay whose --metrics-port nobody scrapes should not pay.
+    if (this.#defaultMetrics) {
+      this.#defaultMetrics = false;
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     return this.registry.metrics();
   }
 

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--out DIR] [--only NAME,…] [--update-readme]`: the benchmark
- * suite. Prints the table and writes it as markdown and JSON to test/bench/results/ (latest.*
+ * `npm run bench [-- --quick] [--out DIR] [--only NAME,…] [--soak-minutes N] [--update-readme]`:
+ * the benchmark suite. The soak (an hour by default) runs only when named: `--only soak`. Prints the table and writes it as markdown and JSON to test/bench/results/ (latest.*
  * for a full run, quick.* for --quick). Every comparison is a ratio measured in the same run.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,13 +19,14 @@ import { memoryBenchmark } from './scenarios/memory.js';
 import { recoveryBenchmark } from './scenarios/recovery.js';
 import { scaleBenchmark } from './scenarios/scale.js';
 import { slowLinkBenchmark } from './scenarios/slow-link.js';
+import { soakBenchmark } from './scenarios/soak.js';
 
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
 
-type Scenario = (profile: Profile, log: (line: string) => void) => Promise<Row[]>;
+type Scenario = (profile: Profile, log: (line: string) => void, args: Args) => Promise<Row[]>;
 
 const SCENARIOS: Record<string, Scenario> = {
   drain: async (profile, log) => {
@@ -42,26 +43,38 @@ const SCENARIOS: Record<string, Scenario> = {
   memory: memoryBenchmark,
   scale: scaleBenchmark,
   recovery: recoveryBenchmark,
+  soak: (_profile, log, args) => soakBenchmark({ minutes: args.soakMinutes }, log),
 };
+
+/** Scenarios that run only when named with --only (too long for every run). */
+const ON_DEMAND = new Set(['soak']);
 
 interface Args {
   quick: boolean;
   out: string;
   only: string[];
+  soakMinutes: number;
   updateReadme: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, out: RESULTS, only: Object.keys(SCENARIOS), updateReadme: false };
+  const args: Args = {
+    quick: false,
+    out: RESULTS,
+    only: Object.keys(SCENARIOS).filter((name) => !ON_DEMAND.has(name)),
+    soakMinutes: 60,
+    updateReadme: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') args.quick = true;
     else if (arg === '--update-readme') args.updateReadme = true;
     else if (arg === '--out' && argv[i + 1]) args.out = argv[++i]!;
     else if (arg === '--only' && argv[i + 1]) args.only = argv[++i]!.split(',');
+    else if (arg === '--soak-minutes' && Number(argv[i + 1]) > 0) args.soakMinutes = Number(argv[++i]);
     else
       throw new Error(
-        `bench: unknown argument ${arg} (expected --quick, --out DIR, --only ${Object.keys(SCENARIOS).join(',')}, --update-readme)`,
+        `bench: unknown argument ${arg} (expected --quick, --out DIR, --only ${Object.keys(SCENARIOS).join(',')}, --soak-minutes N, --update-readme)`,
       );
   }
   for (const name of args.only) if (!SCENARIOS[name]) throw new Error(`bench: no scenario "${name}"`);
@@ -84,7 +97,7 @@ async function main(): Promise<void> {
   for (const name of args.only) {
     const started = Date.now();
     try {
-      rows.push(...(await SCENARIOS[name]!(profile, log)));
+      rows.push(...(await SCENARIOS[name]!(profile, log, args)));
       log(`${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (error) {
       // One broken scenario must not cost the table of the others (a full run is long).

@@ -18,6 +18,8 @@ export interface Profile {
   };
   readonly live: { readonly seconds: number; readonly windowS: number; readonly bitrateKbps: number };
   readonly idle: { readonly seconds: number };
+  /** A camera that refuses connections: CPU over `seconds` after `warmupS` (start-up's GCs are not steady state). */
+  readonly unreachable: { readonly warmupS: number; readonly seconds: number };
   readonly memoryDrain: { readonly segments: number; readonly segmentBytes: number };
   readonly scale: { readonly cameras: readonly number[]; readonly seconds: number };
   /** The issue's faults: a burst of 503s, then POSTs that hang (longer than the phase timeouts). */
@@ -32,6 +34,7 @@ export const FULL: Profile = {
   slowLink: { rate: '16Mbit/s', rateBytesPerS: 2 * MB, backlogS: 60, outageMs: 5000, runs: 3 },
   live: { seconds: 120, windowS: 30, bitrateKbps: 4000 },
   idle: { seconds: 15 },
+  unreachable: { warmupS: 20, seconds: 40 },
   memoryDrain: { segments: 512, segmentBytes: 2 * MB },
   scale: { cameras: [1, 8, 32], seconds: 40 },
   recovery: { burstMs: 20_000, hangMs: 45_000, runs: 3 },
@@ -43,6 +46,7 @@ export const QUICK: Profile = {
   slowLink: { rate: '32Mbit/s', rateBytesPerS: 4 * MB, backlogS: 12, outageMs: 1000, runs: 1 },
   live: { seconds: 6, windowS: 3, bitrateKbps: 4000 },
   idle: { seconds: 2 },
+  unreachable: { warmupS: 0, seconds: 2 },
   memoryDrain: { segments: 30, segmentBytes: 1 * MB },
   scale: { cameras: [1, 2], seconds: 3 },
   recovery: { burstMs: 3000, hangMs: 7000, runs: 1 },
