@@ -48,7 +48,10 @@ describe.each([
         expect(video.firstVideoPacketIsKeyframe, row.file!).toBe(true);
         const sound = await probeAudio(file);
         expect(sound, row.file!).toMatchObject({ codec: stored, decodeErrors: '' });
-        expect(sound.packets, row.file!).toBeGreaterThan(0);
+        // The stop's final segment may be a frame or two long: shorter than the encoder's first
+        // AAC frame plus its priming delay, it can hold no audio packet yet.
+        const finalAndShort = row === rows.at(-1) && (row.duration ?? 1) < 0.5;
+        if (!finalAndShort) expect(sound.packets, row.file!).toBeGreaterThan(0);
       }
       await expectCameraDelivered({ ingest, cameraId, camera, spool, since });
     } finally {

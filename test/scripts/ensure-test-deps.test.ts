@@ -16,7 +16,7 @@ describe('ensure-test-deps', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'apt-get install -y --no-install-recommends python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg systemd chromium prometheus tinyproxy',
+      'apt-get install -y --no-install-recommends python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad ffmpeg systemd chromium prometheus tinyproxy',
     );
   });
 });
