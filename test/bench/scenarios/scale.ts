@@ -122,6 +122,10 @@ export async function scaleBenchmark(profile: Profile, log: (line: string) => vo
       rmSync(spoolRoot, { recursive: true, force: true });
       if (n > 1) {
         const separate = { cpuPerCamera: cpuSpread.median, rssSumMiB: peaks.reduce((a, b) => a + b, 0) };
+        // A fresh camera process: the N relays just left its shared media, and gst-rtsp-server
+        // may answer clients joining a media that is still shutting down with 455 until it is
+        // restarted (seen as ffmpeg's "Operation not permitted" for minutes).
+        await camera.restart();
         rows.push(...(await oneProcess(n, camera, ingest, seconds, separate, log)));
       }
     }
