@@ -46,7 +46,9 @@ export class FfmpegRun {
   #fps = 0;
   /** Lowest (seconds since spawn − output time) seen: when output time 0 was captured, at the latest. */
   #minLagS = Number.POSITIVE_INFINITY;
-  #onOutputTime: ((outTimeS: number) => void) | undefined;
+  /** Output time (s) of ffmpeg's last progress report. */
+  #outTimeS = Number.NEGATIVE_INFINITY;
+  #ended = false;
   #reportWaiters: (() => void)[] = [];
   #interrupting: Promise<void> | undefined;
 
@@ -79,6 +81,7 @@ export class FfmpegRun {
     });
     this.#exited = (async () => {
       const result = await child;
+      this.#ended = true;
       await stdoutClosed;
       await chain;
       return {
@@ -157,26 +160,19 @@ export class FfmpegRun {
    * for the moment itself, not for "caught up as usual", keeps that pipeline's video too; the
    * time ffmpeg took to connect only makes the wait a little longer, within `maxMs`.
    */
-  #caughtUp(maxMs: number): Promise<void> {
+  async #caughtUp(maxMs: number): Promise<void> {
     const targetS = (performance.now() - this.#spawnedAt) / 1000 - CATCH_UP_SLACK_S;
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#onOutputTime = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, maxMs);
-      this.#onOutputTime = (outTimeS) => {
-        if (outTimeS >= targetS) done();
-      };
-      void this.#exited.then(done, done);
-    });
+    const deadline = performance.now() + maxMs;
+    while (!this.#ended && performance.now() < deadline) {
+      await this.nextReport(deadline - performance.now());
+      if (this.#outTimeS >= targetS) return;
+    }
   }
 
   /** A progress report's output time (seconds of video muxed so far in this run). */
   #outputTime(outTimeS: number): void {
     this.#minLagS = Math.min(this.#minLagS, (performance.now() - this.#spawnedAt) / 1000 - outTimeS);
-    this.#onOutputTime?.(outTimeS);
+    this.#outTimeS = outTimeS;
     for (const wake of this.#reportWaiters.splice(0)) wake();
   }
 
