@@ -51,22 +51,6 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   await fsyncDir(dirname(path));
 }
 
-/** Append text durably (fsync before returning) to a file we own, created 0600 if missing. */
-export async function appendDurable(path: string, text: string): Promise<number> {
-  const handle = await open(
-    path,
-    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW,
-    0o600,
-  );
-  try {
-    await handle.appendFile(text, 'utf8');
-    await handle.datasync();
-    return (await handle.stat()).size;
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Read a small file we own; undefined when missing, unreadable or a symlink. */
 export async function readNoFollow(path: string): Promise<string | undefined> {
   let handle: FileHandle | undefined;
