@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, errors, ProxyAgent, request } from 'undici';
 import { redactUrl } from '../redact.js';
+import { giveBackRing, READ_CHUNK_BYTES, type ReadRing, takeRing } from './read-buffers.js';
 import {
   PHASE_LIMITS,
   type PhaseLimits,
@@ -43,8 +44,6 @@ export function trustedCas(extraCa: readonly string[]): string[] {
   return [...rootCertificates, ...extraCa];
 }
 
-const READ_CHUNK_BYTES = 64 * 1024;
-
 export class UndiciTransport implements HttpTransport {
   readonly #dispatcher: Dispatcher;
   readonly #phases: PhaseLimits;
@@ -64,6 +63,7 @@ export class UndiciTransport implements HttpTransport {
     const headers: Record<string, string> = { ...req.headers };
     let body: Readable | string | undefined;
     let file: FileHandle | undefined;
+    let ring: ReadRing | undefined;
     // Set only by our own reads of the segment file, so a socket error can never pass for one.
     let fileFailure: unknown;
     // Each phase has its own timer inside the hard deadline: a hung ingest shows in seconds.
@@ -83,7 +83,8 @@ export class UndiciTransport implements HttpTransport {
       }
       const uplink = this.#uplink;
       const bytes = size;
-      const chunks = readFile(file, {
+      ring = takeRing();
+      const chunks = readFile(file, ring, {
         onError: (error) => {
           fileFailure = error;
         },
@@ -163,6 +164,7 @@ export class UndiciTransport implements HttpTransport {
     } finally {
       watch.disarm();
       if (body instanceof Readable) body.destroy();
+      if (ring) giveBackRing(ring);
       await file?.close().catch(() => undefined);
     }
   }
@@ -217,10 +219,10 @@ interface ReadHooks {
 }
 
 /** The segment file in chunks, telling the phase timer where the body is. */
-async function* readFile(file: FileHandle, hooks: ReadHooks): AsyncGenerator<Buffer> {
+async function* readFile(file: FileHandle, ring: ReadRing, hooks: ReadHooks): AsyncGenerator<Buffer> {
   for (;;) {
     let bytesRead: number;
-    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const buffer = ring.next();
     try {
       ({ bytesRead } = await file.read(buffer, 0, READ_CHUNK_BYTES, null));
     } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -70,6 +71,55 @@ describe('UndiciTransport', () => {
     });
     expect(await post(url)).toMatchObject({ kind: 'response', status: 204 });
     expect(received).toBe(64 * 1024);
+  });
+
+  it('sends every byte of each file, several at once and in turn, whatever the socket does', async () => {
+    // Read buffers are reused between chunks and requests: a buffer overwritten while the socket
+    // still held it would show here as a wrong digest. A server that reads slowly keeps the
+    // socket's buffer full; TLS copies differently from plain TCP: both.
+    const dir = mkdtempSync(join(tmpdir(), 'http-digest-'));
+    const files = [1, 7, 33, 400].map((chunks, i) => {
+      const data = randomBytes(chunks * 64 * 1024 - i * 1000);
+      const path = join(dir, `f${i}.ts`);
+      writeFileSync(path, data);
+      return { path, digest: createHash('sha256').update(data).digest('hex') };
+    });
+    for (const tls of [undefined, makeSelfSigned()]) {
+      const digests: string[] = [];
+      const url = await serve((req, res) => {
+        const hash = createHash('sha256');
+        let turn = 0;
+        req.on('data', (c: Buffer) => {
+          hash.update(c);
+          // Now and then a pause long enough for the kernel's buffers to fill up: the sender's
+          // socket then holds chunks it has not written and must wait for drain.
+          if (++turn % 40 === 0) {
+            req.pause();
+            setTimeout(() => req.resume(), 30);
+          }
+        });
+        req.on('end', () => {
+          digests.push(hash.digest('hex'));
+          res.writeHead(204).end();
+        });
+      }, tls);
+      const via = tls ? new UndiciTransport({ connectTimeoutMs: 2000, extraCa: [tls.cert] }) : transport;
+      const send = (f: { path: string }) =>
+        via.send({
+          method: 'POST',
+          url,
+          headers: {},
+          body: { file: f.path, bytes: 0 },
+          timeoutMs: 10_000,
+        });
+      const outcomes = [...(await Promise.all(files.map(send))), ...(await Promise.all(files.map(send)))];
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ kind: 'response', status: 204 });
+      expect(digests.sort()).toEqual([...files, ...files].map((f) => f.digest).sort());
+      if (via !== transport) await via.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server!.close(r));
+      server = undefined;
+    }
   });
 
   it('gives up at the hard deadline when the server accepts and never answers', async () => {
