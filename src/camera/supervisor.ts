@@ -16,6 +16,18 @@ import type { SegmentListEntry } from './segment-list.js';
 import type { Source } from './source.js';
 import { WallClock } from './wall-clock.js';
 
+/** An absent camera is probed every probeIntervalMs for this long, then a third as often. */
+const PROBE_SLOWER_AFTER_MS = 60_000;
+
+/**
+ * How long until the next probe of a camera away for `awayMs`: every `baseMs` for its first minute
+ * away, so a camera back from a reboot is found within a second; then every 3 × `baseMs`
+ * (switched off, unplugged), since on an idle box each wake-up is most of the relay's CPU.
+ */
+export function probeDelayMs(awayMs: number, baseMs: number): number {
+  return awayMs < PROBE_SLOWER_AFTER_MS ? baseMs : 3 * baseMs;
+}
+
 export interface SupervisorOptions {
   readonly ffmpeg: FfmpegBinary;
   readonly source: Source;
@@ -295,9 +307,9 @@ export class CaptureSupervisor {
 
   /**
    * Wait before the next ffmpeg start. When a network camera does not even accept a TCP connection,
-   * poll it about once a second and restart the moment it answers, not at the end of the backoff
-   * (nor, with unlimited restarts, before it answers). Resolves false when the camera was found
-   * unreachable.
+   * poll it (every second, every 3 s once it has been away for a minute) and restart the moment it
+   * answers, not at the end of the backoff (nor, with unlimited restarts, before it answers).
+   * Resolves false when the camera was found unreachable.
    */
   async #waitBeforeRestart(delayMs: number): Promise<boolean> {
     const signal = this.#stopping.signal;
@@ -318,8 +330,10 @@ export class CaptureSupervisor {
       level: 'info',
       message: `camera ${this.#o.source.display} unreachable: probing`,
     });
+    const awaySince = performance.now();
+    const interval = () => probeDelayMs(performance.now() - awaySince, this.#o.probeIntervalMs);
     while (!signal.aborted && performance.now() < deadline) {
-      await sleep(Math.min(this.#o.probeIntervalMs, Math.max(0, deadline - performance.now())), signal);
+      await sleep(Math.min(interval(), Math.max(0, deadline - performance.now())), signal);
       if (!signal.aborted && (await probe())) return false;
     }
     // Still refused after the backoff: a new ffmpeg would fail the same way, and each start forks
@@ -327,7 +341,7 @@ export class CaptureSupervisor {
     // until the port answers, unless --max-restarts counts the attempts.
     if (Number.isFinite(this.#o.maxRestarts)) return false;
     while (!signal.aborted) {
-      await sleep(this.#o.probeIntervalMs, signal);
+      await sleep(interval(), signal);
       if (!signal.aborted && (await probe())) return false;
     }
     return false;

@@ -15,6 +15,20 @@ export interface OutputOptions {
 
 /** How often the status is shown: progress events, the TTY block. */
 const STATUS_EVERY_MS = 1000;
+/**
+ * With --json, once no camera's figures have changed for QUIET_AFTER_TICKS seconds (a camera
+ * that is off, nothing to send), progress comes every QUIET_EVERY_MS instead, until any event
+ * happens. Why: on an idle box each wake-up is most of the relay's CPU (an unreachable camera:
+ * about one per second from this timer, one per probe).
+ */
+const QUIET_EVERY_MS = 10_000;
+const QUIET_AFTER_TICKS = 3;
+
+/** The snapshot without the figures a clock moves on its own: what says something happened. */
+function figures(snapshot: StatusSnapshot): string {
+  const { uptimeS, sinceClosedS, sinceDeliveredS, ingestFailingS, backlogAgeS, ...rest } = snapshot;
+  return JSON.stringify(rest);
+}
 
 /**
  * Where the relay's output goes: NDJSON with --json, else human lines plus a TTY status block
@@ -37,6 +51,9 @@ export function attachOutput(bus: EventBus, options: OutputOptions) {
   const plainEvery = options.plainStatusMs ? Math.max(1, Math.round(options.plainStatusMs / 1000)) : 0;
   let ticks = 0;
   let timer: NodeJS.Timeout | undefined;
+  let periodMs = STATUS_EVERY_MS;
+  let unchangedTicks = 0;
+  let lastFigures = '';
   let latest: WatchedCamera | undefined;
   let closed = false;
 
@@ -58,10 +75,21 @@ export function attachOutput(bus: EventBus, options: OutputOptions) {
         return [];
       }
     });
+  const startTimer = (ms: number) => {
+    clearInterval(timer);
+    periodMs = ms;
+    timer = setInterval(tick, ms);
+    timer.unref();
+  };
   const tick = () => {
     ticks++;
     if (options.json) {
-      for (const { snapshot, emit } of statuses()) emit({ type: 'progress', snapshot });
+      const now = statuses();
+      for (const { snapshot, emit } of now) emit({ type: 'progress', snapshot });
+      const seen = now.map(({ snapshot }) => figures(snapshot)).join('\n');
+      unchangedTicks = seen === lastFigures ? unchangedTicks + 1 : 0;
+      lastFigures = seen;
+      if (unchangedTicks >= QUIET_AFTER_TICKS && periodMs === STATUS_EVERY_MS) startTimer(QUIET_EVERY_MS);
     } else if (block) block.show(statuses());
     else if (plainEvery && ticks % plainEvery === 0) {
       for (const line of formatBoard(statuses(), Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY))
@@ -73,20 +101,26 @@ export function attachOutput(bus: EventBus, options: OutputOptions) {
     timer = undefined;
     block?.clear();
   };
+  if (options.json) {
+    // Something happened: progress every second again.
+    bus.on((event) => {
+      if (event.type === 'progress') return;
+      unchangedTicks = 0;
+      if (timer && periodMs !== STATUS_EVERY_MS) startTimer(STATUS_EVERY_MS);
+    });
+  }
 
   return {
     /**
      * Show this camera from now on, until the returned function is called (a camera removed at
-     * a reload). Every second: a progress event per camera (NDJSON) or the status block redrawn.
+     * a reload). Every second: a progress event per camera (NDJSON; every 10 s while nothing
+     * changes) or the status block redrawn.
      */
     onTracker(tracker: WatchedCamera, emit: Emit): () => void {
       const entry = { tracker, emit };
       cameras.add(entry);
       latest = tracker;
-      if (!timer && !closed) {
-        timer = setInterval(tick, STATUS_EVERY_MS);
-        timer.unref();
-      }
+      if (!timer && !closed) startTimer(STATUS_EVERY_MS);
       return () => {
         if (!cameras.delete(entry)) return;
         if (cameras.size === 0) stopTimer();

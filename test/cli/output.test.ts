@@ -57,6 +57,28 @@ describe('output, --json', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('while no figure changes, progress slows to every 10 s; any event brings it back to every second', () => {
+    terminal(false);
+    const bus = new EventBus();
+    const output = attachOutput(bus, { json: true, verbose: false });
+    let uptimeS = 0;
+    const quiet = { camera: 'cam-a', snapshot: () => healthySnapshot({ uptimeS: ++uptimeS }) };
+    output.onTracker(quiet, bus.forCamera('cam-a'));
+    const progress = () => written.filter((line) => line.includes('"type":"progress"')).length;
+    vi.advanceTimersByTime(4000);
+    expect(progress()).toBe(4);
+    vi.advanceTimersByTime(9000);
+    expect(progress()).toBe(4); // the uptime moved, nothing else
+    vi.advanceTimersByTime(1000);
+    expect(progress()).toBe(5);
+    bus.forCamera('cam-a')({ type: 'state', state: 'connecting' });
+    vi.advanceTimersByTime(1000);
+    expect(progress()).toBe(6);
+    vi.advanceTimersByTime(1000);
+    expect(progress()).toBe(7);
+    output.close();
+  });
+
   it('the timer goes with the last camera and comes back with the next; none after close', () => {
     terminal(false);
     const bus = new EventBus();
