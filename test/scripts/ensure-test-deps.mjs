@@ -3,12 +3,13 @@
 // gst-rtsp-server through /usr/bin/python3) and Debian's ffmpeg/ffprobe; the deploy tests need
 // systemd-analyze (Debian's systemd package) to verify the unit under docker/, and the viewer test
 // Debian's chromium (/usr/bin/chromium, driven by playwright-core), the Prometheus tests Debian's
-// prometheus (/usr/bin/prometheus and /usr/bin/promtool), the proxy tests Debian's tinyproxy. As
+// prometheus (/usr/bin/prometheus and /usr/bin/promtool), the proxy tests Debian's tinyproxy, the
+// clock-jump test Debian's libfaketime (package faketime). As
 // root with apt-get it installs what is missing; otherwise it fails naming the packages. It never lets the suite skip
 // silently. Env: TRIO_TEST_DEPS_PYTHON (another interpreter to check, e.g. /nonexistent to
 // simulate a missing one; never installed for), TRIO_TEST_DEPS_NO_INSTALL=1 (check only).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const PACKAGES = [
   'python3-gi',
@@ -23,8 +24,15 @@ const PACKAGES = [
   'chromium',
   'prometheus',
   'tinyproxy',
+  // libfaketime: the wall clock jumps for the relay alone (test/e2e/clock-jump.e2e.test.ts).
+  'faketime',
 ];
 const CHROMIUM = '/usr/bin/chromium';
+/** Debian's libfaketime, under the machine's multiarch dir (test/helpers/faketime.ts finds it the same way). */
+const libfaketime = () =>
+  readdirSync('/usr/lib')
+    .map((dir) => `/usr/lib/${dir}/faketime/libfaketime.so.1`)
+    .find((path) => existsSync(path));
 const DEFAULT_PYTHON = '/usr/bin/python3';
 const PYTHON = process.env.TRIO_TEST_DEPS_PYTHON || DEFAULT_PYTHON;
 /** Every element test/helpers/rtsp-camera.py builds. */
@@ -68,6 +76,7 @@ function problems() {
     if (run.error || run.status !== 0)
       found.push(`${tool} ${tool.startsWith('/') ? 'not found or not working' : 'not on PATH'}`);
   }
+  if (!libfaketime()) found.push('/usr/lib/<arch>/faketime/libfaketime.so.1 not found');
   const chromium = existsSync(CHROMIUM) && spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' });
   if (!chromium || chromium.error || chromium.status !== 0)
     found.push(`${CHROMIUM} not found or not working`);
