@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { locateFfmpeg } from '../../src/camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../../src/camera/probe-segment.js';
-import { sweepAndRecover } from '../../src/lifecycle/recovery.js';
+import { adoptOrphans } from '../../src/spool/adoption.js';
 import { type JournalData, readJournal, type SegmentRecord } from '../../src/spool/journal.js';
 import { CameraLock } from '../../src/spool/lock.js';
 import { LOSS_LEDGER_FILE, segmentName } from '../../src/spool/naming.js';
 import { procStartTime } from '../../src/spool/owner.js';
 import { Spool } from '../../src/spool/spool.js';
-import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
+import { sweepStaleSpools } from '../../src/spool/stale-sweep.js';
+import { type Emit, EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 
 let sample: Buffer;
 let prober: ReturnType<typeof ffmpegProber>;
@@ -83,6 +84,14 @@ afterEach(async () => {
   for (const lock of locks.splice(0)) await lock.release();
 });
 
+/** The process's stale sweep, then this camera's adoption, as a relay of one camera starts. */
+async function recover(spool: Spool, staleAfterMs: number, emit: Emit, probe = prober) {
+  const { cameraId, root } = spool;
+  const swept = await sweepStaleSpools([{ root, cameraId, staleAfterMs }], emit);
+  const adopted = await adoptOrphans({ spool, staleAfterMs, prober: probe, emit });
+  return { ...swept, adopted };
+}
+
 /** As the relay starts: the camera's lock, a new spool, then the sweep. */
 async function start(root: string, staleAfterMs = 3_600_000, probe = prober, cameraId = 'cam-a') {
   const events: StampedEvent[] = [];
@@ -91,7 +100,7 @@ async function start(root: string, staleAfterMs = 3_600_000, probe = prober, cam
   const emit = bus.forCamera(cameraId);
   locks.push(await CameraLock.acquire(root, cameraId));
   const spool = await Spool.create({ root, cameraId, maxBytes: 1e9, emit });
-  const report = await sweepAndRecover({ spool, staleAfterMs, prober: probe, emit });
+  const report = await recover(spool, staleAfterMs, emit, probe);
   return { spool, report, events };
 }
 
@@ -250,9 +259,9 @@ describe('startup sweep and recovery', () => {
     // uid, so the relay's uid is the one that changes, for root and any other user alike.
     const owner = statSync(foreign).uid;
     const asOther = vi.spyOn(process as { getuid(): number }, 'getuid').mockReturnValue(owner + 4242);
-    let report: Awaited<ReturnType<typeof sweepAndRecover>>;
+    let report: Awaited<ReturnType<typeof recover>>;
     try {
-      report = await sweepAndRecover({ spool, staleAfterMs: 60_000, prober, emit });
+      report = await recover(spool, 60_000, emit);
     } finally {
       asOther.mockRestore();
     }
