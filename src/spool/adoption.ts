@@ -3,9 +3,10 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Emit } from '../telemetry/events.js';
 import type { JournalData, SegmentRecord } from './journal.js';
-import { segmentSequence } from './naming.js';
+import { round3 } from './loss-wording.js';
+import { idempotencyKey, segmentSequence } from './naming.js';
 import { pidAlive } from './owner.js';
-import { type SegmentProber, salvagePartial } from './salvage.js';
+import { AfterLastSegment, type SegmentProber, salvagePartial, settleSalvage } from './salvage.js';
 import { type SpoolDirInfo, scanSpoolRoot } from './scan.js';
 import type { RecoverySpool } from './spool-roles.js';
 
@@ -73,7 +74,7 @@ async function adoptDir(dir: SpoolDirInfo, options: AdoptionOptions): Promise<Se
   const runId = journal?.runId ?? basename(dir.path).slice(-12);
   const adopted: SegmentRecord[] = [];
   const journaled = new Set<string>();
-  let lastEndMs: number | undefined;
+  const clock = new AfterLastSegment();
   let complete = true;
   for (const record of [...(journal?.segments ?? [])].sort((a, b) => a.sequence - b.sequence)) {
     journaled.add(record.name);
@@ -85,7 +86,7 @@ async function adoptDir(dir: SpoolDirInfo, options: AdoptionOptions): Promise<Se
     // Missing: it was delivered (or dropped and recorded) after the journal was written.
     if (!(await stat(from).catch(() => undefined))) continue;
     adopted.push(await spool.adopt(record, from));
-    lastEndMs = Date.parse(record.start) + record.durationS * 1000;
+    clock.follow(Date.parse(record.start) + record.durationS * 1000);
   }
   const files = complete ? (await readdir(dir.path)).sort() : [];
   for (const name of files) {
@@ -96,39 +97,25 @@ async function adoptDir(dir: SpoolDirInfo, options: AdoptionOptions): Promise<Se
       break;
     }
     const file = join(dir.path, name);
-    const salvage = await salvagePartial(file, prober);
     spool.reserveSequencesBelow(sequence + 1);
-    if (salvage.kind === 'kept' || salvage.kind === 'unprobed') {
-      const durationS = salvage.kind === 'kept' ? salvage.durationS : sinceS(lastEndMs, salvage.mtimeMs);
-      const startMs = lastEndMs ?? salvage.mtimeMs - durationS * 1000;
-      const record: SegmentRecord = {
-        name,
-        sequence,
-        start: new Date(startMs).toISOString(),
-        durationS: Math.round(durationS * 1000) / 1000,
-        bytes: salvage.bytes,
-        idempotencyKey: `${spool.cameraId}:${runId}:${sequence}`,
-      };
-      adopted.push(await spool.adopt(record, file));
-      lastEndMs = startMs + durationS * 1000;
-      emit({ type: 'segment', phase: 'salvaged', sequence, bytes: salvage.bytes });
-      if (salvage.kind === 'unprobed')
-        emit({ type: 'log', level: 'warn', message: `kept ${name} unprobed: ${salvage.why}` });
-    } else if (salvage.kind === 'lost') {
-      const startMs = lastEndMs ?? salvage.mtimeMs;
-      await spool.recordLost(
-        {
-          sequence,
-          start: new Date(startMs),
-          durationS: sinceS(startMs, salvage.mtimeMs),
-          bytes: salvage.bytes,
-        },
-        'unsalvageable',
-      );
-    } else {
-      // No frame was written into it: nothing was lost, but it is counted.
-      emit({ type: 'segment', phase: 'discarded', sequence, bytes: salvage.bytes, reason: 'empty' });
-    }
+    const target = {
+      keep: (start: Date, durationS: number, bytes: number) =>
+        spool.adopt(
+          {
+            name,
+            sequence,
+            start: start.toISOString(),
+            durationS: round3(durationS),
+            bytes,
+            idempotencyKey: idempotencyKey(spool.cameraId, runId, sequence),
+          },
+          file,
+        ),
+      recordLost: spool.recordLost.bind(spool),
+    };
+    const salvage = await salvagePartial(file, prober);
+    const record = await settleSalvage(salvage, file, sequence, clock, target, emit);
+    if (record) adopted.push(record);
   }
   await spool.adoptGaps(journal?.gaps ?? []);
   spool.adoptCapturedUntil(journal?.capturedUntil);
@@ -160,8 +147,4 @@ function killLeftoverFfmpeg(pid: number | undefined, dir: string, emit: Emit): v
   } catch {
     // Gone meanwhile.
   }
-}
-
-function sinceS(fromMs: number | undefined, toMs: number): number {
-  return fromMs === undefined ? 0 : Math.max(0, (toMs - fromMs) / 1000);
 }

@@ -15,13 +15,26 @@ export const LOSS_LEDGER_FILE = 'trio-relay-losses.jsonl';
 /** Bounded folder beside the spool dirs for segments the ingest refused (4xx). */
 export const REJECTED_DIR = 'trio-relay-rejected';
 
-const SEGMENT_RE = /^seg-(\d{9,})\.ts$/;
+/** Digits of a sequence in a segment's name, zero-padded so names sort in sequence order. */
+export const SEQUENCE_DIGITS = 9;
+
+const SEGMENT_RE = new RegExp(`^seg-(\\d{${SEQUENCE_DIGITS},})\\.ts$`);
 
 /** ffmpeg's segment muxer output pattern; the number is the camera-wide sequence. */
-export const SEGMENT_PATTERN = 'seg-%09d.ts';
+export const SEGMENT_PATTERN = `seg-%0${SEQUENCE_DIGITS}d.ts`;
+
+/** A sequence as it appears in names: zero-padded to SEQUENCE_DIGITS. */
+export function paddedSequence(sequence: number): string {
+  return String(sequence).padStart(SEQUENCE_DIGITS, '0');
+}
 
 export function segmentName(sequence: number): string {
-  return `seg-${String(sequence).padStart(9, '0')}.ts`;
+  return `seg-${paddedSequence(sequence)}.ts`;
+}
+
+/** A segment's idempotency key: stable across retries and restarts, unique per camera run. */
+export function idempotencyKey(cameraId: string, runId: string, sequence: number): string {
+  return `${cameraId}:${runId}:${sequence}`;
 }
 
 /** The sequence encoded in a segment file name, or undefined for anything else. */

@@ -1,7 +1,7 @@
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactReply } from '../redact.js';
+import { writeFileAtomic } from './fsutil.js';
 import { REJECTED_DIR } from './naming.js';
 
 /** A camera's rejected/ folder as a whole, so it can be counted inside --max-spool-mb. */
@@ -33,16 +33,7 @@ export async function moveToRejected(
   const target = join(dir, name);
   await rename(file, target);
   const note = { ts: new Date().toISOString(), ...info, body: redactReply(info.body) };
-  const handle = await open(
-    `${target}.json`,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    await handle.writeFile(`${JSON.stringify(note)}\n`, 'utf8');
-  } finally {
-    await handle.close();
-  }
+  await writeFileAtomic(`${target}.json`, `${JSON.stringify(note)}\n`);
   return prune(dir, maxBytes);
 }
 

@@ -20,7 +20,7 @@ import {
 } from './journal.js';
 import { round3, saidDropped, saidHole, saidLostCapture } from './loss-wording.js';
 import { gapOf } from './losses.js';
-import { SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
+import { idempotencyKey, SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
 import { currentOwner } from './owner.js';
 import { evictionCandidate, SpoolQuota } from './quota.js';
 import { moveToRejected, rejectedUsage } from './rejected.js';
@@ -379,7 +379,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
         start: segment.start.toISOString(),
         durationS: round3(segment.durationS),
         bytes,
-        idempotencyKey: `${this.#cameraId}:${this.#runId}:${sequence}`,
+        idempotencyKey: idempotencyKey(this.#cameraId, this.#runId, sequence),
         ...(segment.clockJumpS === undefined ? {} : { clockJumpS: segment.clockJumpS }),
       };
     } catch (error) {
