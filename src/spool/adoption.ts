@@ -38,8 +38,7 @@ export async function adoptOrphans(options: AdoptionOptions): Promise<SegmentRec
     return [];
   }
   const orphans = dirs
-    // A relay of an earlier release took no lock: one of its dirs may still be running.
-    .filter((d) => d.path !== spool.dir && d.cameraId === spool.cameraId && !(d.legacy && d.alive))
+    .filter((d) => d.path !== spool.dir && d.cameraId === spool.cameraId)
     // Oldest first: by the dead run's start, else (no journal) by the dir's age.
     .sort((a, b) => startedAt(a) - startedAt(b));
   const adopted: SegmentRecord[] = [];

@@ -2,14 +2,11 @@
 
 /**
  * Every per-run spool dir starts with this, then `-<camera id>~` (tmp appends `-<pid>-<random>`),
- * so a dir whose journal was never written still says whose it is. Earlier releases named
- * dirs `trio-relay-segments-<pid>-<random>`.
+ * so a dir whose journal was never written still says whose it is.
  */
 export const SPOOL_DIR_PREFIX = 'trio-relay-segments';
 /** Append-only journal (JSON lines) of a spool dir. */
 export const JOURNAL_FILE = 'journal.jsonl';
-/** The single-JSON journal of earlier releases, still read by recovery. */
-export const LEGACY_JOURNAL_FILE = 'journal.json';
 /** Loss ledger (JSONL) in the spool root: every evicted, rejected or abandoned segment. */
 export const LOSS_LEDGER_FILE = 'trio-relay-losses.jsonl';
 /** Bounded folder beside the spool dirs for segments the ingest refused (4xx). */
@@ -43,18 +40,14 @@ export function segmentSequence(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export function isSpoolDirName(name: string): boolean {
-  return name.startsWith(`${SPOOL_DIR_PREFIX}-`);
-}
-
 /** The prefix tmp gets for a camera's run dir. */
 export function spoolDirPrefix(cameraId: string): string {
   return `${SPOOL_DIR_PREFIX}-${cameraId}~`;
 }
 
-/** The camera a spool dir belongs to, from its name; undefined for dirs of earlier releases. */
+/** The camera a spool dir belongs to, from its name; undefined when it is no spool dir. */
 export function spoolDirCamera(name: string): string | undefined {
-  if (!isSpoolDirName(name)) return undefined;
+  if (!name.startsWith(`${SPOOL_DIR_PREFIX}-`)) return undefined;
   const rest = name.slice(SPOOL_DIR_PREFIX.length + 1);
   const end = rest.lastIndexOf('~');
   return end > 0 ? rest.slice(0, end) : undefined;

@@ -112,9 +112,6 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   get root(): string {
     return this.#root;
   }
-  get runId(): string {
-    return this.#runId;
-  }
   get cameraId(): string {
     return this.#cameraId;
   }
@@ -145,12 +142,6 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     return join(this.#dir, SEGMENT_PATTERN);
   }
 
-  pending(): SegmentRecord[] {
-    return [...this.#index.records()];
-  }
-  has(sequence: number): boolean {
-    return this.#index.has(sequence);
-  }
   pathOf(record: SegmentRecord): string {
     return join(this.#dir, record.name);
   }

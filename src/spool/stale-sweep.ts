@@ -25,9 +25,6 @@ export interface SweepReport {
   readonly leftAlone: number;
 }
 
-/** Camera name in the ledger for a dead dir that says neither in its journal nor in its name. */
-const UNKNOWN_CAMERA = 'unknown';
-
 /**
  * The startup sweep of every spool root this process uses, once per process before its cameras
  * start. Dirs of a live relay (its camera's lock held) are left alone; a dead dir of a camera
@@ -69,7 +66,7 @@ async function sweepRoot(
     emit({ type: 'log', level: 'debug', message: `sweep: left ${path} (${why})` });
   report.leftAlone += scan.skipped.length;
   for (const dir of scan.dirs) {
-    if (dir.cameraId !== undefined && ours.has(dir.cameraId)) continue;
+    if (ours.has(dir.cameraId)) continue;
     try {
       if (!dir.alive && dir.ageMs > staleAfterMs && (await removeStale(dir, root, emit)))
         report.removedStale++;
@@ -88,21 +85,19 @@ async function sweepRoot(
  * state, so its next run announces them to the cloud. Returns false when its relay came back.
  */
 async function removeStale(dir: SpoolDirInfo, root: string, emit: Emit): Promise<boolean> {
-  const camera = dir.cameraId ?? UNKNOWN_CAMERA;
-  let lock: CameraLock | undefined;
-  if (dir.cameraId !== undefined) {
-    try {
-      lock = await CameraLock.acquire(root, dir.cameraId);
-    } catch {
-      return false; // its relay holds the lock again: the dir is live
-    }
+  const camera = dir.cameraId;
+  let lock: CameraLock;
+  try {
+    lock = await CameraLock.acquire(root, camera);
+  } catch {
+    return false; // its relay holds the lock again: the dir is live
   }
   try {
     const gaps = await staleGaps(dir);
     for (const gap of gaps) await recordLoss(root, camera, gap);
-    if (dir.cameraId !== undefined && gaps.length > 0) {
-      const state: CameraState = await readCameraState(root, dir.cameraId);
-      await writeCameraState(root, dir.cameraId, {
+    if (gaps.length > 0) {
+      const state: CameraState = await readCameraState(root, camera);
+      await writeCameraState(root, camera, {
         ...state,
         nextSequence: Math.max(
           state.nextSequence,
@@ -121,7 +116,7 @@ async function removeStale(dir: SpoolDirInfo, root: string, emit: Emit): Promise
     });
     return true;
   } finally {
-    await lock?.release();
+    await lock.release();
   }
 }
 
