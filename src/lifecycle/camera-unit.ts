@@ -223,7 +223,9 @@ export class CameraUnit {
         emit({ type: 'state', state: 'failed', detail: fatalError.code });
         throw fatalError;
       }
-      if (uploader.registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
+      // The ingest answered the registration (accepted it, or refused and took segments anyway).
+      const answered = uploader.registration === 'registered' || uploader.registration === 'refused';
+      if (answered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
       const left = await spool.close('stopped');
       emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
       return ExitCode.ok;

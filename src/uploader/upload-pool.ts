@@ -10,8 +10,6 @@ export interface PoolWorker {
    * sit out before it is tried again; the wait holds no request slot.
    */
   attempt(job: UploadJob, pace: Pace | undefined): Promise<(() => Promise<void>) | undefined>;
-  /** An attempt threw: a local failure (the spool's disk). The segment stays spooled. */
-  failed(job: UploadJob, error: unknown): void;
 }
 
 /** One camera's seat in the pool. */
@@ -119,8 +117,9 @@ export class UploadPool {
     let wait: (() => Promise<void>) | undefined;
     try {
       wait = await seat.worker.attempt(job, pace);
-    } catch (error) {
-      seat.worker.failed(job, error);
+    } catch {
+      // A worker turns its own failures into a wait (the Uploader does); one that throws all the
+      // same settles the job: the segment stays spooled for the next run.
     } finally {
       this.#inFlight--;
     }

@@ -94,13 +94,6 @@ export class UploadScheduler {
     insertSorted(queue.waiting, sequence);
   }
 
-  /** A waiting segment went away (evicted): forget it. Active ones are finished by their job. */
-  remove(camera: string, sequence: number): void {
-    const queue = this.#cameras.get(camera);
-    const at = queue?.waiting.indexOf(sequence) ?? -1;
-    if (at >= 0) queue!.waiting.splice(at, 1);
-  }
-
   /** The camera leaves (stopped): its waiting segments stay in its spool for the next run. */
   removeCamera(camera: string): void {
     this.#cameras.delete(camera);

@@ -12,7 +12,6 @@ function manualWorker() {
         attempts.push({ job, settle: (retry) => resolve(retry ? () => retry : undefined) });
         onAttempt?.();
       }),
-    failed: () => undefined,
   };
   /** Resolves once `n` attempts have started in all. */
   const started = (n: number) =>

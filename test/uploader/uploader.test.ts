@@ -13,6 +13,7 @@ import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 import { CloudApi } from '../../src/uploader/cloud.js';
 import { UndiciTransport } from '../../src/uploader/http.js';
 import { RetryPacer } from '../../src/uploader/retry-pacer.js';
+import { UploadPool } from '../../src/uploader/upload-pool.js';
 import { Uploader } from '../../src/uploader/uploader.js';
 import { makeSelfSigned } from '../helpers/tls.js';
 
@@ -71,7 +72,7 @@ async function setup(options: { maxBytes?: number; cloud?: string } = {}) {
     api: new CloudApi(options.cloud ?? CLOUD, 'secret-token', 'cam1'),
     transport,
     uploadTimeoutMs: 2000,
-    concurrency: 1,
+    pool: new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 }),
     retry: new RetryPacer({
       backoff: { baseMs: 1, capMs: 5, retryAfterCapMs: 20 },
       probeIntervalMs: 1,
