@@ -78,6 +78,15 @@ export class UploadScheduler {
     return undefined;
   }
 
+  /** How many segments may be handed out now (0 while every camera with work is at its limit). */
+  ready(): number {
+    let ready = 0;
+    for (const queue of this.#cameras.values()) {
+      ready += Math.min(queue.waiting.length, Math.max(0, this.#perCameraLimit - queue.active.size));
+    }
+    return ready;
+  }
+
   /** The job is over for good (delivered, rejected, dropped, or left for the next run). */
   finish(camera: string, sequence: number): void {
     const queue = this.#cameras.get(camera);
