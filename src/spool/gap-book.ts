@@ -39,10 +39,15 @@ export class GapBook {
     }
   }
 
-  /** The ingest acknowledged a segment carrying these gaps: they are announced. */
+  /**
+   * The ingest acknowledged a segment carrying these gaps: they are announced. Settled by their
+   * sequence range and reason, so a gap that grew since it was sent (merged with a later loss)
+   * stays to be announced whole.
+   */
   settle(announced: readonly GapRecord[]): boolean {
     if (announced.length === 0) return false;
-    this.#gaps = this.#gaps.filter((g) => !announced.includes(g));
+    const said = new Set(announced.map(rangeOf));
+    this.#gaps = this.#gaps.filter((g) => !said.has(rangeOf(g)));
     return true;
   }
 
@@ -64,4 +69,8 @@ export class GapBook {
   flush(): Promise<void> {
     return this.#ledger.flush().catch(() => {});
   }
+}
+
+function rangeOf(gap: GapRecord): string {
+  return `${gap.seqFrom}..${gap.seqTo} ${gap.reason}`;
 }

@@ -28,6 +28,10 @@ export class SegmentIndex {
     return this.#segments.values().next().value;
   }
 
+  get(sequence: number): SegmentRecord | undefined {
+    return this.#segments.get(sequence);
+  }
+
   has(sequence: number): boolean {
     return this.#segments.has(sequence);
   }

@@ -57,7 +57,8 @@ export interface CaptureSpool {
 export interface DeliverySpool {
   gaps(): readonly GapRecord[];
   pathOf(record: SegmentRecord): string;
-  beginUpload(sequence: number): boolean;
+  /** Claim a pending segment for one request: its record, or undefined when gone or claimed. */
+  beginUpload(sequence: number): SegmentRecord | undefined;
   endUpload(sequence: number): void;
   delivered(sequence: number, announced: readonly GapRecord[]): Promise<void>;
   reject(sequence: number, status: number, body: string): Promise<void>;

@@ -248,9 +248,9 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     await this.#writeCameraState();
   }
 
-  /** Single flight: false when the segment is gone or already being uploaded. */
-  beginUpload(sequence: number): boolean {
-    return this.#claims.claim(sequence, this.#index.has(sequence));
+  /** Single flight: the segment to send, or undefined when it is gone or already being uploaded. */
+  beginUpload(sequence: number): SegmentRecord | undefined {
+    return this.#claims.claim(sequence, this.#index.has(sequence)) ? this.#index.get(sequence) : undefined;
   }
 
   endUpload(sequence: number): void {

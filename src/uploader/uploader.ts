@@ -56,7 +56,8 @@ export class Uploader {
   readonly #o: UploaderOptions;
   readonly #member: PoolMember;
   readonly #abort = new AbortController();
-  readonly #records = new Map<number, SegmentRecord>();
+  /** Sequences queued in the pool: the records themselves are the spool's. */
+  readonly #queued = new Set<number>();
   readonly #attempts = new Map<number, number>();
   readonly #retrying = new Set<number>();
   /** Segments whose local failure was said already. */
@@ -108,8 +109,8 @@ export class Uploader {
 
   /** Queue a spooled segment; `live` when capture just closed it. Queued twice is queued once. */
   enqueue(record: SegmentRecord, live = false): void {
-    if (this.#stopped || this.#records.has(record.sequence)) return;
-    this.#records.set(record.sequence, record);
+    if (this.#stopped || this.#queued.has(record.sequence)) return;
+    this.#queued.add(record.sequence);
     this.#member.add(record.sequence, live);
   }
 
@@ -136,8 +137,7 @@ export class Uploader {
 
   async #attempt(job: UploadJob, pace: Pace | undefined): Promise<(() => Promise<void>) | undefined> {
     const signal = this.#abort.signal;
-    const record = this.#records.get(job.sequence);
-    if (signal.aborted || !record) return undefined;
+    if (signal.aborted || !this.#queued.has(job.sequence)) return undefined;
     const { retry } = this.#o;
     // The ingest is away and this camera found it so: its segments wait for the probe.
     if (retry.away && retry.episode === this.#faultEpisode) return () => retry.untilBack(signal);
@@ -151,7 +151,8 @@ export class Uploader {
     }
     const { spool, api, transport } = this.#o;
     // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
-    if (!spool.beginUpload(record.sequence)) return this.#forget(record.sequence);
+    const record = spool.beginUpload(job.sequence);
+    if (!record) return this.#forget(job.sequence);
     let retryPlan: RetryPlan | undefined;
     try {
       const attempt = (this.#attempts.get(record.sequence) ?? 0) + 1;
@@ -203,7 +204,7 @@ export class Uploader {
 
   #forget(sequence: number): undefined {
     this.#localFailures.delete(sequence);
-    this.#records.delete(sequence);
+    this.#queued.delete(sequence);
     this.#attempts.delete(sequence);
     this.#retrying.delete(sequence);
     return undefined;

@@ -69,11 +69,11 @@ describe('Spool', () => {
 
   it('allows one upload of a segment at a time', async () => {
     const spool = await spoolWith(mkdtempSync(join(tmpdir(), 'spool-')), 1);
-    expect(spool.beginUpload(0)).toBe(true);
-    expect(spool.beginUpload(0)).toBe(false);
+    expect(spool.beginUpload(0)).toMatchObject({ sequence: 0 });
+    expect(spool.beginUpload(0)).toBeUndefined();
     spool.endUpload(0);
-    expect(spool.beginUpload(0)).toBe(true);
-    expect(spool.beginUpload(99)).toBe(false);
+    expect(spool.beginUpload(0)).toMatchObject({ sequence: 0 });
+    expect(spool.beginUpload(99)).toBeUndefined();
   });
 
   it('one journal line per change, not a rewrite: the cost does not grow with the backlog', async () => {
@@ -138,5 +138,19 @@ describe('Spool', () => {
     await add();
     expect(events.some((e) => e.type === 'log' && /journal is written again/.test(e.message))).toBe(true);
     expect((await readJournal(spool.dir))?.segments.map((s) => s.sequence)).toEqual([0, 1, 2]);
+  });
+
+  it('gaps settle by their sequence range: a copy settles one, a gap that grew since it was sent stays', async () => {
+    const spool = await spoolWith(mkdtempSync(join(tmpdir(), 'spool-')), 4);
+    await spool.drop(0, 'evicted');
+    const sent = spool.gaps().map((g) => ({ ...g }));
+    await spool.drop(1, 'evicted'); // merged into the gap sent: 0..1 now
+    await spool.delivered(2, sent);
+    expect(spool.gaps()).toEqual([expect.objectContaining({ seqFrom: 0, seqTo: 1, reason: 'evicted' })]);
+    await spool.delivered(
+      3,
+      spool.gaps().map((g) => ({ ...g })),
+    );
+    expect(spool.gaps()).toEqual([]);
   });
 });
