@@ -1,6 +1,7 @@
-import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactReply } from '../redact.js';
+import type { Emit } from '../telemetry/events.js';
 import { writeFileAtomic } from './fsutil.js';
 import { REJECTED_DIR } from './naming.js';
 
@@ -35,6 +36,26 @@ export async function moveToRejected(
   const note = { ts: new Date().toISOString(), ...info, body: redactReply(info.body) };
   await writeFileAtomic(`${target}.json`, `${JSON.stringify(note)}\n`);
   return prune(dir, maxBytes);
+}
+
+/**
+ * Keep a refused segment in rejected/ (see moveToRejected); when that fails it is said and the
+ * file deleted. Returns the folder's usage, undefined when unknown.
+ */
+export async function keepRejected(
+  segment: { readonly root: string; readonly cameraId: string; readonly path: string; readonly name: string },
+  info: { status: number; body: string; sequence: number },
+  maxBytes: number,
+  emit: Emit,
+): Promise<RejectedUsage | undefined> {
+  const { root, cameraId, path, name } = segment;
+  try {
+    return await moveToRejected(root, cameraId, path, name, info, maxBytes);
+  } catch (error) {
+    emit({ type: 'log', level: 'warn', message: `could not keep rejected ${name}: ${String(error)}` });
+    await unlink(path).catch(() => {});
+    return undefined;
+  }
 }
 
 /** What a camera's rejected/ folder holds now (nothing when it does not exist). */

@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import tmp from 'tmp';
-import { SpoolError } from '../errors.js';
 import type { Emit } from '../telemetry/events.js';
 import type { LossReason, UncapturedReason } from '../types.js';
 import { type CameraState, type LastRun, readCameraState, writeCameraState } from './camera-state.js';
 import { CaptureTimeline } from './capture-timeline.js';
 import { DiskHealing } from './disk-healing.js';
-import { fsyncDir, fsyncPath } from './fsutil.js';
+import { fsyncDir } from './fsutil.js';
 import { GapBook } from './gap-book.js';
 import {
   type GapRecord,
@@ -18,12 +16,13 @@ import {
   type SegmentRecord,
   segmentEnd,
 } from './journal.js';
-import { round3, saidDropped, saidHole, saidLostCapture } from './loss-wording.js';
+import { saidDropped, saidHole, saidLostCapture } from './loss-wording.js';
 import { gapOf } from './losses.js';
-import { idempotencyKey, SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
+import { SEGMENT_PATTERN, segmentName, segmentSequence } from './naming.js';
 import { currentOwner } from './owner.js';
 import { evictionCandidate, SpoolQuota } from './quota.js';
-import { moveToRejected, rejectedUsage } from './rejected.js';
+import { keepRejected, rejectedUsage } from './rejected.js';
+import { createRunDir, durableRecord } from './run-dir.js';
 import { SegmentIndex } from './segment-index.js';
 import type {
   CaptureSpool,
@@ -84,19 +83,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
    * journal) and its first journal. Call it holding the camera's lock.
    */
   static async create(options: SpoolOptions): Promise<Spool> {
-    let dir: string;
-    try {
-      dir = tmp.dirSync({
-        tmpdir: options.root,
-        prefix: spoolDirPrefix(options.cameraId),
-        mode: 0o700,
-        keep: true,
-      }).name;
-    } catch (error) {
-      throw new SpoolError(`cannot create a spool dir in ${options.root}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
+    const dir = createRunDir(options.root, options.cameraId);
     const spool = new Spool(options, dir, await readCameraState(options.root, options.cameraId));
     spool.#quota.rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
     await spool.#disk.write(() => spool.#journal.rewrite());
@@ -270,26 +257,9 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   async reject(sequence: number, status: number, body: string): Promise<void> {
     const record = this.#index.remove(sequence);
     if (!record) return;
-    try {
-      const info = { status, body, sequence };
-      const rejected = this.#quota.maxBytes / 4;
-      const usage = await moveToRejected(
-        this.#root,
-        this.#cameraId,
-        this.pathOf(record),
-        record.name,
-        info,
-        rejected,
-      );
-      this.#quota.rejectedBytes = usage.bytes;
-    } catch (error) {
-      this.#emit({
-        type: 'log',
-        level: 'warn',
-        message: `could not keep rejected ${record.name}: ${String(error)}`,
-      });
-      await unlink(this.pathOf(record)).catch(() => {});
-    }
+    const kept = { root: this.#root, cameraId: this.#cameraId, path: this.pathOf(record), name: record.name };
+    const usage = await keepRejected(kept, { status, body, sequence }, this.#quota.maxBytes / 4, this.#emit);
+    if (usage) this.#quota.rejectedBytes = usage.bytes;
     await this.#lose(gapOf(record, 'rejected'), { op: 'del', sequence });
     const { bytes, durationS } = record;
     this.#emit({ type: 'segment', phase: 'rejected', sequence, bytes, status, durationS });
@@ -353,26 +323,18 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     return { removed: false, pending: this.#index.size };
   }
 
-  /** fsync'd and measured, with its key; undefined (the loss said) when ffmpeg listed a name that is not there. */
+  /** The closed segment's record; undefined (said, and a lost one recorded) when there is none. */
   async #durableRecord(segment: ClosedSegment): Promise<SegmentRecord | undefined> {
     const sequence = segmentSequence(segment.name);
     if (sequence === undefined) {
       this.#emit({ type: 'log', level: 'warn', message: `ignoring unexpected segment name ${segment.name}` });
       return undefined;
     }
-    const path = join(this.#dir, segment.name);
     try {
-      await fsyncPath(path);
-      const bytes = (await stat(path)).size;
-      return {
-        name: segment.name,
-        sequence,
-        start: segment.start.toISOString(),
-        durationS: round3(segment.durationS),
-        bytes,
-        idempotencyKey: idempotencyKey(this.#cameraId, this.#runId, sequence),
-        ...(segment.clockJumpS === undefined ? {} : { clockJumpS: segment.clockJumpS }),
-      };
+      return await durableRecord(this.#dir, segment, sequence, {
+        cameraId: this.#cameraId,
+        runId: this.#runId,
+      });
     } catch (error) {
       // Listed by ffmpeg, yet not there: its video is lost, and it is said so.
       const message = `segment ${segment.name} vanished: ${(error as Error).message}`;
