@@ -57,7 +57,7 @@ export class UploadPool {
   readonly #queue: PQueue<FairQueue, SegmentTaskOptions>;
   readonly #seats = new Map<string, Seat>();
   /** Segments back from a retry wait, put back in line together (see #requeueSoon). */
-  #again: UploadJob[] = [];
+  #again: Array<{ readonly job: UploadJob; readonly seat: Seat }> = [];
 
   constructor(options: UploadPoolOptions) {
     this.#limiter = options.limiter;
@@ -153,7 +153,7 @@ export class UploadPool {
   async #sitOut(job: UploadJob, seat: Seat, wait: () => Promise<void>): Promise<void> {
     const sat = wait().then(() => {
       if (seat.left) this.#wakeIdle(job.camera, seat);
-      else this.#requeueSoon(job);
+      else this.#requeueSoon(job, seat);
     });
     seat.running.add(sat);
     await sat.finally(() => seat.running.delete(sat));
@@ -164,17 +164,15 @@ export class UploadPool {
    * first (the queue paused meanwhile), then the scheduler picks, so they go in its order rather
    * than in wake-up order.
    */
-  #requeueSoon(job: UploadJob): void {
-    this.#again.push(job);
+  #requeueSoon(job: UploadJob, seat: Seat): void {
+    this.#again.push({ job, seat });
     if (this.#again.length > 1) return;
     setImmediate(() => {
       const again = this.#again;
       this.#again = [];
       this.#queue.pause();
-      for (const j of again) {
-        const seat = this.#seats.get(j.camera);
-        if (seat && !seat.left) this.#add(j, true);
-      }
+      // A camera that left meanwhile (and maybe joined again: a new seat) takes no old job back.
+      for (const { job, seat } of again) if (!seat.left) this.#add(job, true);
       this.#queue.start();
     });
   }
