@@ -40,7 +40,7 @@ const SESSION_END_TIMEOUT_MS = 1000;
 const STOP_RESERVE_MS = 1200;
 
 /**
- * One camera, start to end: lock its spool, sweep and recover, capture into the spool while its
+ * One camera, start to end: lock its spool, adopt its orphans, capture into the spool while its
  * segments go through the shared upload pool, and on a stop close ffmpeg's segment, drain and
  * DELETE the session — all within --drain-timeout from the stop, whatever phase it began in.
  * No process-wide side effects: signals, exit and the pool belong to the composition root.

@@ -1,16 +1,15 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProcessEvent } from '../telemetry/events.js';
-
-/** The sweep says only log lines, for the process rather than one camera. */
-type Emit = (event: ProcessEvent) => void;
-
 import { type CameraState, readCameraState, writeCameraState } from './camera-state.js';
 import type { GapRecord } from './journal.js';
 import { CameraLock } from './lock.js';
 import { gapOf, recordLoss } from './losses.js';
 import { segmentSequence } from './naming.js';
 import { type SpoolDirInfo, scanSpoolRoot } from './scan.js';
+
+/** The sweep says only log lines, for the process rather than one camera. */
+type Emit = (event: ProcessEvent) => void;
 
 /** A camera this process runs: its own dirs are its adoption's, never the sweep's. */
 export interface SweptCamera {
