@@ -4,7 +4,7 @@ import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
 import { CaptureError } from '../errors.js';
 import type { SegmentRecord } from '../spool/journal.js';
 import { segmentSequence } from '../spool/naming.js';
-import { type SegmentProber, salvagePartial } from '../spool/salvage.js';
+import { type SegmentProber, salvagePartial, settleSalvage } from '../spool/salvage.js';
 import type { CaptureSpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
 import type { UncapturedReason } from '../types.js';
@@ -271,37 +271,16 @@ export class CaptureSupervisor {
     for (const name of names.sort()) {
       const sequence = segmentSequence(name);
       if (sequence === undefined || sequence < startNumber || this.#announced.has(name)) continue;
-      const result = await salvagePartial(join(spool.dir, name), prober).catch(() => undefined);
-      if (!result) continue;
-      switch (result.kind) {
-        case 'kept':
-        case 'unprobed': {
-          const durationS =
-            result.kind === 'kept' ? result.durationS : this.#clock.sinceLastEndS(result.mtimeMs);
-          const start = this.#clock.next(durationS, result.mtimeMs);
-          const record = await spool.addClosed({
-            name,
-            start,
-            durationS,
-            final: this.#stopping.signal.aborted,
-          });
-          if (!record) continue;
-          emit({ type: 'segment', phase: 'salvaged', sequence, bytes: result.bytes });
-          if (result.kind === 'unprobed')
-            emit({ type: 'log', level: 'warn', message: `kept ${name} unprobed: ${result.why}` });
-          this.#o.onSegment(record);
-          break;
-        }
-        case 'lost': {
-          const durationS = this.#clock.sinceLastEndS(result.mtimeMs);
-          const start = this.#clock.next(durationS, result.mtimeMs);
-          await spool.recordLost({ sequence, start, durationS, bytes: result.bytes }, 'unsalvageable');
-          break;
-        }
-        case 'empty':
-          // No frame was written into it: nothing was lost, but it is counted.
-          emit({ type: 'segment', phase: 'discarded', sequence, bytes: result.bytes, reason: 'empty' });
-      }
+      const target = {
+        keep: (start: Date, durationS: number) =>
+          spool.addClosed({ name, start, durationS, final: this.#stopping.signal.aborted }),
+        recordLost: spool.recordLost.bind(spool),
+      };
+      const file = join(spool.dir, name);
+      const salvage = await salvagePartial(file, prober).catch(() => undefined);
+      if (!salvage) continue;
+      const record = await settleSalvage(salvage, file, sequence, this.#clock, target, emit);
+      if (record) this.#o.onSegment(record);
     }
   }
 

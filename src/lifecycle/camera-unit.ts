@@ -4,6 +4,7 @@ import { CaptureSupervisor } from '../camera/supervisor.js';
 import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
 import { ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
+import { adoptOrphans } from '../spool/adoption.js';
 import { CameraLock } from '../spool/lock.js';
 import type { SharedSpoolBound } from '../spool/shared-bound.js';
 import { Spool } from '../spool/spool.js';
@@ -14,7 +15,6 @@ import type { RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import type { UploadPool } from '../uploader/upload-pool.js';
 import { Uploader } from '../uploader/uploader.js';
-import { sweepAndRecover } from './recovery.js';
 import { firstOf } from './signals.js';
 import { StopBudget } from './stop-budget.js';
 
@@ -40,7 +40,7 @@ const SESSION_END_TIMEOUT_MS = 1000;
 const STOP_RESERVE_MS = 1200;
 
 /**
- * One camera, start to end: lock its spool, sweep and recover, capture into the spool while its
+ * One camera, start to end: lock its spool, adopt its orphans, capture into the spool while its
  * segments go through the shared upload pool, and on a stop close ffmpeg's segment, drain and
  * DELETE the session — all within --drain-timeout from the stop, whatever phase it began in.
  * No process-wide side effects: signals, exit and the pool belong to the composition root.
@@ -110,7 +110,8 @@ export class CameraUnit {
     const stop = this.#stop.signal;
     // Probes run inside the stop's budget: at the deadline they give up, and the file is kept.
     const prober = ffmpegProber(ffmpeg.path, budget.hard);
-    const recovered = await sweepAndRecover({
+    // Other cameras' stale dirs are the fleet's sweep, once per process before any camera starts.
+    const adopted = await adoptOrphans({
       spool,
       staleAfterMs: config.staleAfterMs,
       prober,
@@ -139,7 +140,7 @@ export class CameraUnit {
       registration: { cameraId: id, name: cameraNameOf(config, id), kind: config.source.kind },
       onFatal: fail,
     });
-    for (const record of recovered.adopted) uploader.enqueue(record);
+    for (const record of adopted) uploader.enqueue(record);
 
     const supervisor = new CaptureSupervisor({
       ffmpeg,
@@ -222,7 +223,9 @@ export class CameraUnit {
         emit({ type: 'state', state: 'failed', detail: fatalError.code });
         throw fatalError;
       }
-      if (uploader.registered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
+      // The ingest answered the registration (accepted it, or refused and took segments anyway).
+      const answered = uploader.registration === 'registered' || uploader.registration === 'refused';
+      if (answered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
       const left = await spool.close('stopped');
       emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
       return ExitCode.ok;

@@ -5,6 +5,7 @@ import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
 import { AuthError, ExitCode, ProxyAuthError, RelayError, TlsError } from '../errors.js';
 import { redact, redactUrl } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
+import { sweepStaleSpools } from '../spool/stale-sweep.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
 import { UndiciTransport } from '../uploader/http.js';
@@ -126,6 +127,15 @@ export class Fleet {
     if (config.cameras.length > 1) {
       fleet.#emit({ type: 'log', level: 'info', message: `relaying ${config.cameras.length} cameras` });
     }
+    // Other relays' dead spools, once for the process: each camera then adopts only its own.
+    await sweepStaleSpools(
+      config.cameras.map((c) => ({
+        root: c.spoolDir,
+        cameraId: cameraIdOf(c),
+        staleAfterMs: c.staleAfterMs,
+      })),
+      fleet.#emit,
+    );
     for (const camera of config.cameras) fleet.#launch(camera);
     return fleet;
   }

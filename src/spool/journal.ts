@@ -3,7 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GapReason } from '../types.js';
 import { readNoFollow, writeFileAtomic } from './fsutil.js';
-import { JOURNAL_FILE, LEGACY_JOURNAL_FILE } from './naming.js';
+import { JOURNAL_FILE } from './naming.js';
 
 /** A closed segment waiting for the ingest's acknowledgement. */
 export interface SegmentRecord {
@@ -45,7 +45,7 @@ export interface Owner {
 
 /** A spool dir's state as its journal tells it. */
 export interface JournalData {
-  readonly version: 1 | 2;
+  readonly version: 2;
   readonly cameraId: string;
   readonly runId: string;
   readonly owner: Owner;
@@ -74,14 +74,12 @@ export function journalPath(dir: string): string {
 }
 
 /**
- * Read a spool dir's journal (or the single-JSON journal of earlier releases); undefined when
- * there is none or its head is unreadable. A torn last line (a crash mid-append) is ignored.
+ * Read a spool dir's journal; undefined when there is none or its head is unreadable. A torn
+ * last line (a crash mid-append) is ignored.
  */
 export async function readJournal(dir: string): Promise<JournalData | undefined> {
   const text = await readNoFollow(journalPath(dir));
-  if (text !== undefined) return replay(text);
-  const legacy = await readNoFollow(join(dir, LEGACY_JOURNAL_FILE));
-  return legacy === undefined ? undefined : parseLegacy(legacy);
+  return text === undefined ? undefined : replay(text);
 }
 
 /** Rebuild the state from a journal's lines; undefined when the first line is not a valid head. */
@@ -239,22 +237,12 @@ function parseLine(line: string): JournalEntry | undefined {
   }
 }
 
-function parseLegacy(text: string): JournalData | undefined {
-  try {
-    const data = JSON.parse(text) as Partial<JournalData>;
-    const full = { ...data, gaps: data.gaps ?? [] };
-    return isJournalData(full) ? full : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function isJournalData(value: unknown): value is JournalData {
   const data = value as Partial<JournalData> | undefined;
   return (
     typeof data === 'object' &&
     data !== null &&
-    (data.version === 1 || data.version === 2) &&
+    data.version === 2 &&
     typeof data.cameraId === 'string' &&
     typeof data.runId === 'string' &&
     typeof data.nextSequence === 'number' &&

@@ -2,26 +2,36 @@
 
 /**
  * Every per-run spool dir starts with this, then `-<camera id>~` (tmp appends `-<pid>-<random>`),
- * so a dir whose journal was never written still says whose it is. Earlier releases named
- * dirs `trio-relay-segments-<pid>-<random>`.
+ * so a dir whose journal was never written still says whose it is.
  */
 export const SPOOL_DIR_PREFIX = 'trio-relay-segments';
 /** Append-only journal (JSON lines) of a spool dir. */
 export const JOURNAL_FILE = 'journal.jsonl';
-/** The single-JSON journal of earlier releases, still read by recovery. */
-export const LEGACY_JOURNAL_FILE = 'journal.json';
 /** Loss ledger (JSONL) in the spool root: every evicted, rejected or abandoned segment. */
 export const LOSS_LEDGER_FILE = 'trio-relay-losses.jsonl';
 /** Bounded folder beside the spool dirs for segments the ingest refused (4xx). */
 export const REJECTED_DIR = 'trio-relay-rejected';
 
-const SEGMENT_RE = /^seg-(\d{9,})\.ts$/;
+/** Digits of a sequence in a segment's name, zero-padded so names sort in sequence order. */
+export const SEQUENCE_DIGITS = 9;
+
+const SEGMENT_RE = new RegExp(`^seg-(\\d{${SEQUENCE_DIGITS},})\\.ts$`);
 
 /** ffmpeg's segment muxer output pattern; the number is the camera-wide sequence. */
-export const SEGMENT_PATTERN = 'seg-%09d.ts';
+export const SEGMENT_PATTERN = `seg-%0${SEQUENCE_DIGITS}d.ts`;
+
+/** A sequence as it appears in names: zero-padded to SEQUENCE_DIGITS. */
+export function paddedSequence(sequence: number): string {
+  return String(sequence).padStart(SEQUENCE_DIGITS, '0');
+}
 
 export function segmentName(sequence: number): string {
-  return `seg-${String(sequence).padStart(9, '0')}.ts`;
+  return `seg-${paddedSequence(sequence)}.ts`;
+}
+
+/** A segment's idempotency key: stable across retries and restarts, unique per camera run. */
+export function idempotencyKey(cameraId: string, runId: string, sequence: number): string {
+  return `${cameraId}:${runId}:${sequence}`;
 }
 
 /** The sequence encoded in a segment file name, or undefined for anything else. */
@@ -30,18 +40,14 @@ export function segmentSequence(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export function isSpoolDirName(name: string): boolean {
-  return name.startsWith(`${SPOOL_DIR_PREFIX}-`);
-}
-
 /** The prefix tmp gets for a camera's run dir. */
 export function spoolDirPrefix(cameraId: string): string {
   return `${SPOOL_DIR_PREFIX}-${cameraId}~`;
 }
 
-/** The camera a spool dir belongs to, from its name; undefined for dirs of earlier releases. */
+/** The camera a spool dir belongs to, from its name; undefined when it is no spool dir. */
 export function spoolDirCamera(name: string): string | undefined {
-  if (!isSpoolDirName(name)) return undefined;
+  if (!name.startsWith(`${SPOOL_DIR_PREFIX}-`)) return undefined;
   const rest = name.slice(SPOOL_DIR_PREFIX.length + 1);
   const end = rest.lastIndexOf('~');
   return end > 0 ? rest.slice(0, end) : undefined;

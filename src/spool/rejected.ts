@@ -1,7 +1,8 @@
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactReply } from '../redact.js';
+import type { Emit } from '../telemetry/events.js';
+import { writeFileAtomic } from './fsutil.js';
 import { REJECTED_DIR } from './naming.js';
 
 /** A camera's rejected/ folder as a whole, so it can be counted inside --max-spool-mb. */
@@ -33,17 +34,28 @@ export async function moveToRejected(
   const target = join(dir, name);
   await rename(file, target);
   const note = { ts: new Date().toISOString(), ...info, body: redactReply(info.body) };
-  const handle = await open(
-    `${target}.json`,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    await handle.writeFile(`${JSON.stringify(note)}\n`, 'utf8');
-  } finally {
-    await handle.close();
-  }
+  await writeFileAtomic(`${target}.json`, `${JSON.stringify(note)}\n`);
   return prune(dir, maxBytes);
+}
+
+/**
+ * Keep a refused segment in rejected/ (see moveToRejected); when that fails it is said and the
+ * file deleted. Returns the folder's usage, undefined when unknown.
+ */
+export async function keepRejected(
+  segment: { readonly root: string; readonly cameraId: string; readonly path: string; readonly name: string },
+  info: { status: number; body: string; sequence: number },
+  maxBytes: number,
+  emit: Emit,
+): Promise<RejectedUsage | undefined> {
+  const { root, cameraId, path, name } = segment;
+  try {
+    return await moveToRejected(root, cameraId, path, name, info, maxBytes);
+  } catch (error) {
+    emit({ type: 'log', level: 'warn', message: `could not keep rejected ${name}: ${String(error)}` });
+    await unlink(path).catch(() => {});
+    return undefined;
+  }
 }
 
 /** What a camera's rejected/ folder holds now (nothing when it does not exist). */

@@ -1,4 +1,9 @@
 import { stat, truncate, unlink } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Emit } from '../telemetry/events.js';
+import type { LossReason } from '../types.js';
+import type { SegmentRecord } from './journal.js';
+import type { LostCapture } from './spool-roles.js';
 
 const TS_PACKET = 188;
 /**
@@ -53,4 +58,76 @@ export async function salvagePartial(file: string, probe: SegmentProber): Promis
   return whole <= NO_FRAME_BYTES
     ? { kind: 'empty', bytes: info.size }
     : { kind: 'lost', bytes: info.size, mtimeMs: info.mtimeMs };
+}
+
+/** Where salvaged files go in time: each right after the last video placed. */
+export interface SalvageClock {
+  /** Seconds from the end of the last placed video to `mtimeMs` (0 when none was placed). */
+  sinceLastEndS(mtimeMs: number): number;
+  /** Start of a salvaged stretch: right after the last one, else its file time minus its length. */
+  next(durationS: number, mtimeMs: number): Date;
+}
+
+/** What becomes of a salvaged file: kept as a segment, or its capture recorded as lost. */
+export interface SalvageTarget {
+  /** Keep it; undefined when the spool would not (it says why). */
+  keep(start: Date, durationS: number, bytes: number): Promise<SegmentRecord | undefined>;
+  recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
+}
+
+/**
+ * What a salvaged file (one nobody announced: its ffmpeg or its relay died) becomes: what holds
+ * video is kept, what held video that cannot be decoded is recorded as lost capture (never
+ * dropped in silence), an empty one is counted.
+ */
+export async function settleSalvage(
+  result: SalvageResult,
+  file: string,
+  sequence: number,
+  clock: SalvageClock,
+  target: SalvageTarget,
+  emit: Emit,
+): Promise<SegmentRecord | undefined> {
+  switch (result.kind) {
+    case 'kept':
+    case 'unprobed': {
+      const durationS = result.kind === 'kept' ? result.durationS : clock.sinceLastEndS(result.mtimeMs);
+      const record = await target.keep(clock.next(durationS, result.mtimeMs), durationS, result.bytes);
+      if (!record) return undefined;
+      emit({ type: 'segment', phase: 'salvaged', sequence, bytes: result.bytes });
+      if (result.kind === 'unprobed')
+        emit({ type: 'log', level: 'warn', message: `kept ${basename(file)} unprobed: ${result.why}` });
+      return record;
+    }
+    case 'lost': {
+      const durationS = clock.sinceLastEndS(result.mtimeMs);
+      const start = clock.next(durationS, result.mtimeMs);
+      await target.recordLost({ sequence, start, durationS, bytes: result.bytes }, 'unsalvageable');
+      return undefined;
+    }
+    case 'empty':
+      // No frame was written into it: nothing was lost, but it is counted.
+      emit({ type: 'segment', phase: 'discarded', sequence, bytes: result.bytes, reason: 'empty' });
+      return undefined;
+  }
+}
+
+/** A SalvageClock for files of a dead run: after its last journaled segment, if any. */
+export class AfterLastSegment implements SalvageClock {
+  #lastEndMs: number | undefined;
+
+  /** Video up to `endMs` is placed already (a journaled segment). */
+  follow(endMs: number): void {
+    this.#lastEndMs = endMs;
+  }
+
+  sinceLastEndS(mtimeMs: number): number {
+    return this.#lastEndMs === undefined ? 0 : Math.max(0, (mtimeMs - this.#lastEndMs) / 1000);
+  }
+
+  next(durationS: number, mtimeMs: number): Date {
+    const startMs = this.#lastEndMs ?? mtimeMs - durationS * 1000;
+    this.#lastEndMs = startMs + durationS * 1000;
+    return new Date(startMs);
+  }
 }

@@ -2,18 +2,17 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type JournalData, journalPath, readJournal } from './journal.js';
 import { cameraLockHeld } from './lock.js';
-import { isSpoolDirName, LEGACY_JOURNAL_FILE, spoolDirCamera } from './naming.js';
+import { spoolDirCamera } from './naming.js';
 import { ownerAlive } from './owner.js';
 
 export interface SpoolDirInfo {
   readonly path: string;
   readonly journal: JournalData | undefined;
-  /** Whose dir it is: from the journal, else from the dir's name; undefined when neither says. */
-  readonly cameraId: string | undefined;
+  /** Whose dir it is: from the journal, else from the dir's name. */
+  readonly cameraId: string;
   /** Since the journal (or the dir, without one) last changed. */
   readonly ageMs: number;
-  /** Named by an earlier release, which took no lock: only its journal's owner tells if it lives. */
-  readonly legacy: boolean;
+  /** A relay runs it: its camera's lock is held (without a kernel lock, its journal's owner lives). */
   readonly alive: boolean;
 }
 
@@ -24,10 +23,10 @@ export interface ScanResult {
 }
 
 /**
- * List the spool dirs under `root` that this user may manage: our prefix, a real directory
- * (lstat, so a symlink is never followed), owned by our uid. A dir is alive while its camera's
- * lock is held (the kernel's word, good across containers and pid namespaces); dirs of earlier
- * releases, which took no lock, fall back to the journal's owner (pid, host, start time). The
+ * List the spool dirs under `root` that this user may manage: named after a camera with our
+ * prefix, a real directory (lstat, so a symlink is never followed), owned by our uid. A dir is
+ * alive while its camera's lock is held (the kernel's word, good across containers and pid
+ * namespaces); where the lock cannot tell, by the journal's owner (pid, host, start time). The
  * caller's own camera always looks alive by its lock, since the caller holds it.
  */
 export async function scanSpoolRoot(
@@ -38,7 +37,8 @@ export async function scanSpoolRoot(
   const result: ScanResult = { dirs: [], skipped: [] };
   const uid = process.getuid?.();
   for (const name of await readdir(root)) {
-    if (!isSpoolDirName(name)) continue;
+    const named = spoolDirCamera(name);
+    if (named === undefined) continue;
     const path = join(root, name);
     const info = await lstat(path).catch(() => undefined);
     if (!info) continue;
@@ -52,19 +52,12 @@ export async function scanSpoolRoot(
       continue;
     }
     const journal = await readJournal(path);
-    const cameraId = journal?.cameraId ?? spoolDirCamera(name);
-    const journalTime = Math.max(
-      ...(await Promise.all(
-        [journalPath(path), join(path, LEGACY_JOURNAL_FILE)].map(
-          async (p) => (await stat(p).catch(() => undefined))?.mtimeMs ?? 0,
-        ),
-      )),
-    );
+    const cameraId = journal?.cameraId ?? named;
+    const journalTime = (await stat(journalPath(path)).catch(() => undefined))?.mtimeMs ?? 0;
     const ageMs = now - Math.max(info.mtimeMs, journalTime);
-    const legacy = spoolDirCamera(name) === undefined;
-    const locked = legacy || cameraId === undefined ? undefined : await cameraLockHeld(root, cameraId);
+    const locked = await cameraLockHeld(root, cameraId);
     const alive = locked ?? (journal ? ownerAlive(journal.owner, ageMs < staleAfterMs) : false);
-    result.dirs.push({ path, journal, cameraId, ageMs, legacy, alive });
+    result.dirs.push({ path, journal, cameraId, ageMs, alive });
   }
   return result;
 }

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import tmp from 'tmp';
-import { SpoolError } from '../errors.js';
 import type { Emit } from '../telemetry/events.js';
 import type { LossReason, UncapturedReason } from '../types.js';
-import { type LastRun, readCameraState, writeCameraState } from './camera-state.js';
+import { type CameraState, type LastRun, readCameraState, writeCameraState } from './camera-state.js';
 import { CaptureTimeline } from './capture-timeline.js';
-import { FreeSpaceGuard } from './free-space.js';
-import { fsyncDir, fsyncPath } from './fsutil.js';
+import { DiskHealing } from './disk-healing.js';
+import { fsyncDir } from './fsutil.js';
+import { GapBook } from './gap-book.js';
 import {
   type GapRecord,
   type JournalData,
@@ -17,129 +16,66 @@ import {
   type SegmentRecord,
   segmentEnd,
 } from './journal.js';
-import { gapOf, LossLedger } from './losses.js';
-import { SEGMENT_PATTERN, segmentName, segmentSequence, spoolDirPrefix } from './naming.js';
+import { saidDropped, saidHole, saidLostCapture } from './loss-wording.js';
+import { gapOf } from './losses.js';
+import { SEGMENT_PATTERN, segmentName, segmentSequence } from './naming.js';
 import { currentOwner } from './owner.js';
-import { moveToRejected, rejectedUsage } from './rejected.js';
-import type { SharedSpoolBound } from './shared-bound.js';
+import { evictionCandidate, SpoolQuota } from './quota.js';
+import { keepRejected, rejectedUsage } from './rejected.js';
+import { createRunDir, durableRecord } from './run-dir.js';
+import { SegmentIndex } from './segment-index.js';
+import type {
+  CaptureSpool,
+  ClosedSegment,
+  DeliverySpool,
+  LostCapture,
+  RecoverySpool,
+  SpoolOptions,
+} from './spool-roles.js';
+import { UploadClaims } from './upload-claims.js';
 
-export interface SpoolOptions {
-  readonly root: string;
-  readonly cameraId: string;
-  /** Bound of this camera's pending segments and its rejected/ folder together. */
-  readonly maxBytes: number;
-  /** The bound over every camera's spool of the process (--max-total-spool-mb), if any. */
-  readonly sharedBound?: SharedSpoolBound | undefined;
-  readonly emit: Emit;
-}
-
-export interface ClosedSegment {
-  readonly name: string;
-  readonly start: Date;
-  readonly durationS: number;
-  readonly clockJumpS?: number | undefined;
-  /**
-   * An empty file listed after we stopped ffmpeg holds no frames; one listed while ffmpeg runs
-   * is video it failed to write (a full disk), which is a loss.
-   */
-  readonly emptyIsLoss?: boolean;
-  /**
-   * The last, partial segment of a stop: when the bound is reached it is the one dropped, not
-   * an older complete segment.
-   */
-  readonly final?: boolean;
-}
-
-/** A stretch of capture that could not be kept (a partial segment with no decodable video). */
-export interface LostCapture {
-  readonly sequence: number;
-  readonly start: Date;
-  readonly durationS: number;
-  readonly bytes: number;
-}
-
-/** What capture (the supervisor) does with the spool: name, add and account for segments. */
-export interface CaptureSpool {
-  readonly dir: string;
-  readonly outputPattern: string;
-  readonly nextSequence: number;
-  setFfmpegPid(pid: number | undefined): Promise<void>;
-  addClosed(segment: ClosedSegment): Promise<SegmentRecord | undefined>;
-  recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
-  freeSpace(reason: LossReason): Promise<void>;
-  /** Capture stopped here for this reason: the next closed segment declares the hole before it. */
-  expectHole(reason: UncapturedReason): void;
-}
-
-/** What delivery (the uploader) does with the spool: read, claim and settle segments. */
-export interface DeliverySpool {
-  gaps(): readonly GapRecord[];
-  pathOf(record: SegmentRecord): string;
-  beginUpload(sequence: number): boolean;
-  endUpload(sequence: number): void;
-  delivered(sequence: number, announced: readonly GapRecord[]): Promise<void>;
-  reject(sequence: number, status: number, body: string): Promise<void>;
-  drop(sequence: number, reason: LossReason): Promise<void>;
-}
-
-/** What recovery does with the spool: take over an earlier run's segments and gaps. */
-export interface RecoverySpool {
-  readonly root: string;
-  readonly dir: string;
-  readonly cameraId: string;
-  reserveSequencesBelow(next: number): void;
-  adopt(record: SegmentRecord, fromPath: string): Promise<SegmentRecord>;
-  adoptGaps(gaps: readonly GapRecord[]): Promise<void>;
-  /** An earlier run captured video up to this ISO instant: a hole from there is declared. */
-  adoptCapturedUntil(iso: string | undefined): void;
-  recordLost(lost: LostCapture, reason: LossReason): Promise<void>;
-  commitAdoption(): Promise<void>;
-}
+export type { CaptureSpool, ClosedSegment, DeliverySpool, LostCapture, RecoverySpool, SpoolOptions };
 
 /**
  * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
- * The journal on disk is the source of truth; the in-memory map is its index, rebuilt by
- * recovery on any start. Capture, delivery and recovery each see it through their own role.
+ * The journal on disk is the source of truth; the index is its in-memory copy, rebuilt by
+ * adoption on any start. Capture, delivery and recovery each see it through their own role; the
+ * jobs themselves live in their own modules (index, quota, gaps, claims, disk healing).
  */
 export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #root: string;
   readonly #dir: string;
   readonly #cameraId: string;
-  readonly #runId: string;
-  readonly #maxBytes: number;
-  readonly #sharedBound: SharedSpoolBound | undefined;
-  #leaveSharedBound: (() => void) | undefined;
+  readonly #runId = randomBytes(6).toString('hex');
   readonly #emit: Emit;
-  readonly #segments = new Map<number, SegmentRecord>();
-  readonly #inFlight = new Set<number>();
+  readonly #index: SegmentIndex;
+  readonly #claims = new UploadClaims();
+  readonly #quota: SpoolQuota;
+  readonly #gaps: GapBook;
+  readonly #timeline: CaptureTimeline;
   readonly #journal: JournalWriter;
-  readonly #ledger: LossLedger;
-  readonly #room: FreeSpaceGuard;
-  #gaps: GapRecord[] = [];
-  #bytes = 0;
-  #rejectedBytes = 0;
-  #nextSequence: number;
+  readonly #disk: DiskHealing;
   #ffmpegPid: number | undefined;
-  #journalFailing = false;
-  #freeing = false;
-  /** The segment ffmpeg closed last: the headroom pass never takes it (a real ENOSPC may). */
-  #newest: number | undefined;
   #closed: Promise<{ removed: boolean; pending: number }> | undefined;
-  #timeline: CaptureTimeline = new CaptureTimeline(undefined);
 
-  private constructor(options: SpoolOptions, dir: string, nextSequence: number) {
+  private constructor(options: SpoolOptions, dir: string, state: CameraState) {
     this.#root = options.root;
     this.#dir = dir;
     this.#cameraId = options.cameraId;
-    this.#maxBytes = options.maxBytes;
-    this.#sharedBound = options.sharedBound;
-    this.#leaveSharedBound = options.sharedBound?.join(this);
     this.#emit = options.emit;
-    this.#runId = randomBytes(6).toString('hex');
-    this.#nextSequence = nextSequence;
+    this.#index = new SegmentIndex(state.nextSequence);
+    this.#quota = new SpoolQuota(options.maxBytes, this.#index, options.sharedBound);
+    this.#quota.join(this);
+    this.#gaps = new GapBook(options.root, options.cameraId, state.gaps, options.emit);
+    this.#timeline = new CaptureTimeline(state.lastRun);
     this.#journal = new JournalWriter(dir, () => this.#snapshot());
-    this.#ledger = new LossLedger(options.root, options.cameraId);
-    this.#room = new FreeSpaceGuard(dir, options.emit);
+    this.#disk = new DiskHealing({
+      dir,
+      emit: options.emit,
+      evictOldest: (reason, keep) => this.evictOldest(reason, keep),
+      pendingCount: () => this.#index.size,
+      rewriteJournal: () => this.#journal.rewrite(),
+    });
   }
 
   /**
@@ -147,25 +83,10 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
    * journal) and its first journal. Call it holding the camera's lock.
    */
   static async create(options: SpoolOptions): Promise<Spool> {
-    let dir: string;
-    try {
-      dir = tmp.dirSync({
-        tmpdir: options.root,
-        prefix: spoolDirPrefix(options.cameraId),
-        mode: 0o700,
-        keep: true,
-      }).name;
-    } catch (error) {
-      throw new SpoolError(`cannot create a spool dir in ${options.root}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const state = await readCameraState(options.root, options.cameraId);
-    const spool = new Spool(options, dir, state.nextSequence);
-    spool.#gaps.push(...state.gaps);
-    spool.#timeline = new CaptureTimeline(state.lastRun);
-    spool.#rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
-    await spool.#write(() => spool.#journal.rewrite());
+    const dir = createRunDir(options.root, options.cameraId);
+    const spool = new Spool(options, dir, await readCameraState(options.root, options.cameraId));
+    spool.#quota.rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
+    await spool.#disk.write(() => spool.#journal.rewrite());
     // The carried gaps are in this run's journal now: the state file need not hold them twice.
     // It says this run is running, so a kill is told from a stop by the next start.
     await spool.#writeCameraState('running');
@@ -178,50 +99,41 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   get root(): string {
     return this.#root;
   }
-  get runId(): string {
-    return this.#runId;
-  }
   get cameraId(): string {
     return this.#cameraId;
   }
   /** First sequence a (re)started ffmpeg may use: past every name this camera ever used. */
   get nextSequence(): number {
-    return this.#nextSequence;
+    return this.#index.nextSequence;
   }
   get pendingBytes(): number {
-    return this.#bytes;
+    return this.#index.bytes;
   }
   get pendingCount(): number {
-    return this.#segments.size;
+    return this.#index.size;
   }
   /** Bytes counted against the bound: pending segments and the rejected/ folder. */
   get usedBytes(): number {
-    return this.#used();
+    return this.#quota.usedBytes;
   }
   get maxBytes(): number {
-    return this.#maxBytes;
+    return this.#quota.maxBytes;
   }
-  /** Wall-clock start (ms) of the oldest undelivered segment: the index keeps arrival order. */
+  /** Wall-clock start (ms) of the oldest undelivered segment. */
   get oldestPendingStartMs(): number | undefined {
-    const first = this.#segments.values().next();
-    return first.done ? undefined : Date.parse(first.value.start);
+    const oldest = this.#index.oldest;
+    return oldest === undefined ? undefined : Date.parse(oldest.start);
   }
   /** The ffmpeg output pattern inside this dir. */
   get outputPattern(): string {
     return join(this.#dir, SEGMENT_PATTERN);
   }
 
-  pending(): SegmentRecord[] {
-    return [...this.#segments.values()];
-  }
-  has(sequence: number): boolean {
-    return this.#segments.has(sequence);
-  }
   pathOf(record: SegmentRecord): string {
     return join(this.#dir, record.name);
   }
   gaps(): readonly GapRecord[] {
-    return this.#gaps;
+    return this.#gaps.list;
   }
 
   /** Record ffmpeg's pid so a later start can kill it if this relay dies without it. */
@@ -240,7 +152,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** Raise the next sequence past names found elsewhere (orphans of earlier runs). */
   reserveSequencesBelow(next: number): void {
-    this.#nextSequence = Math.max(this.#nextSequence, next);
+    this.#index.reserveBelow(next);
   }
 
   /**
@@ -248,46 +160,17 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
    * enforce the size bound by evicting the oldest pending segments.
    */
   async addClosed(segment: ClosedSegment): Promise<SegmentRecord | undefined> {
-    const sequence = segmentSequence(segment.name);
-    if (sequence === undefined) {
-      this.#emit({ type: 'log', level: 'warn', message: `ignoring unexpected segment name ${segment.name}` });
-      return undefined;
-    }
-    const path = join(this.#dir, segment.name);
-    let bytes: number;
-    try {
-      await fsyncPath(path);
-      bytes = (await stat(path)).size;
-    } catch (error) {
-      // Listed by ffmpeg, yet not there: its video is lost, and it is said so.
-      this.#emit({
-        type: 'log',
-        level: 'warn',
-        message: `segment ${segment.name} vanished: ${(error as Error).message}`,
-      });
-      await this.recordLost(
-        { sequence, start: segment.start, durationS: segment.durationS, bytes: 0 },
-        'write-failed',
-      );
-      return undefined;
-    }
-    const record: SegmentRecord = {
-      name: segment.name,
-      sequence,
-      start: segment.start.toISOString(),
-      durationS: round3(segment.durationS),
-      bytes,
-      idempotencyKey: `${this.#cameraId}:${this.#runId}:${sequence}`,
-      ...(segment.clockJumpS === undefined ? {} : { clockJumpS: segment.clockJumpS }),
-    };
+    const record = await this.#durableRecord(segment);
+    if (!record) return undefined;
+    const { sequence, bytes } = record;
     if (bytes === 0 && !segment.emptyIsLoss) {
-      await unlink(path).catch(() => {});
+      await unlink(this.pathOf(record)).catch(() => {});
       this.#emit({ type: 'segment', phase: 'discarded', sequence, bytes, reason: 'empty' });
       return undefined;
     }
     await this.#declareHoleBefore(record);
     this.#timeline.captured(segmentEnd(record));
-    this.#index(record);
+    this.#index.add(record);
     this.#emit({
       type: 'segment',
       phase: 'closed',
@@ -301,17 +184,16 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       await this.drop(sequence, 'write-failed');
       return undefined;
     }
-    if (segment.final && this.#used() > this.#maxBytes) {
+    if (segment.final && this.#quota.exceeded) {
       // At a stop, a short last segment is worth less than the complete one it would evict.
       await this.drop(sequence, 'evicted');
       return undefined;
     }
     await this.#record({ op: 'add', segment: record });
-    await this.#enforceBound(sequence);
+    await this.#quota.enforce(this, (reason, keep) => this.evictOldest(reason, keep), sequence);
     // ffmpeg has just begun the next segment: make sure the disk can take it.
-    this.#room.noteSegment(bytes);
-    this.#newest = sequence;
-    await this.#keepRoom();
+    this.#disk.noteClosed(sequence, bytes);
+    await this.#disk.keepRoom();
     return record;
   }
 
@@ -322,8 +204,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
    */
   async adopt(record: SegmentRecord, fromPath: string): Promise<SegmentRecord> {
     let adopted = record;
-    if (this.#segments.has(record.sequence) || (await exists(join(this.#dir, record.name)))) {
-      const sequence = this.#nextSequence;
+    if (this.#index.has(record.sequence) || (await exists(this.pathOf(record)))) {
+      const sequence = this.#index.nextSequence;
       adopted = { ...record, sequence, name: segmentName(sequence) };
       this.#emit({
         type: 'log',
@@ -331,10 +213,10 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
         message: `two earlier runs both used sequence ${record.sequence}: adopting ${fromPath} as ${sequence}`,
       });
     }
-    this.#index(adopted);
+    this.#index.add(adopted);
     this.#timeline.captured(segmentEnd(adopted));
     await this.#record({ op: 'add', segment: adopted });
-    await rename(fromPath, join(this.#dir, adopted.name));
+    await rename(fromPath, this.pathOf(adopted));
     this.#emit({ type: 'segment', phase: 'adopted', sequence: adopted.sequence, bytes: adopted.bytes });
     return adopted;
   }
@@ -342,138 +224,68 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   /** Carry over gaps an earlier run had not yet announced. */
   async adoptGaps(gaps: readonly GapRecord[]): Promise<void> {
     if (gaps.length === 0) return;
-    for (const gap of gaps) this.#addGap(gap);
-    await this.#record({ op: 'gaps', gaps: this.#gaps });
+    for (const gap of gaps) this.#gaps.add(gap);
+    await this.#record({ op: 'gaps', gaps: this.#gaps.list });
   }
 
   /** Persist after a batch of adoptions, and remember the sequence for the next run. */
   async commitAdoption(): Promise<void> {
     await fsyncDir(this.#dir);
-    await this.#write(() => this.#journal.rewrite());
+    await this.#disk.write(() => this.#journal.rewrite());
     await this.#writeCameraState();
   }
 
-  /** Single flight: false when the segment is gone or already being uploaded. */
-  beginUpload(sequence: number): boolean {
-    if (!this.#segments.has(sequence) || this.#inFlight.has(sequence)) return false;
-    this.#inFlight.add(sequence);
-    return true;
+  /** Single flight: the segment to send, or undefined when it is gone or already being uploaded. */
+  beginUpload(sequence: number): SegmentRecord | undefined {
+    return this.#claims.claim(sequence, this.#index.has(sequence)) ? this.#index.get(sequence) : undefined;
   }
 
   endUpload(sequence: number): void {
-    this.#inFlight.delete(sequence);
+    this.#claims.release(sequence);
   }
 
   /** The ingest acknowledged it: forget it, drop the gaps it announced, delete the file. */
   async delivered(sequence: number, announced: readonly GapRecord[]): Promise<void> {
-    const record = this.#unindex(sequence);
+    const record = this.#index.remove(sequence);
     const entries: JournalEntry[] = [{ op: 'del', sequence }];
-    if (announced.length > 0) {
-      this.#gaps = this.#gaps.filter((g) => !announced.includes(g));
-      entries.push({ op: 'gaps', gaps: this.#gaps });
-    }
+    if (this.#gaps.settle(announced)) entries.push({ op: 'gaps', gaps: this.#gaps.list });
     await this.#record(...entries);
-    if (record) await unlink(join(this.#dir, record.name)).catch(() => {});
+    if (record) await unlink(this.pathOf(record)).catch(() => {});
   }
 
   /** The ingest refused it for good (4xx): keep it in rejected/, record and announce the loss. */
   async reject(sequence: number, status: number, body: string): Promise<void> {
-    const record = this.#unindex(sequence);
+    const record = this.#index.remove(sequence);
     if (!record) return;
-    try {
-      const usage = await moveToRejected(
-        this.#root,
-        this.#cameraId,
-        join(this.#dir, record.name),
-        record.name,
-        { status, body, sequence },
-        this.#maxBytes / 4,
-      );
-      this.#rejectedBytes = usage.bytes;
-    } catch (error) {
-      this.#emit({
-        type: 'log',
-        level: 'warn',
-        message: `could not keep rejected ${record.name}: ${String(error)}`,
-      });
-      await unlink(join(this.#dir, record.name)).catch(() => {});
-    }
+    const kept = { root: this.#root, cameraId: this.#cameraId, path: this.pathOf(record), name: record.name };
+    const usage = await keepRejected(kept, { status, body, sequence }, this.#quota.maxBytes / 4, this.#emit);
+    if (usage) this.#quota.rejectedBytes = usage.bytes;
     await this.#lose(gapOf(record, 'rejected'), { op: 'del', sequence });
-    this.#emit({
-      type: 'segment',
-      phase: 'rejected',
-      sequence,
-      bytes: record.bytes,
-      status,
-      durationS: record.durationS,
-    });
-    await this.#enforceBound();
+    const { bytes, durationS } = record;
+    this.#emit({ type: 'segment', phase: 'rejected', sequence, bytes, status, durationS });
+    await this.#quota.enforce(this, (reason, keep) => this.evictOldest(reason, keep));
   }
 
-  /**
-   * Drop the oldest pending segment that is not being uploaded, loudly. Returns false when
-   * nothing could be evicted.
-   */
+  /** Drop the oldest pending segment that is not being uploaded, loudly; false when none could go. */
   async evictOldest(reason: LossReason, keep?: number): Promise<boolean> {
-    for (const record of this.#segments.values()) {
-      if (this.#inFlight.has(record.sequence) || record.sequence === keep) continue;
-      await this.drop(record.sequence, reason);
-      return true;
-    }
-    return false;
+    const sequence = evictionCandidate(this.#index, this.#claims, keep);
+    if (sequence === undefined) return false;
+    await this.drop(sequence, reason);
+    return true;
   }
 
-  /**
-   * A write failed with ENOSPC all the same (something else filled the disk between two checks):
-   * the oldest segment goes, then as many more as the free-space headroom needs.
-   */
-  async freeSpace(reason: LossReason): Promise<void> {
-    if (this.#freeing) return;
-    this.#freeing = true;
-    try {
-      if (await this.evictOldest(reason)) await this.#makeRoom(reason, undefined);
-    } finally {
-      this.#freeing = false;
-    }
-  }
-
-  /** Below the free-space headroom, evict (disk-full) before anything hits ENOSPC. */
-  async #keepRoom(): Promise<void> {
-    if (this.#freeing) return;
-    this.#freeing = true;
-    try {
-      await this.#makeRoom('disk-full', this.#newest);
-    } finally {
-      this.#freeing = false;
-    }
-  }
-
-  #makeRoom(reason: LossReason, keep: number | undefined): Promise<void> {
-    return this.#room.makeRoom(
-      () => this.#segments.size,
-      () => this.evictOldest(reason, keep),
-    );
+  /** A write met ENOSPC all the same: make room now. */
+  freeSpace(reason: LossReason): Promise<void> {
+    return this.#disk.freeSpace(reason);
   }
 
   /** Remove one pending segment undelivered: the loss is logged, ledgered and announced. */
   async drop(sequence: number, reason: LossReason): Promise<void> {
-    const record = this.#unindex(sequence);
+    const record = this.#index.remove(sequence);
     if (!record) return;
-    await unlink(join(this.#dir, record.name)).catch(() => {});
+    await unlink(this.pathOf(record)).catch(() => {});
     await this.#lose(gapOf(record, reason), { op: 'del', sequence });
-    this.#emit({
-      type: 'segment',
-      phase: 'evicted',
-      sequence,
-      bytes: record.bytes,
-      reason,
-      durationS: record.durationS,
-    });
-    this.#emit({
-      type: 'log',
-      level: 'warn',
-      message: `dropped segment ${sequence} (${reason}, ${record.bytes} bytes, started ${record.start})`,
-    });
+    saidDropped(this.#emit, record, reason);
   }
 
   /**
@@ -481,31 +293,12 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
    * announced like a dropped segment, so the cloud can tell lost video from video never shot.
    */
   async recordLost(lost: LostCapture, reason: LossReason): Promise<void> {
-    this.#nextSequence = Math.max(this.#nextSequence, lost.sequence + 1);
-    const gap = gapOf(
-      {
-        sequence: lost.sequence,
-        start: lost.start.toISOString(),
-        durationS: lost.durationS,
-        bytes: lost.bytes,
-      },
-      reason,
-    );
+    this.#index.reserveBelow(lost.sequence + 1);
+    const start = lost.start.toISOString();
+    const gap = gapOf({ ...lost, start }, reason);
     this.#timeline.captured(gap.end);
-    await this.#lose(gap, { op: 'next', nextSequence: this.#nextSequence });
-    this.#emit({
-      type: 'segment',
-      phase: 'evicted',
-      sequence: lost.sequence,
-      bytes: lost.bytes,
-      reason,
-      durationS: round3(lost.durationS),
-    });
-    this.#emit({
-      type: 'log',
-      level: 'warn',
-      message: `lost ${round3(lost.durationS)} s of capture in segment ${lost.sequence} (${reason}, started ${gap.start})`,
-    });
+    await this.#lose(gap, { op: 'next', nextSequence: this.#index.nextSequence });
+    saidLostCapture(this.#emit, lost, reason, gap.start);
   }
 
   /**
@@ -519,58 +312,46 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   }
 
   async #close(ended: 'stopped' | 'failed'): Promise<{ removed: boolean; pending: number }> {
-    this.#leaveSharedBound?.();
-    this.#leaveSharedBound = undefined;
-    await this.#ledger.flush().catch(() => {});
+    this.#quota.leave();
+    await this.#gaps.flush();
     await this.#journal.close();
     await this.#writeCameraState(ended);
-    if (this.#segments.size === 0 && this.#gaps.length === 0) {
+    if (this.#index.size === 0 && this.#gaps.size === 0) {
       await rm(this.#dir, { recursive: true, force: true });
       return { removed: true, pending: 0 };
     }
-    return { removed: false, pending: this.#segments.size };
+    return { removed: false, pending: this.#index.size };
   }
 
-  #index(record: SegmentRecord): void {
-    if (!this.#segments.has(record.sequence)) this.#bytes += record.bytes;
-    this.#segments.set(record.sequence, record);
-    this.#nextSequence = Math.max(this.#nextSequence, record.sequence + 1);
-  }
-
-  #unindex(sequence: number): SegmentRecord | undefined {
-    const record = this.#segments.get(sequence);
-    if (record) {
-      this.#segments.delete(sequence);
-      this.#bytes -= record.bytes;
+  /** The closed segment's record; undefined (said, and a lost one recorded) when there is none. */
+  async #durableRecord(segment: ClosedSegment): Promise<SegmentRecord | undefined> {
+    const sequence = segmentSequence(segment.name);
+    if (sequence === undefined) {
+      this.#emit({ type: 'log', level: 'warn', message: `ignoring unexpected segment name ${segment.name}` });
+      return undefined;
     }
-    return record;
-  }
-
-  /** Bytes counted against --max-spool-mb: pending segments and the rejected/ folder. */
-  #used(): number {
-    return this.#bytes + this.#rejectedBytes;
-  }
-
-  async #enforceBound(newest?: number): Promise<void> {
-    while (this.#used() > this.#maxBytes) {
-      if (!(await this.evictOldest('evicted', newest))) break;
+    try {
+      return await durableRecord(this.#dir, segment, sequence, {
+        cameraId: this.#cameraId,
+        runId: this.#runId,
+      });
+    } catch (error) {
+      // Listed by ffmpeg, yet not there: its video is lost, and it is said so.
+      const message = `segment ${segment.name} vanished: ${(error as Error).message}`;
+      this.#emit({ type: 'log', level: 'warn', message });
+      const { start, durationS } = segment;
+      await this.recordLost({ sequence, start, durationS, bytes: 0 }, 'write-failed');
+      return undefined;
     }
-    await this.#sharedBound?.enforce(this, newest);
   }
 
   /** Ledger line (fsync'd), gap for the next delivered segment, and the journal, in that order. */
   async #lose(gap: GapRecord, ...entries: JournalEntry[]): Promise<void> {
-    this.#addGap(gap);
+    this.#gaps.add(gap);
     // Room first: a ledger line must not be the write that meets a full disk.
-    await this.#keepRoom();
-    await this.#ledger.record(gap).catch((error: unknown) => {
-      this.#emit({
-        type: 'error',
-        code: 'ERR_LEDGER',
-        message: `could not write the loss ledger (kept, written with the next loss; the loss is still announced to the cloud): ${String(error)}`,
-      });
-    });
-    await this.#record(...entries, { op: 'gaps', gaps: this.#gaps });
+    await this.#disk.keepRoom();
+    await this.#gaps.ledger(gap);
+    await this.#record(...entries, { op: 'gaps', gaps: this.#gaps.list });
   }
 
   /**
@@ -580,30 +361,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   async #declareHoleBefore(next: SegmentRecord): Promise<void> {
     const hole = this.#timeline.holeBefore(next.sequence, next.start);
     if (!hole) return;
-    const seconds = round3((Date.parse(hole.end) - Date.parse(hole.start)) / 1000);
     await this.#lose(hole);
-    const { reason } = hole;
-    this.#emit({ type: 'segment', phase: 'uncaptured', sequence: next.sequence, reason, durationS: seconds });
-    this.#emit({
-      type: 'log',
-      level: 'warn',
-      message: `no video for ${seconds} s before segment ${next.sequence} (${reason}, from ${hole.start}): declared to the cloud`,
-    });
-  }
-
-  /** Merge with the previous gap when contiguous and for the same reason, so headers stay short. */
-  #addGap(gap: GapRecord): void {
-    const last = this.#gaps.at(-1);
-    if (last && last.reason === gap.reason && last.seqTo + 1 === gap.seqFrom) {
-      this.#gaps[this.#gaps.length - 1] = {
-        ...last,
-        seqTo: gap.seqTo,
-        end: gap.end,
-        bytes: last.bytes + gap.bytes,
-      };
-    } else {
-      this.#gaps.push(gap);
-    }
+    saidHole(this.#emit, next.sequence, hole);
   }
 
   #snapshot(): JournalData {
@@ -612,53 +371,20 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       cameraId: this.#cameraId,
       runId: this.#runId,
       owner: currentOwner(this.#ffmpegPid),
-      nextSequence: this.#nextSequence,
-      segments: [...this.#segments.values()],
-      gaps: this.#gaps,
+      nextSequence: this.#index.nextSequence,
+      segments: [...this.#index.records()],
+      gaps: this.#gaps.list,
       capturedUntil: this.#timeline.capturedUntil,
     };
   }
 
   #record(...entries: JournalEntry[]): Promise<void> {
-    return this.#write(() => this.#journal.append(...entries));
-  }
-
-  /**
-   * A journal write that fails is said once (an error event, not a quiet log line) and retried
-   * as a full rewrite with the next change; on a full disk the oldest segments make room first.
-   * The segment files stay either way, and the dir's name still says whose they are.
-   */
-  async #write(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-      if (this.#journalFailing) {
-        this.#journalFailing = false;
-        this.#emit({ type: 'log', level: 'info', message: 'the spool journal is written again' });
-      }
-      return;
-    } catch (error) {
-      if (!this.#journalFailing) {
-        this.#journalFailing = true;
-        this.#emit({
-          type: 'error',
-          code: 'ERR_JOURNAL',
-          message: `could not write the spool journal in ${this.#dir}: ${String(error)}`,
-        });
-      }
-      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC' || this.#freeing) return;
-    }
-    await this.freeSpace('disk-full');
-    await this.#journal.rewrite().then(
-      () => {
-        this.#journalFailing = false;
-      },
-      () => {},
-    );
+    return this.#disk.write(() => this.#journal.append(...entries));
   }
 
   async #writeCameraState(ended: LastRun['ended'] = 'running'): Promise<void> {
     await writeCameraState(this.#root, this.#cameraId, {
-      nextSequence: this.#nextSequence,
+      nextSequence: this.#index.nextSequence,
       gaps: [],
       lastRun: { runId: this.#runId, ended, capturedUntil: this.#timeline.capturedUntil },
     }).catch(() => {});
@@ -670,8 +396,4 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

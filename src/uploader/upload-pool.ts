@@ -1,3 +1,5 @@
+import PQueue from 'p-queue';
+import { FairQueue, type SegmentTaskOptions } from './fair-queue.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Pace } from './transport.js';
 import { type UploadJob, type UploadOrder, UploadScheduler } from './upload-scheduler.js';
@@ -7,11 +9,10 @@ export interface PoolWorker {
   /**
    * One attempt at `job` (one request, or two when the camera still has to register). Resolves
    * undefined when the segment is settled (or must wait for the next run), or with the wait to
-   * sit out before it is tried again; the wait holds no request slot.
+   * sit out before it is tried again; the wait holds no request slot. Never rejects: a failure
+   * of its own is a wait as well.
    */
   attempt(job: UploadJob, pace: Pace | undefined): Promise<(() => Promise<void>) | undefined>;
-  /** An attempt threw: a local failure (the spool's disk). The segment stays spooled. */
-  failed(job: UploadJob, error: unknown): void;
 }
 
 /** One camera's seat in the pool. */
@@ -32,7 +33,7 @@ export interface UploadPoolOptions {
   readonly order: UploadOrder;
   /** Segments one camera may have active at once; 1 keeps its segments in order. */
   readonly perCameraLimit: number;
-  /** --max-upload-rate: every byte uploaded goes through it. */
+  /** --max-upload-rate: every byte uploaded goes through it (p-queue counts tasks, not bytes). */
   readonly limiter?: RateLimiter | undefined;
 }
 
@@ -44,28 +45,41 @@ interface Seat {
 }
 
 /**
- * The one upload pool of the process: every camera's segments go through it, at most
- * `concurrency` requests at once, in the order the scheduler decides (fair across cameras,
- * ordered within each, live first when asked). A failing camera's retries wait outside the
- * pool's slots, so its trouble never holds up the others.
+ * The one upload pool of the process: every camera's segments go through one p-queue, at most
+ * `concurrency` requests at once, in the order its queueClass (the scheduler) decides: fair
+ * across cameras, ordered within each, live first when asked. A failing camera's retries wait
+ * outside the queue's slots, so its trouble never holds up the others.
  */
 export class UploadPool {
-  #o: UploadPoolOptions;
+  readonly #limiter: RateLimiter | undefined;
   readonly #scheduler: UploadScheduler;
+  readonly #fair: FairQueue;
+  readonly #queue: PQueue<FairQueue, SegmentTaskOptions>;
   readonly #seats = new Map<string, Seat>();
-  #inFlight = 0;
-  #pumpQueued = false;
+  /** Segments back from a retry wait, put back in line together (see #requeueSoon). */
+  #again: Array<{ readonly job: UploadJob; readonly seat: Seat }> = [];
 
   constructor(options: UploadPoolOptions) {
-    this.#o = options;
-    this.#scheduler = new UploadScheduler(options.order, options.perCameraLimit);
+    this.#limiter = options.limiter;
+    const scheduler = new UploadScheduler(options.order, options.perCameraLimit);
+    let fair: FairQueue | undefined;
+    // p-queue builds its queue itself, with no arguments: this one shares the pool's scheduler.
+    class PoolQueue extends FairQueue {
+      constructor() {
+        super(scheduler);
+        fair = this;
+      }
+    }
+    this.#queue = new PQueue({ concurrency: options.concurrency, queueClass: PoolQueue });
+    this.#scheduler = scheduler;
+    this.#fair = fair!;
   }
 
   /** New limits (a reload); requests in flight beyond them finish, no new ones start. */
   resize(concurrency: number, perCameraLimit: number): void {
-    this.#o = { ...this.#o, concurrency, perCameraLimit };
     this.#scheduler.setPerCameraLimit(perCameraLimit);
-    this.#pump();
+    // Setting it makes p-queue look for work again, under the new per-camera limit too.
+    this.#queue.concurrency = concurrency;
   }
 
   join(camera: string, worker: PoolWorker): PoolMember {
@@ -75,9 +89,7 @@ export class UploadPool {
     const scheduler = this.#scheduler;
     return {
       add: (sequence, live) => {
-        if (seat.left) return;
-        scheduler.add(camera, sequence, live);
-        this.#pump();
+        if (!seat.left) this.#add({ camera, sequence, live }, false);
       },
       get size() {
         return scheduler.size(camera);
@@ -88,7 +100,7 @@ export class UploadPool {
           : new Promise<void>((resolve) => seat.idleWaiters.push(resolve)),
       leave: async () => {
         seat.left = true;
-        scheduler.removeCamera(camera);
+        this.#fair.removeCamera(camera);
         this.#wakeIdle(camera, seat);
         await Promise.all(seat.running);
         if (this.#seats.get(camera) === seat) this.#seats.delete(camera);
@@ -96,56 +108,72 @@ export class UploadPool {
     };
   }
 
-  #pump(): void {
-    while (this.#inFlight < this.#o.concurrency) {
-      const job = this.#scheduler.next();
-      if (!job) return;
-      const seat = this.#seats.get(job.camera);
-      if (!seat || seat.left) {
-        this.#scheduler.finish(job.camera, job.sequence);
-        continue;
-      }
-      this.#inFlight++;
-      const run = this.#run(job, seat).finally(() => seat.running.delete(run));
-      seat.running.add(run);
-    }
+  /** Hand a segment to p-queue; its task runs when the queue class hands it out. */
+  #add(job: UploadJob, again: boolean): void {
+    const { camera, sequence, live } = job;
+    void this.#queue.add(() => this.#run(camera, sequence), { camera, sequence, live, again });
   }
 
-  async #run(job: UploadJob, seat: Seat): Promise<void> {
-    const limiter = this.#o.limiter;
+  async #run(camera: string, sequence: number): Promise<void> {
+    const job = this.#fair.take(camera, sequence);
+    const seat = this.#seats.get(camera);
+    if (!job) return;
+    if (!seat || seat.left) {
+      this.#scheduler.finish(camera, sequence);
+      return;
+    }
+    const attempt = this.#attempt(job, seat);
+    const run = attempt.then(() => undefined);
+    seat.running.add(run);
+    void run.finally(() => seat.running.delete(run));
+    // The request slot is p-queue's until the attempt returns; a retry's wait is sat out after.
+    const wait = await attempt;
+    if (wait) void this.#sitOut(job, seat, wait);
+  }
+
+  async #attempt(job: UploadJob, seat: Seat): Promise<(() => Promise<void>) | undefined> {
+    const limiter = this.#limiter;
     const pace: Pace | undefined = limiter
       ? (bytes) => limiter.take(bytes, job.live ? 'live' : 'backlog')
       : undefined;
     let wait: (() => Promise<void>) | undefined;
     try {
       wait = await seat.worker.attempt(job, pace);
-    } catch (error) {
-      seat.worker.failed(job, error);
-    } finally {
-      this.#inFlight--;
+    } catch {
+      // A worker turns its own failures into a wait (the Uploader does); one that throws all the
+      // same settles the job: the segment stays spooled for the next run.
     }
-    if (wait && !seat.left) {
-      // The slot is free while the segment sits out its backoff; the camera's turn is kept.
-      this.#pump();
-      await wait();
-      if (!seat.left) this.#scheduler.retry(job.camera, job.sequence);
-      this.#wakeIdle(job.camera, seat);
-      // When the ingest is back, every waiting segment is released at once: all go back in line
-      // first, then the scheduler picks, so they go in its order rather than in wake-up order.
-      this.#pumpSoon();
-      return;
-    }
+    if (wait && !seat.left) return wait;
     this.#scheduler.finish(job.camera, job.sequence);
     this.#wakeIdle(job.camera, seat);
-    this.#pump();
+    return undefined;
   }
 
-  #pumpSoon(): void {
-    if (this.#pumpQueued) return;
-    this.#pumpQueued = true;
+  /** The slot is free while the segment sits out its backoff; the camera's turn is kept. */
+  async #sitOut(job: UploadJob, seat: Seat, wait: () => Promise<void>): Promise<void> {
+    const sat = wait().then(() => {
+      if (seat.left) this.#wakeIdle(job.camera, seat);
+      else this.#requeueSoon(job, seat);
+    });
+    seat.running.add(sat);
+    await sat.finally(() => seat.running.delete(sat));
+  }
+
+  /**
+   * When the ingest is back, every waiting segment is released at once: all go back in line
+   * first (the queue paused meanwhile), then the scheduler picks, so they go in its order rather
+   * than in wake-up order.
+   */
+  #requeueSoon(job: UploadJob, seat: Seat): void {
+    this.#again.push({ job, seat });
+    if (this.#again.length > 1) return;
     setImmediate(() => {
-      this.#pumpQueued = false;
-      this.#pump();
+      const again = this.#again;
+      this.#again = [];
+      this.#queue.pause();
+      // A camera that left meanwhile (and maybe joined again: a new seat) takes no old job back.
+      for (const { job, seat } of again) if (!seat.left) this.#add(job, true);
+      this.#queue.start();
     });
   }
 

@@ -78,6 +78,15 @@ export class UploadScheduler {
     return undefined;
   }
 
+  /** How many segments may be handed out now (0 while every camera with work is at its limit). */
+  ready(): number {
+    let ready = 0;
+    for (const queue of this.#cameras.values()) {
+      ready += Math.min(queue.waiting.length, Math.max(0, this.#perCameraLimit - queue.active.size));
+    }
+    return ready;
+  }
+
   /** The job is over for good (delivered, rejected, dropped, or left for the next run). */
   finish(camera: string, sequence: number): void {
     const queue = this.#cameras.get(camera);
@@ -92,13 +101,6 @@ export class UploadScheduler {
     if (!queue?.active.delete(sequence)) return;
     // Still the live edge if nothing newer was captured meanwhile.
     insertSorted(queue.waiting, sequence);
-  }
-
-  /** A waiting segment went away (evicted): forget it. Active ones are finished by their job. */
-  remove(camera: string, sequence: number): void {
-    const queue = this.#cameras.get(camera);
-    const at = queue?.waiting.indexOf(sequence) ?? -1;
-    if (at >= 0) queue!.waiting.splice(at, 1);
   }
 
   /** The camera leaves (stopped): its waiting segments stay in its spool for the next run. */

@@ -7,6 +7,7 @@ import type { Emit } from '../telemetry/events.js';
 import type { SourceKind } from '../types.js';
 import { classify, fatalError, type Verdict } from './classify.js';
 import type { CloudApi } from './cloud.js';
+import { Registration, type RegistrationState } from './registration.js';
 import { requestEvent } from './request-event.js';
 import {
   answersAgain,
@@ -16,7 +17,7 @@ import {
   type RetryPlan,
 } from './retry-pacer.js';
 import type { HttpTransport, Pace } from './transport.js';
-import { type PoolMember, UploadPool } from './upload-pool.js';
+import type { PoolMember, UploadPool } from './upload-pool.js';
 import type { UploadJob } from './upload-scheduler.js';
 
 export interface UploaderOptions {
@@ -24,10 +25,8 @@ export interface UploaderOptions {
   readonly api: CloudApi;
   readonly transport: HttpTransport;
   readonly uploadTimeoutMs: number;
-  /** The process's shared pool; without one the camera gets a pool of its own. */
-  readonly pool?: UploadPool | undefined;
-  /** Without a shared pool: requests at once for this camera; 1 keeps segments in order. */
-  readonly concurrency?: number;
+  /** The process's one upload pool: this camera takes a seat in it. */
+  readonly pool: UploadPool;
   /**
    * When a transient failure is tried again (registration and segments alike): the process's
    * one pacer, told every verdict, so a single probe serves every camera during an outage.
@@ -45,8 +44,6 @@ const MAX_GAPS_PER_HEADER = 16;
 /** A local failure is tried again after this, doubling up to the cap. */
 const LOCAL_RETRY_BASE_MS = 1000;
 const LOCAL_RETRY_CAP_MS = 60_000;
-/** A registration that keeps failing is said again this often. */
-const STILL_FAILING_EVERY_MS = 60_000;
 
 /**
  * One camera's delivery: its seat in the upload pool and what an attempt does. Each spooled
@@ -59,17 +56,13 @@ export class Uploader {
   readonly #o: UploaderOptions;
   readonly #member: PoolMember;
   readonly #abort = new AbortController();
-  readonly #records = new Map<number, SegmentRecord>();
+  /** Sequences queued in the pool: the records themselves are the spool's. */
+  readonly #queued = new Set<number>();
   readonly #attempts = new Map<number, number>();
   readonly #retrying = new Set<number>();
   /** Segments whose local failure was said already. */
   readonly #localFailures = new Set<number>();
-  #registered: boolean;
-  /** The registration request in flight: concurrent attempts share it. */
-  #registering: Promise<RetryPlan | undefined> | undefined;
-  #registerAttempts = 0;
-  #registerStartedAt = 0;
-  #registerSaidAt = 0;
+  readonly #registration: Registration | undefined;
   #delivered = 0;
   #bytesSent = 0;
   #stopped = false;
@@ -80,21 +73,23 @@ export class Uploader {
 
   constructor(options: UploaderOptions) {
     this.#o = options;
-    this.#registered = options.registration === undefined;
+    this.#registration =
+      options.registration &&
+      new Registration({
+        camera: options.registration,
+        api: options.api,
+        transport: options.transport,
+        uploadTimeoutMs: options.uploadTimeoutMs,
+        retry: options.retry,
+        emit: options.emit,
+        onFatal: options.onFatal,
+      });
     const probeTimeoutMs = Math.min(PROBE_INTERVAL_MS, options.uploadTimeoutMs);
     this.#probe = async (signal) =>
       answersAgain(await options.transport.send(options.api.probe(probeTimeoutMs, signal)));
-    const pool =
-      options.pool ??
-      new UploadPool({
-        concurrency: options.concurrency ?? 1,
-        order: 'fifo',
-        perCameraLimit: options.concurrency ?? 1,
-      });
-    this.#member = pool.join(options.registration?.cameraId ?? '', {
+    this.#member = options.pool.join(options.registration?.cameraId ?? '', {
       attempt: (job, pace) =>
         this.#attempt(job, pace).catch((error: unknown) => this.#localFailure(job, error)),
-      failed: (job) => this.#forget(job.sequence),
     });
   }
 
@@ -107,15 +102,15 @@ export class Uploader {
   get retrying(): number {
     return this.#retrying.size;
   }
-  /** The ingest knows the camera (registered, or refused it and takes segments anyway). */
-  get registered(): boolean {
-    return this.#registered && this.#o.registration !== undefined;
+  /** Where the camera's registration stands; undefined when it is not registered at all. */
+  get registration(): RegistrationState | undefined {
+    return this.#registration?.state;
   }
 
   /** Queue a spooled segment; `live` when capture just closed it. Queued twice is queued once. */
   enqueue(record: SegmentRecord, live = false): void {
-    if (this.#stopped || this.#records.has(record.sequence)) return;
-    this.#records.set(record.sequence, record);
+    if (this.#stopped || this.#queued.has(record.sequence)) return;
+    this.#queued.add(record.sequence);
     this.#member.add(record.sequence, live);
   }
 
@@ -142,23 +137,22 @@ export class Uploader {
 
   async #attempt(job: UploadJob, pace: Pace | undefined): Promise<(() => Promise<void>) | undefined> {
     const signal = this.#abort.signal;
-    const record = this.#records.get(job.sequence);
-    if (signal.aborted || !record) return undefined;
+    if (signal.aborted || !this.#queued.has(job.sequence)) return undefined;
     const { retry } = this.#o;
     // The ingest is away and this camera found it so: its segments wait for the probe.
     if (retry.away && retry.episode === this.#faultEpisode) return () => retry.untilBack(signal);
-    if (!this.#registered) {
-      this.#registering ??= this.#register(signal).finally(() => {
-        this.#registering = undefined;
-      });
-      const plan = await this.#registering;
+    const registration = this.#registration;
+    if (registration?.state === 'pending') {
+      const plan = await registration.ensure(signal);
       if (signal.aborted) return undefined;
       if (plan) return () => this.#retryWait(plan, signal);
-      if (!this.#registered) return undefined;
+      // Still pending: the verdict was fatal, and the relay stops.
+      if (registration.state === 'pending') return undefined;
     }
     const { spool, api, transport } = this.#o;
     // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
-    if (!spool.beginUpload(record.sequence)) return this.#forget(record.sequence);
+    const record = spool.beginUpload(job.sequence);
+    if (!record) return this.#forget(job.sequence);
     let retryPlan: RetryPlan | undefined;
     try {
       const attempt = (this.#attempts.get(record.sequence) ?? 0) + 1;
@@ -210,63 +204,10 @@ export class Uploader {
 
   #forget(sequence: number): undefined {
     this.#localFailures.delete(sequence);
-    this.#records.delete(sequence);
+    this.#queued.delete(sequence);
     this.#attempts.delete(sequence);
     this.#retrying.delete(sequence);
     return undefined;
-  }
-
-  /**
-   * One POST /api/cameras. A refused key or an untrusted certificate is fatal (the same verdict
-   * as for uploads), another refusal only a warning: segments go anyway. Returns how to wait
-   * when it is to be tried again.
-   */
-  async #register(signal: AbortSignal): Promise<RetryPlan | undefined> {
-    const { api, transport, emit, registration } = this.#o;
-    if (!registration) return undefined;
-    const attempt = ++this.#registerAttempts;
-    if (attempt === 1) this.#registerStartedAt = this.#registerSaidAt = Date.now();
-    const request = {
-      ...api.register(registration.name, registration.kind, this.#o.uploadTimeoutMs),
-      signal,
-    };
-    const sentAt = performance.now();
-    const verdict = classify(await transport.send(request));
-    if (signal.aborted) return undefined;
-    this.#o.retry.observe(verdict);
-    emit(requestEvent('register', verdict, (performance.now() - sentAt) / 1000));
-    const fatal = fatalError(verdict, request.url);
-    if (fatal) {
-      this.#o.onFatal(fatal);
-      return undefined;
-    }
-    if (verdict.class !== 'transient') {
-      this.#registered = true;
-      if (verdict.class === 'ok') {
-        emit({ type: 'log', level: 'info', message: `camera ${registration.cameraId} registered` });
-      } else {
-        const status = 'status' in verdict ? ` (HTTP ${verdict.status})` : '';
-        emit({
-          type: 'log',
-          level: 'warn',
-          message: `registration refused${status}; sending segments anyway`,
-        });
-      }
-      return undefined;
-    }
-    const message = `registration failed (${verdict.reason}), retrying`;
-    if (attempt === 1) emit({ type: 'error', code: 'ERR_REGISTER', message });
-    else if (Date.now() - this.#registerSaidAt >= STILL_FAILING_EVERY_MS) {
-      // Not one line then silence: a registration that keeps failing is said again, now and then.
-      this.#registerSaidAt = Date.now();
-      const forS = Math.round((this.#registerSaidAt - this.#registerStartedAt) / 1000);
-      emit({
-        type: 'log',
-        level: 'warn',
-        message: `registration still failing after ${attempt} attempts in ${forS} s (${verdict.reason}); segments wait in the spool`,
-      });
-    } else emit({ type: 'log', level: 'debug', message });
-    return this.#o.retry.plan(verdict, attempt);
   }
 
   /** Act on one attempt's verdict; returns how to wait when the segment is to be tried again. */

@@ -243,15 +243,15 @@ describe('lifecycle', () => {
   });
 
   it('(f) a symlink with our prefix is left alone; a stale dir of ours is removed and its segment ledgered', async () => {
-    // Another uid's dir needs root to make: the unit test in test/lifecycle/recovery.test.ts
+    // Another uid's dir needs root to make: the unit test in test/spool/recovery.test.ts
     // covers that for every user by changing the relay's uid instead.
     const camera = await startCamera();
     const server = await startIngest();
     const spool = newSpoolDir();
     const precious = mkdtempSync(join(tmpdir(), 'precious-'));
     writeFileSync(join(precious, 'keep.txt'), 'x');
-    symlinkSync(precious, join(spool, 'trio-relay-segments-1-link'));
-    const stale = join(spool, 'trio-relay-segments-2-stale');
+    symlinkSync(precious, join(spool, 'trio-relay-segments-cam-link~-1-link'));
+    const stale = join(spool, 'trio-relay-segments-cam-gone~-2-stale');
     mkdirSync(stale);
     writeFileSync(join(stale, 'seg-000000001.ts'), 'x');
     const past = new Date(Date.now() - 7_200_000);
@@ -265,9 +265,9 @@ describe('lifecycle', () => {
     await server.waitFor((s) => s.accepted >= 2, 30_000);
     expect(await stopRelay(relay)).toBe(0);
     expect(existsSync(join(precious, 'keep.txt'))).toBe(true);
-    expect(readdirSync(spool)).toContain('trio-relay-segments-1-link');
+    expect(readdirSync(spool)).toContain('trio-relay-segments-cam-link~-1-link');
     expect(existsSync(stale)).toBe(false);
-    expect(readLossLedger(spool, 'unknown')).toEqual([
+    expect(readLossLedger(spool, 'cam-gone')).toEqual([
       expect.objectContaining({ seqFrom: 1, reason: 'stale' }),
     ]);
   });

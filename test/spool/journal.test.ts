@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,11 +68,5 @@ describe('journal', () => {
     const text = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
     expect(text.trim().split('\n').length).toBeLessThan(2 * 1 + 256 + 3);
     expect((await readJournal(dir))?.segments.map((s) => s.sequence)).toEqual([399]);
-  });
-
-  it('reads the single-JSON journal of earlier releases', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
-    writeFileSync(join(dir, 'journal.json'), JSON.stringify({ ...state([segment(5)]), version: 1 }));
-    expect((await readJournal(dir))?.segments.map((s) => s.sequence)).toEqual([5]);
   });
 });

@@ -18,6 +18,11 @@ import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 
 const emit = new EventBus().forCamera('cam');
 
+/** What the spool holds pending, as its journal on disk says. */
+async function pendingIn(spool: Spool) {
+  return (await readJournal(spool.dir))?.segments ?? [];
+}
+
 async function spoolWith(root: string, sequences: number) {
   const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit });
   for (let i = 0; i < sequences; i++) {
@@ -45,11 +50,14 @@ describe('Spool', () => {
   it('continues the sequence across runs, so a restart never reuses a name or a key', async () => {
     const root = mkdtempSync(join(tmpdir(), 'spool-'));
     const first = await spoolWith(root, 3);
-    for (const r of first.pending()) await first.delivered(r.sequence, []);
+    const firstKeys = (await pendingIn(first)).map((r) => r.idempotencyKey);
+    for (const r of await pendingIn(first)) await first.delivered(r.sequence, []);
     expect(await first.close()).toEqual({ removed: true, pending: 0 });
     const second = await spoolWith(root, 1);
-    expect(second.pending()[0]?.sequence).toBe(3);
-    expect(second.pending()[0]?.idempotencyKey).toBe(`cam:${second.runId}:3`);
+    const [record] = await pendingIn(second);
+    expect(record?.sequence).toBe(3);
+    expect(record?.idempotencyKey).toMatch(/^cam:[0-9a-f]{12}:3$/);
+    expect(firstKeys).not.toContain(record?.idempotencyKey);
   });
 
   it('keeps a non-empty spool with its journal on close', async () => {
@@ -61,11 +69,11 @@ describe('Spool', () => {
 
   it('allows one upload of a segment at a time', async () => {
     const spool = await spoolWith(mkdtempSync(join(tmpdir(), 'spool-')), 1);
-    expect(spool.beginUpload(0)).toBe(true);
-    expect(spool.beginUpload(0)).toBe(false);
+    expect(spool.beginUpload(0)).toMatchObject({ sequence: 0 });
+    expect(spool.beginUpload(0)).toBeUndefined();
     spool.endUpload(0);
-    expect(spool.beginUpload(0)).toBe(true);
-    expect(spool.beginUpload(99)).toBe(false);
+    expect(spool.beginUpload(0)).toMatchObject({ sequence: 0 });
+    expect(spool.beginUpload(99)).toBeUndefined();
   });
 
   it('one journal line per change, not a rewrite: the cost does not grow with the backlog', async () => {
@@ -73,7 +81,7 @@ describe('Spool', () => {
     const spool = await spoolWith(root, 50);
     const lines = () => readFileSync(join(spool.dir, 'journal.jsonl'), 'utf8').trim().split('\n');
     const before = lines().length;
-    const first = spool.pending()[0]!;
+    const first = (await pendingIn(spool))[0]!;
     await spool.delivered(first.sequence, []);
     expect(lines().length).toBe(before + 1);
     expect(JSON.parse(lines().at(-1)!)).toEqual({ op: 'del', sequence: first.sequence });
@@ -86,7 +94,7 @@ describe('Spool', () => {
     await spool.addClosed({ name: segmentName(0), start: new Date(), durationS: 5 });
     writeFileSync(join(spool.dir, segmentName(1)), Buffer.alloc(600, 1));
     await spool.addClosed({ name: segmentName(1), start: new Date(), durationS: 3, final: true });
-    expect(spool.pending().map((r) => r.sequence)).toEqual([0]);
+    expect((await pendingIn(spool)).map((r) => r.sequence)).toEqual([0]);
     expect(spool.gaps()).toEqual([expect.objectContaining({ seqFrom: 1, reason: 'evicted' })]);
   });
 
@@ -97,7 +105,7 @@ describe('Spool', () => {
     symlinkSync(join(elsewhere, 'state.json'), join(root, 'trio-relay-camera-cam.json'));
     symlinkSync(join(elsewhere, 'ledger'), join(root, 'trio-relay-losses.jsonl'));
     const spool = await spoolWith(root, 1);
-    expect(spool.pending()[0]?.sequence).toBe(0);
+    expect((await pendingIn(spool))[0]?.sequence).toBe(0);
     await spool.drop(0, 'evicted');
     // The loss is still announced; the ledger write refused to follow the link.
     expect(spool.gaps()).toHaveLength(1);
@@ -130,5 +138,19 @@ describe('Spool', () => {
     await add();
     expect(events.some((e) => e.type === 'log' && /journal is written again/.test(e.message))).toBe(true);
     expect((await readJournal(spool.dir))?.segments.map((s) => s.sequence)).toEqual([0, 1, 2]);
+  });
+
+  it('gaps settle by their sequence range: a copy settles one, a gap that grew since it was sent stays', async () => {
+    const spool = await spoolWith(mkdtempSync(join(tmpdir(), 'spool-')), 4);
+    await spool.drop(0, 'evicted');
+    const sent = spool.gaps().map((g) => ({ ...g }));
+    await spool.drop(1, 'evicted'); // merged into the gap sent: 0..1 now
+    await spool.delivered(2, sent);
+    expect(spool.gaps()).toEqual([expect.objectContaining({ seqFrom: 0, seqTo: 1, reason: 'evicted' })]);
+    await spool.delivered(
+      3,
+      spool.gaps().map((g) => ({ ...g })),
+    );
+    expect(spool.gaps()).toEqual([]);
   });
 });

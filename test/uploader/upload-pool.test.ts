@@ -12,7 +12,6 @@ function manualWorker() {
         attempts.push({ job, settle: (retry) => resolve(retry ? () => retry : undefined) });
         onAttempt?.();
       }),
-    failed: () => undefined,
   };
   /** Resolves once `n` attempts have started in all. */
   const started = (n: number) =>
@@ -115,5 +114,44 @@ describe('UploadPool', () => {
     expect(w.attempts).toHaveLength(1);
     // The camera may join again (a restart at a reload).
     expect(() => pool.join('a', manualWorker().worker)).not.toThrow();
+  });
+
+  it('a camera at its share gets nothing more though slots are free; the next camera does', async () => {
+    const pool = new UploadPool({ concurrency: 4, order: 'fifo', perCameraLimit: 1 });
+    const a = manualWorker();
+    const b = manualWorker();
+    const seatA = pool.join('a', a.worker);
+    const seatB = pool.join('b', b.worker);
+    seatA.add(1, false);
+    seatA.add(2, false);
+    await a.started(1);
+    // The queue class hands out nothing of a (at its share): b's segment, added after, goes first.
+    seatB.add(1, false);
+    await b.started(1);
+    expect(a.attempts).toHaveLength(1);
+    a.attempts[0]!.settle();
+    await a.started(2);
+    expect(a.attempts[1]!.job.sequence).toBe(2);
+    a.attempts[1]!.settle();
+    b.attempts[0]!.settle();
+    await Promise.all([seatA.idle(), seatB.idle()]);
+    expect(seatA.size + seatB.size).toBe(0);
+  });
+
+  it('a reload that raises the concurrency starts the waiting requests at once', async () => {
+    const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
+    const a = manualWorker();
+    const b = manualWorker();
+    const seatA = pool.join('a', a.worker);
+    const seatB = pool.join('b', b.worker);
+    seatA.add(1, false);
+    seatB.add(1, false);
+    await a.started(1);
+    expect(b.attempts).toHaveLength(0);
+    pool.resize(2, 1);
+    await b.started(1);
+    a.attempts[0]!.settle();
+    b.attempts[0]!.settle();
+    await Promise.all([seatA.idle(), seatB.idle()]);
   });
 });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,6 +13,7 @@ import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 import { CloudApi } from '../../src/uploader/cloud.js';
 import { UndiciTransport } from '../../src/uploader/http.js';
 import { RetryPacer } from '../../src/uploader/retry-pacer.js';
+import { UploadPool } from '../../src/uploader/upload-pool.js';
 import { Uploader } from '../../src/uploader/uploader.js';
 import { makeSelfSigned } from '../helpers/tls.js';
 
@@ -71,7 +72,7 @@ async function setup(options: { maxBytes?: number; cloud?: string } = {}) {
     api: new CloudApi(options.cloud ?? CLOUD, 'secret-token', 'cam1'),
     transport,
     uploadTimeoutMs: 2000,
-    concurrency: 1,
+    pool: new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 }),
     retry: new RetryPacer({
       backoff: { baseMs: 1, capMs: 5, retryAfterCapMs: 20 },
       probeIntervalMs: 1,
@@ -197,7 +198,7 @@ describe('Uploader (request/response handling, undici against a real local serve
       second.sequence,
       second.sequence + 1,
     ]);
-    expect(spool.has(inFlight.sequence)).toBe(true);
+    expect(existsSync(spool.pathOf(inFlight))).toBe(true);
     release();
     expect(await uploader.drain(5000)).toBe(true);
     expect(spool.gaps()).toEqual([]);

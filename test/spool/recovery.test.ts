@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { locateFfmpeg } from '../../src/camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../../src/camera/probe-segment.js';
-import { sweepAndRecover } from '../../src/lifecycle/recovery.js';
+import { adoptOrphans } from '../../src/spool/adoption.js';
 import { type JournalData, readJournal, type SegmentRecord } from '../../src/spool/journal.js';
 import { CameraLock } from '../../src/spool/lock.js';
 import { LOSS_LEDGER_FILE, segmentName } from '../../src/spool/naming.js';
 import { procStartTime } from '../../src/spool/owner.js';
 import { Spool } from '../../src/spool/spool.js';
-import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
+import { sweepStaleSpools } from '../../src/spool/stale-sweep.js';
+import { type Emit, EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 
 let sample: Buffer;
 let prober: ReturnType<typeof ffmpegProber>;
@@ -54,34 +55,56 @@ function record(camera: string, run: string, sequence: number, bytes: number): S
   };
 }
 
-/** An orphan spool dir as a killed relay leaves it. */
+/** An orphan spool dir as a killed relay leaves it: named after its camera, journal as JSON lines. */
 function orphan(
   root: string,
   camera: string,
   sequences: number[],
-  owner: { pid: number; procStart?: string | undefined },
+  owner: { pid: number; procStart?: string | undefined; ffmpegPid?: number | undefined },
   suffix: string,
+  journal = true,
 ) {
-  const dir = join(root, `trio-relay-segments-1-${suffix}`);
+  const dir = orphanDir(root, camera, suffix);
   mkdirSync(dir, { mode: 0o700 });
   for (const s of sequences) writeFileSync(join(dir, segmentName(s)), sample);
-  const journal: JournalData = {
-    version: 1,
-    cameraId: camera,
-    runId: `run${suffix}`,
-    owner: { ...owner, host: hostname(), startedAt: '2026-11-22T10:00:00.000Z' },
-    nextSequence: Math.max(-1, ...sequences) + 1,
-    segments: sequences.map((s) => record(camera, `run${suffix}`, s, sample.length)),
-    gaps: [],
-  };
-  writeFileSync(join(dir, 'journal.json'), JSON.stringify(journal));
+  if (journal) {
+    const state: JournalData = {
+      version: 2,
+      cameraId: camera,
+      runId: `run${suffix}`,
+      owner: { ...owner, host: hostname(), startedAt: '2026-11-22T10:00:00.000Z' },
+      nextSequence: Math.max(-1, ...sequences) + 1,
+      segments: sequences.map((s) => record(camera, `run${suffix}`, s, sample.length)),
+      gaps: [],
+    };
+    writeFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify({ op: 'head', state })}\n`);
+  }
   return dir;
+}
+
+function orphanDir(root: string, camera: string, suffix: string): string {
+  return join(root, `trio-relay-segments-${camera}~-1-${suffix}`);
+}
+
+/** Make a dir look untouched for two hours (past a --stale-after of 1 min or 1 h). */
+function age(dir: string): void {
+  const past = new Date(Date.now() - 7_200_000);
+  if (existsSync(join(dir, 'journal.jsonl'))) utimesSync(join(dir, 'journal.jsonl'), past, past);
+  utimesSync(dir, past, past);
 }
 
 const locks: CameraLock[] = [];
 afterEach(async () => {
   for (const lock of locks.splice(0)) await lock.release();
 });
+
+/** The process's stale sweep, then this camera's adoption, as a relay of one camera starts. */
+async function recover(spool: Spool, staleAfterMs: number, emit: Emit, probe = prober) {
+  const { cameraId, root } = spool;
+  const swept = await sweepStaleSpools([{ root, cameraId, staleAfterMs }], emit);
+  const adopted = await adoptOrphans({ spool, staleAfterMs, prober: probe, emit });
+  return { ...swept, adopted };
+}
 
 /** As the relay starts: the camera's lock, a new spool, then the sweep. */
 async function start(root: string, staleAfterMs = 3_600_000, probe = prober, cameraId = 'cam-a') {
@@ -91,7 +114,7 @@ async function start(root: string, staleAfterMs = 3_600_000, probe = prober, cam
   const emit = bus.forCamera(cameraId);
   locks.push(await CameraLock.acquire(root, cameraId));
   const spool = await Spool.create({ root, cameraId, maxBytes: 1e9, emit });
-  const report = await sweepAndRecover({ spool, staleAfterMs, prober: probe, emit });
+  const report = await recover(spool, staleAfterMs, emit, probe);
   return { spool, report, events };
 }
 
@@ -103,24 +126,8 @@ function ledger(root: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** An orphan as this release leaves it: named after its camera, journal as JSON lines. */
 function orphanV2(root: string, camera: string, sequences: number[], suffix: string, journal = true) {
-  const dir = join(root, `trio-relay-segments-${camera}~-1-${suffix}`);
-  mkdirSync(dir, { mode: 0o700 });
-  for (const s of sequences) writeFileSync(join(dir, segmentName(s)), sample);
-  if (journal) {
-    const state: JournalData = {
-      version: 2,
-      cameraId: camera,
-      runId: `run${suffix}`,
-      owner: { pid: deadPid, host: hostname(), startedAt: '2026-11-22T10:00:00.000Z' },
-      nextSequence: Math.max(-1, ...sequences) + 1,
-      segments: sequences.map((s) => record(camera, `run${suffix}`, s, sample.length)),
-      gaps: [],
-    };
-    writeFileSync(join(dir, 'journal.jsonl'), `${JSON.stringify({ op: 'head', state })}\n`);
-  }
-  return dir;
+  return orphan(root, camera, sequences, { pid: deadPid }, suffix, journal);
 }
 
 describe('startup sweep and recovery', () => {
@@ -197,17 +204,15 @@ describe('startup sweep and recovery', () => {
     expect(ledger(root)).toEqual([]);
   });
 
-  it('leaves a live relay alone, whatever its camera (an earlier release: by its pid)', async () => {
+  it("leaves a live relay's dir alone, even past --stale-after: its camera's lock is held", async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const live = { pid: sleeper.pid!, procStart: procStartTime(sleeper.pid!) };
-    const mine = orphan(root, 'cam-a', [1], live, 'cccc');
     const theirs = orphan(root, 'cam-b', [1], live, 'dddd');
-    const past = new Date(Date.now() - 7_200_000);
-    utimesSync(join(theirs, 'journal.json'), past, past);
-    utimesSync(theirs, past, past);
+    age(theirs);
+    locks.push(await CameraLock.acquire(root, 'cam-b'));
     const { report } = await start(root, 60_000);
     expect(report.adopted).toEqual([]);
-    expect(existsSync(join(mine, segmentName(1)))).toBe(true);
+    expect(report.removedStale).toBe(0);
     expect(existsSync(join(theirs, segmentName(1)))).toBe(true);
   });
 
@@ -215,9 +220,7 @@ describe('startup sweep and recovery', () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const fresh = orphan(root, 'cam-b', [7], { pid: deadPid }, 'eeee');
     const stale = orphan(root, 'cam-c', [8], { pid: deadPid }, 'ffff');
-    const past = new Date(Date.now() - 7_200_000);
-    utimesSync(join(stale, 'journal.json'), past, past);
-    utimesSync(stale, past, past);
+    age(stale);
     const { report } = await start(root);
     expect(report.removedStale).toBe(1);
     expect(existsSync(fresh)).toBe(true);
@@ -235,11 +238,10 @@ describe('startup sweep and recovery', () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const target = mkdtempSync(join(tmpdir(), 'precious-'));
     writeFileSync(join(target, 'keep.txt'), 'x');
-    symlinkSync(target, join(root, 'trio-relay-segments-1-link'));
+    const link = join(root, 'trio-relay-segments-cam-y~-1-link');
+    symlinkSync(target, link);
     const foreign = orphan(root, 'cam-z', [1], { pid: deadPid }, 'gggg');
-    const past = new Date(Date.now() - 7_200_000);
-    utimesSync(foreign, past, past);
-    utimesSync(join(foreign, 'journal.json'), past, past);
+    age(foreign);
     const events: StampedEvent[] = [];
     const bus = new EventBus();
     bus.on((e) => events.push(e));
@@ -250,18 +252,18 @@ describe('startup sweep and recovery', () => {
     // uid, so the relay's uid is the one that changes, for root and any other user alike.
     const owner = statSync(foreign).uid;
     const asOther = vi.spyOn(process as { getuid(): number }, 'getuid').mockReturnValue(owner + 4242);
-    let report: Awaited<ReturnType<typeof sweepAndRecover>>;
+    let report: Awaited<ReturnType<typeof recover>>;
     try {
-      report = await sweepAndRecover({ spool, staleAfterMs: 60_000, prober, emit });
+      report = await recover(spool, 60_000, emit);
     } finally {
       asOther.mockRestore();
     }
     expect(existsSync(join(target, 'keep.txt'))).toBe(true);
-    expect(existsSync(join(root, 'trio-relay-segments-1-link'))).toBe(true);
+    expect(existsSync(link)).toBe(true);
     expect(existsSync(join(foreign, segmentName(1)))).toBe(true);
     expect(report.removedStale).toBe(0);
     const left = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
-    expect(left).toContain(`sweep: left ${join(root, 'trio-relay-segments-1-link')} (symlink)`);
+    expect(left).toContain(`sweep: left ${link} (symlink)`);
     expect(left).toContain(`sweep: left ${foreign} (owned by uid ${owner})`);
     expect(ledger(root)).toEqual([]);
     await spool.close();
@@ -276,26 +278,24 @@ describe('startup sweep and recovery', () => {
 
   it('a broken journal never stops the relay, and never deletes segments unaccounted', async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
-    // Whose? Neither the journal nor the (old-style) name says: kept until --stale-after...
-    const unknown = orphan(root, 'cam-a', [1], { pid: deadPid }, 'hhhh');
-    writeFileSync(join(unknown, 'journal.json'), '{not json');
-    // ...while a dir named after this camera is recovered from its files.
+    // Another camera's dir with a broken journal: whose it is, its name says; kept until --stale-after...
+    const theirs = orphan(root, 'cam-b', [1], { pid: deadPid }, 'hhhh');
+    writeFileSync(join(theirs, 'journal.jsonl'), '{not json');
+    // ...while a dir of this camera is recovered from its files.
     const mine = orphanV2(root, 'cam-a', [2], 'hhh2');
     writeFileSync(join(mine, 'journal.jsonl'), '{not json');
     const first = await start(root);
     expect(first.report.adopted.map((r) => r.sequence)).toEqual([2]);
-    expect(existsSync(join(unknown, segmentName(1)))).toBe(true);
+    expect(existsSync(join(theirs, segmentName(1)))).toBe(true);
     await first.spool.close();
     await locks.pop()!.release();
-    const past = new Date(Date.now() - 7_200_000);
-    utimesSync(join(unknown, 'journal.json'), past, past);
-    utimesSync(unknown, past, past);
-    // Past --stale-after it goes, and its segment is in the ledger (the camera unknown).
+    age(theirs);
+    // Past --stale-after it goes, and its segment is in the ledger under the camera its name says.
     const second = await start(root, 60_000);
     expect(second.report.removedStale).toBe(1);
-    expect(existsSync(unknown)).toBe(false);
+    expect(existsSync(theirs)).toBe(false);
     expect(ledger(root)).toEqual([
-      expect.objectContaining({ camera: 'unknown', seqFrom: 1, seqTo: 1, reason: 'stale' }),
+      expect.objectContaining({ camera: 'cam-b', seqFrom: 1, seqTo: 1, reason: 'stale' }),
     ]);
   });
 
@@ -334,9 +334,7 @@ describe('startup sweep and recovery', () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
     const stale = orphanV2(root, 'cam-b', [3], 'kkkk');
     writeFileSync(join(stale, segmentName(4)), sample); // written after the journal, never listed
-    const past = new Date(Date.now() - 7_200_000);
-    utimesSync(join(stale, 'journal.jsonl'), past, past);
-    utimesSync(stale, past, past);
+    age(stale);
     const a = await start(root, 60_000);
     expect(a.report.removedStale).toBe(1);
     expect(ledger(root)).toEqual([
@@ -350,23 +348,13 @@ describe('startup sweep and recovery', () => {
 
   it('kills the ffmpeg a dead relay left running in its spool dir, and nothing else', async () => {
     const root = mkdtempSync(join(tmpdir(), 'recovery-'));
-    const dir = join(root, 'trio-relay-segments-1-iiii');
+    const dir = orphanDir(root, 'cam-a', 'iiii');
     // Stand-ins: one process whose command line is ffmpeg writing into the orphan, one that is not.
     const leftover = spawn('sh', ['-c', `sleep 60; : ffmpeg ${dir}/seg-%09d.ts`]);
     const bystander = spawn('sh', ['-c', 'sleep 60; : something else']);
-    orphan(root, 'cam-a', [1], { pid: deadPid }, 'iiii');
-    const journal = JSON.parse(readFileSync(join(dir, 'journal.json'), 'utf8')) as JournalData;
-    writeFileSync(
-      join(dir, 'journal.json'),
-      JSON.stringify({ ...journal, owner: { ...journal.owner, ffmpegPid: leftover.pid } }),
-    );
+    orphan(root, 'cam-a', [1], { pid: deadPid, ffmpegPid: leftover.pid }, 'iiii');
     // A reused pid recorded in another orphan's journal: not ffmpeg in that dir, so it survives.
-    const other = orphan(root, 'cam-a', [2], { pid: deadPid }, 'jjjj');
-    const otherJournal = JSON.parse(readFileSync(join(other, 'journal.json'), 'utf8')) as JournalData;
-    writeFileSync(
-      join(other, 'journal.json'),
-      JSON.stringify({ ...otherJournal, owner: { ...otherJournal.owner, ffmpegPid: bystander.pid } }),
-    );
+    orphan(root, 'cam-a', [2], { pid: deadPid, ffmpegPid: bystander.pid }, 'jjjj');
     const killed = new Promise((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
     await start(root);
     expect(await killed).toBe('SIGKILL');

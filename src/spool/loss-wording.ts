@@ -1,0 +1,60 @@
+import type { Emit } from '../telemetry/events.js';
+import type { LossReason } from '../types.js';
+import type { GapRecord, SegmentRecord } from './journal.js';
+
+/** How the spool says a loss: one segment event for the metrics, one line for the operator. */
+
+export function saidDropped(emit: Emit, record: SegmentRecord, reason: LossReason): void {
+  emit({
+    type: 'segment',
+    phase: 'evicted',
+    sequence: record.sequence,
+    bytes: record.bytes,
+    reason,
+    durationS: record.durationS,
+  });
+  emit({
+    type: 'log',
+    level: 'warn',
+    message: `dropped segment ${record.sequence} (${reason}, ${record.bytes} bytes, started ${record.start})`,
+  });
+}
+
+export function saidLostCapture(
+  emit: Emit,
+  lost: { readonly sequence: number; readonly durationS: number; readonly bytes: number },
+  reason: LossReason,
+  startIso: string,
+): void {
+  const durationS = round3(lost.durationS);
+  emit({
+    type: 'segment',
+    phase: 'evicted',
+    sequence: lost.sequence,
+    bytes: lost.bytes,
+    reason,
+    durationS,
+  });
+  emit({
+    type: 'log',
+    level: 'warn',
+    message: `lost ${durationS} s of capture in segment ${lost.sequence} (${reason}, started ${startIso})`,
+  });
+}
+
+/** Time with no video before segment `sequence`, declared to the cloud. */
+export function saidHole(emit: Emit, sequence: number, hole: GapRecord): void {
+  const seconds = round3((Date.parse(hole.end) - Date.parse(hole.start)) / 1000);
+  const { reason } = hole;
+  emit({ type: 'segment', phase: 'uncaptured', sequence, reason, durationS: seconds });
+  emit({
+    type: 'log',
+    level: 'warn',
+    message: `no video for ${seconds} s before segment ${sequence} (${reason}, from ${hole.start}): declared to the cloud`,
+  });
+}
+
+/** Seconds to the millisecond, as every duration the relay records or says. */
+export function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
