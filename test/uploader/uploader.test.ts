@@ -251,20 +251,42 @@ describe('Uploader (request/response handling, undici against a real local serve
       res.writeHead(204).end();
     });
     const { spool, uploader, events, close } = await setup();
-    // The first settle fails locally (as a journal on a failing disk would), later ones work.
-    const settle = spool.delivered.bind(spool);
+    // The first attempt fails locally before anything is sent (the spool's disk), later ones work.
+    const gaps = spool.gaps.bind(spool);
     let failures = 0;
-    spool.delivered = async (...args) => {
-      if (failures++ === 0) throw new Error('EIO: i/o error, write');
-      return settle(...args);
+    spool.gaps = () => {
+      if (failures++ === 0) throw new Error('EIO: i/o error, read');
+      return gaps();
     };
     const record = await close();
     expect(await uploader.drain(10_000)).toBe(true);
     expect(spool.pendingCount).toBe(0);
-    // Sent twice under one idempotency key: the ingest dedups the second.
-    expect(keys).toEqual([record.idempotencyKey, record.idempotencyKey]);
+    expect(keys).toEqual([record.idempotencyKey]);
     const errors = events.filter((e) => e.type === 'error' && e.code === 'ERR_UPLOAD');
     expect(errors).toHaveLength(1);
+  });
+
+  it('a delivery the spool cannot record is said once; drain and stop still wait for the record', async () => {
+    ingest((req, res) => {
+      req.resume();
+      res.writeHead(204).end();
+    });
+    const { spool, uploader, events, close } = await setup();
+    const settle = spool.delivered.bind(spool);
+    let recorded = 0;
+    let failures = 0;
+    spool.delivered = async (...args) => {
+      if (failures++ === 0) throw new Error('EIO: i/o error, write');
+      await settle(...args);
+      recorded++;
+    };
+    await close();
+    await close();
+    expect(await uploader.drain(10_000)).toBe(true);
+    expect(recorded).toBe(1);
+    const errors = events.filter((e) => e.type === 'error' && e.code === 'ERR_UPLOAD');
+    expect(errors).toHaveLength(1);
+    expect(JSON.stringify(errors[0])).toMatch(/delivered but the spool could not record it/);
   });
 
   it('stops on an untrusted TLS certificate (fatal, once, not retried) and keeps the segment', async () => {
