@@ -5,7 +5,7 @@ import { SHEBANG_NODE_FLAGS } from '../helpers/cli.js';
 import { memoryMiB } from './proc-stats.js';
 
 /** The design card's run-time libraries: what any relay built on them must load. */
-export const FLOOR_LIBRARIES = ['undici', 'execa', 'yargs', 'tmp'] as const;
+export const FLOOR_LIBRARIES = ['undici', 'execa', 'yargs', 'tmp', 'p-queue'] as const;
 
 const ROOT = new URL('../..', import.meta.url);
 
