@@ -48,7 +48,7 @@ export async function runDemo(flags: DemoFlags, stop: ProcessStop): Promise<numb
     `demo: local ingest at ${server.url}, relaying testsrc for ${durationMs / 1000} s (Ctrl-C stops early)`,
   );
   const timer = setTimeout(() => stop.request('demo finished'), durationMs).unref();
-  stop.armDeadline(config.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
+  stop.armDeadline(config.camera.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
   let code: number;
   try {
     code = await runRelay(config, {

@@ -222,17 +222,18 @@ export async function runRelayCommand(
     if (stop.signal.aborted) return ExitCode.ok;
     throw error;
   }
-  const shared = fleetConfig.cameras[0]!;
+  const processSettings = fleetConfig.process;
   const bus = new EventBus();
   const output = attachOutput(bus, {
-    json: shared.json,
-    verbose: shared.verbose,
+    json: processSettings.json,
+    verbose: processSettings.verbose,
     manyCameras: !fleetConfig.single,
   });
   // Before capture: a metrics port in use is a bad input (exit 2) and nothing has started.
-  const telemetry = await startTelemetry(shared, bus);
+  const telemetry = await startTelemetry(processSettings, bus);
   // Whatever a phase does, the process is gone within --drain-timeout + 1 s of the stop.
-  stop.armDeadline(shared.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
+  const drainTimeoutMs = Math.max(...fleetConfig.cameras.map((camera) => camera.drainTimeoutMs));
+  stop.armDeadline(drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
   const removeFlush = stop.onForce(() => output.close());
   let removeReload: (() => void) | undefined;
   try {

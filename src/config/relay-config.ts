@@ -154,8 +154,11 @@ type BoundKey = keyof typeof RELAY_BOUNDS;
 type NumberKey = { [K in BoundKey]: (typeof RELAY_BOUNDS)[K] extends NumberBound ? K : never }[BoundKey];
 type DurationKey = Exclude<BoundKey, NumberKey>;
 
-/** The validated, frozen settings of one relay run. */
-export interface RelayConfig {
+/**
+ * One camera's validated, frozen settings: what its capture, spool and uploads use. The settings
+ * of the process around it (the upload pool, the HTTP agent, telemetry, output) are ProcessSettings.
+ */
+export interface CameraConfig {
   readonly cloud: string;
   readonly source: Source;
   readonly cameraId: string | undefined;
@@ -169,30 +172,41 @@ export interface RelayConfig {
   readonly codec: Codec;
   readonly audio: AudioMode;
   readonly encoder: Encoder;
-  readonly ffmpeg: string | undefined;
   readonly spoolDir: string;
   readonly maxSpoolBytes: number;
-  /** --max-total-spool-mb: one bound over every camera's spool of the process; undefined: none. */
-  readonly maxTotalSpoolBytes: number | undefined;
   readonly uploadTimeoutMs: number;
-  /** Requests in flight at once over every camera of the process (the shared upload pool). */
-  readonly uploadConcurrency: number;
-  readonly uploadOrder: UploadOrder;
-  /** --max-upload-rate, bytes per second over every upload of the process; undefined: no cap. */
-  readonly maxUploadRateBytesPerS: number | undefined;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly retryAfterMaxMs: number;
   readonly drainTimeoutMs: number;
   readonly staleAfterMs: number;
   readonly ioTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly maxRestarts: number;
+  /** /readyz fails once the oldest undelivered segment is older than this. */
+  readonly readyMaxBacklogMs: number;
+}
+
+/** The shared upload pool's settings. */
+export interface UploadSettings {
+  /** Requests in flight at once over every camera of the process. */
+  readonly concurrency: number;
+  readonly order: UploadOrder;
+  /** --max-upload-rate, bytes per second over every upload of the process; undefined: no cap. */
+  readonly maxRateBytesPerS: number | undefined;
+}
+
+/** The relay process's own settings, one set for all its cameras (a `cameras:` entry cannot set them). */
+export interface ProcessSettings {
+  /** --ffmpeg: located once for every camera. */
+  readonly ffmpeg: string | undefined;
+  readonly upload: UploadSettings;
+  /** --max-total-spool-mb: one bound over every camera's spool of the process; undefined: none. */
+  readonly maxTotalSpoolBytes: number | undefined;
+  /** The retry pacer's backoff, shared by every camera's uploads. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly retryAfterMaxMs: number;
   /** Serve /metrics, /healthz and /readyz on this port (0: any free one); undefined: off. */
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
-  /** /readyz fails once the oldest undelivered segment is older than this. */
-  readonly readyMaxBacklogMs: number;
   readonly verbose: boolean;
   readonly json: boolean;
   /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
@@ -201,18 +215,24 @@ export interface RelayConfig {
   readonly proxy: ProxyRoute;
 }
 
+/** What the flags of one relay run resolve to: its camera and its process. */
+export interface RelayConfig {
+  readonly camera: CameraConfig;
+  readonly process: ProcessSettings;
+}
+
 /** The camera's id: --camera-id, else derived from the MAC and the source (--camera-id-derivation). */
-export function cameraIdOf(config: RelayConfig): string {
+export function cameraIdOf(config: CameraConfig): string {
   return config.cameraId ?? deriveCameraId(config.source, config.cameraIdDerivation);
 }
 
 /** The name sent at registration: --name, else one made from the id. */
-export function cameraNameOf(config: RelayConfig, cameraId: string = cameraIdOf(config)): string {
+export function cameraNameOf(config: CameraConfig, cameraId: string = cameraIdOf(config)): string {
   return config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
 }
 
 /** What capture needs of the config: for the supervisor's ffmpeg and doctor's probe alike. */
-export function captureSettingsOf(config: RelayConfig): CaptureSettings {
+export function captureSettingsOf(config: CameraConfig): CaptureSettings {
   return {
     fps: config.fps,
     resolution: config.resolution,
@@ -224,7 +244,7 @@ export function captureSettingsOf(config: RelayConfig): CaptureSettings {
   };
 }
 
-/** Flags + env → validated config. Throws ConfigError (exit 2) before anything starts. */
+/** Flags + env → validated camera and process settings. Throws ConfigError (exit 2) before anything starts. */
 export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (!flags.source)
     throw new ConfigError('--source is required (an rtsp:// URL, a file, /dev/videoN or testsrc)');
@@ -276,7 +296,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
       : RELAY_BOUNDS.readyMaxBacklog,
   );
   const live = source.kind === 'rtsp' || source.kind === 'http';
-  const settings = {
+  const camera = {
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
@@ -293,25 +313,8 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
       'libx264',
       ...HARDWARE_ENCODERS,
     ] as const),
-    ffmpeg: flags.ffmpeg,
     maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
-    maxTotalSpoolBytes:
-      flags.maxTotalSpoolMb === undefined
-        ? undefined
-        : Math.round(
-            parseNumber('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb) * 1024 * 1024,
-          ),
     uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
-    uploadConcurrency: number('uploadConcurrency'),
-    uploadOrder: oneOf('upload-order', flags.uploadOrder ?? RELAY_DEFAULTS.uploadOrder, [
-      'fifo',
-      'live-first',
-    ] as const),
-    maxUploadRateBytesPerS:
-      flags.maxUploadRate === undefined ? undefined : parseByteRate('max-upload-rate', flags.maxUploadRate),
-    retryBaseMs,
-    retryMaxMs,
-    retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),
     drainTimeoutMs: duration('drainTimeout', RELAY_DEFAULTS.drainTimeout),
     staleAfterMs: duration('staleAfter', RELAY_DEFAULTS.staleAfter),
     ioTimeoutMs: duration('ioTimeout', RELAY_DEFAULTS.ioTimeout),
@@ -322,23 +325,48 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
           ? Number.POSITIVE_INFINITY
           : RELAY_DEFAULTS.maxRestartsFinite
         : parseMaxRestarts(flags.maxRestarts),
+    readyMaxBacklogMs,
+  };
+  const upload: UploadSettings = {
+    concurrency: number('uploadConcurrency'),
+    order: oneOf('upload-order', flags.uploadOrder ?? RELAY_DEFAULTS.uploadOrder, [
+      'fifo',
+      'live-first',
+    ] as const),
+    maxRateBytesPerS:
+      flags.maxUploadRate === undefined ? undefined : parseByteRate('max-upload-rate', flags.maxUploadRate),
+  };
+  const processSettings = {
+    ffmpeg: flags.ffmpeg,
+    upload: Object.freeze(upload),
+    maxTotalSpoolBytes:
+      flags.maxTotalSpoolMb === undefined
+        ? undefined
+        : Math.round(
+            parseNumber('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb) * 1024 * 1024,
+          ),
+    retryBaseMs,
+    retryMaxMs,
+    retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),
     metricsPort:
       flags.metricsPort === undefined
         ? undefined
         : parseNumber('metrics-port', flags.metricsPort, RELAY_BOUNDS.metricsPort),
     metricsHost: parseHost('metrics-host', flags.metricsHost ?? RELAY_DEFAULTS.metricsHost),
-    readyMaxBacklogMs,
     verbose: flags.verbose ?? false,
     json: flags.json ?? false,
     extraCa: resolveExtraCa(flags.caFile, env),
   };
-  checkCloudTransport(settings.cloud, flags.allowInsecureHttp ?? false);
-  const proxy = resolveProxyRoute(settings.cloud, flags.proxy, env);
+  checkCloudTransport(camera.cloud, flags.allowInsecureHttp ?? false);
+  const proxy = resolveProxyRoute(camera.cloud, flags.proxy, env);
   const token = resolveToken(flags, env);
   registerSecret(token);
   // Last: the only check that changes anything (it may create the spool root).
   const spoolDir = resolveSpoolDir(flags.spoolDir);
-  return Object.freeze({ ...settings, proxy, token, spoolDir } satisfies RelayConfig);
+  return Object.freeze({
+    camera: Object.freeze({ ...camera, token, spoolDir } satisfies CameraConfig),
+    process: Object.freeze({ ...processSettings, proxy } satisfies ProcessSettings),
+  });
 }
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */

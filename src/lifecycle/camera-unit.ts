@@ -1,7 +1,7 @@
 import type { FfmpegBinary } from '../camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../camera/probe-segment.js';
 import { CaptureSupervisor } from '../camera/supervisor.js';
-import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
+import { type CameraConfig, cameraIdOf, cameraNameOf, captureSettingsOf } from '../config/relay-config.js';
 import { ExitCode, type RelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { CameraLock } from '../spool/lock.js';
@@ -47,11 +47,11 @@ const STOP_RESERVE_MS = 1200;
  */
 export class CameraUnit {
   readonly id: string;
-  readonly config: RelayConfig;
+  readonly config: CameraConfig;
   readonly #deps: CameraUnitDeps;
   readonly #stop = new AbortController();
 
-  constructor(config: RelayConfig, deps: CameraUnitDeps) {
+  constructor(config: CameraConfig, deps: CameraUnitDeps) {
     this.config = config;
     this.id = cameraIdOf(config);
     this.#deps = deps;

@@ -1,7 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { BackoffPolicy } from '../backoff.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
-import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
+import { type CameraConfig, cameraIdOf, type ProcessSettings } from '../config/relay-config.js';
 import { AuthError, ExitCode, ProxyAuthError, RelayError, TlsError } from '../errors.js';
 import { redact, redactUrl } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
@@ -20,7 +21,7 @@ export interface FleetHooks {
   /** Aborted to stop every camera gracefully: a signal, or the demo's timer. */
   readonly stop: AbortSignal;
   /** Show and judge a camera until the remover is called (status line, metrics, readiness). */
-  readonly watch?: (tracker: StatusTracker, emit: Emit, config: RelayConfig) => () => void;
+  readonly watch?: (tracker: StatusTracker, emit: Emit, config: CameraConfig) => () => void;
   /** Registers a last-moment callback for a forced exit (a second signal); returns its remover. */
   readonly onForce?: (callback: (why: string) => void) => () => void;
 }
@@ -70,16 +71,16 @@ export class Fleet {
     this.#hooks = hooks;
     this.#ffmpeg = ffmpeg;
     this.#emit = hooks.bus.forProcess();
-    const first = config.cameras[0]!;
+    const settings = config.process;
     this.#transport = new UndiciTransport({
-      // The connect phase: a few seconds, never past the whole request's deadline.
-      connectTimeoutMs: Math.min(PHASE_LIMITS.connectMs, first.uploadTimeoutMs),
-      extraCa: first.extraCa,
-      proxy: first.proxy.kind === 'proxy' ? first.proxy.url : undefined,
+      // The connect phase: a few seconds, never past any camera's whole request deadline.
+      connectTimeoutMs: Math.min(PHASE_LIMITS.connectMs, ...config.cameras.map((c) => c.uploadTimeoutMs)),
+      extraCa: settings.extraCa,
+      proxy: settings.proxy.kind === 'proxy' ? settings.proxy.url : undefined,
     });
     // One pacer for the process: during an outage one probe every 2–2.5 s and one line, not one per camera.
     this.#retry = new RetryPacer({
-      backoff: backoffOf(first),
+      backoff: backoffOf(settings),
       onReachability: (reachable, why) =>
         this.#emit({
           type: 'log',
@@ -90,8 +91,10 @@ export class Fleet {
         }),
     });
     this.#sharedBound =
-      config.maxTotalSpoolBytes === undefined ? undefined : new SharedSpoolBound(config.maxTotalSpoolBytes);
-    const { upload } = config;
+      settings.maxTotalSpoolBytes === undefined
+        ? undefined
+        : new SharedSpoolBound(settings.maxTotalSpoolBytes);
+    const { upload } = settings;
     this.#pool = new UploadPool({
       concurrency: upload.concurrency,
       order: upload.order,
@@ -105,14 +108,14 @@ export class Fleet {
 
   /** Find ffmpeg (a missing one is one line, exit 2, before any output) and start every camera. */
   static async start(config: FleetConfig, hooks: FleetHooks): Promise<Fleet> {
-    const ffmpeg = await locateFfmpeg(config.cameras[0]!.ffmpeg);
+    const ffmpeg = await locateFfmpeg(config.process.ffmpeg);
     const fleet = new Fleet(config, hooks, ffmpeg);
     fleet.#emit({
       type: 'log',
       level: 'debug',
       message: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin}) at ${ffmpeg.path}`,
     });
-    const { proxy } = config.cameras[0]!;
+    const { proxy } = config.process;
     if (proxy.kind === 'proxy') {
       fleet.#emit({
         type: 'log',
@@ -186,19 +189,22 @@ export class Fleet {
       }
     }
     // The pool takes the new size at once; its order and rate cap stay until a restart.
-    this.#pool.resize(next.upload.concurrency, perCameraLimit(next));
-    if (next.cameras[0]) this.#retry.backoff = backoffOf(next.cameras[0]);
-    if (this.#sharedBound && next.maxTotalSpoolBytes !== undefined)
-      this.#sharedBound.maxBytes = next.maxTotalSpoolBytes;
+    this.#pool.resize(next.process.upload.concurrency, perCameraLimit(next));
+    this.#retry.backoff = backoffOf(next.process);
+    if (this.#sharedBound && next.process.maxTotalSpoolBytes !== undefined)
+      this.#sharedBound.maxBytes = next.process.maxTotalSpoolBytes;
     this.#config = {
       ...next,
-      upload: { ...this.#config.upload, concurrency: next.upload.concurrency },
+      process: {
+        ...next.process,
+        upload: { ...this.#config.process.upload, concurrency: next.process.upload.concurrency },
+      },
       single: false,
     };
     return report;
   }
 
-  #launch(config: RelayConfig): void {
+  #launch(config: CameraConfig): void {
     const id = cameraIdOf(config);
     // After the camera's previous unit (it holds the spool's lock), or a start still pending.
     const before = this.#starting.get(id) ?? this.#running.get(id)?.ended ?? Promise.resolve();
@@ -270,42 +276,35 @@ export class Fleet {
   }
 }
 
-/** --retry-base, --retry-max, --retry-after-max: shared by every camera of a config file. */
-function backoffOf(config: RelayConfig): BackoffPolicy {
-  return { baseMs: config.retryBaseMs, capMs: config.retryMaxMs, retryAfterCapMs: config.retryAfterMaxMs };
+/** --retry-base, --retry-max, --retry-after-max: the process's one retry pacer. */
+function backoffOf(settings: ProcessSettings): BackoffPolicy {
+  return {
+    baseMs: settings.retryBaseMs,
+    capMs: settings.retryMaxMs,
+    retryAfterCapMs: settings.retryAfterMaxMs,
+  };
 }
 
 /** Each camera may have an equal share of the pool's requests in flight, at least one. */
 function perCameraLimit(config: FleetConfig): number {
-  return Math.max(1, Math.floor(config.upload.concurrency / config.cameras.length));
+  return Math.max(1, Math.floor(config.process.upload.concurrency / config.cameras.length));
 }
 
-/**
- * Two configs of one camera are the same when every setting the camera itself uses is: the
- * pool's and the HTTP agent's are the process's (a reload keeps them, see changedProcessSettings).
- */
-function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
-  const own = ({
-    uploadConcurrency,
-    uploadOrder,
-    maxUploadRateBytesPerS,
-    maxTotalSpoolBytes,
-    extraCa,
-    proxy,
-    ...rest
-  }: RelayConfig) => JSON.stringify(rest);
-  return own(a) === own(b);
+/** A camera restarts at a reload when any of its own settings changed; the process's are not its. */
+function sameCamera(a: CameraConfig, b: CameraConfig): boolean {
+  return isDeepStrictEqual(a, b);
 }
 
+/** Process settings that changed but only apply at the next start (see Fleet.reload). */
 function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
+  const [before, after] = [a.process, b.process];
   const changed: string[] = [];
-  if (a.upload.order !== b.upload.order) changed.push('upload-order');
-  if (a.upload.maxRateBytesPerS !== b.upload.maxRateBytesPerS) changed.push('max-upload-rate');
+  if (before.upload.order !== after.upload.order) changed.push('upload-order');
+  if (before.upload.maxRateBytesPerS !== after.upload.maxRateBytesPerS) changed.push('max-upload-rate');
   // A bound can change at a reload, but not appear or go away.
-  if ((a.maxTotalSpoolBytes === undefined) !== (b.maxTotalSpoolBytes === undefined))
+  if ((before.maxTotalSpoolBytes === undefined) !== (after.maxTotalSpoolBytes === undefined))
     changed.push('max-total-spool-mb');
-  if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))
-    changed.push('ca-file');
-  if (JSON.stringify(a.cameras[0]?.proxy) !== JSON.stringify(b.cameras[0]?.proxy)) changed.push('proxy');
+  if (!isDeepStrictEqual(before.extraCa, after.extraCa)) changed.push('ca-file');
+  if (!isDeepStrictEqual(before.proxy, after.proxy)) changed.push('proxy');
   return changed;
 }

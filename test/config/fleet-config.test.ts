@@ -23,7 +23,7 @@ describe('resolveFleetConfig', () => {
     const fleet = resolveFleetConfig({ ...shared, source: 'testsrc', uploadConcurrency: '3' }, undefined, {});
     expect(fleet.single).toBe(true);
     expect(fleet.cameras).toHaveLength(1);
-    expect(fleet.upload).toEqual({ concurrency: 3, order: 'fifo', maxRateBytesPerS: undefined });
+    expect(fleet.process.upload).toEqual({ concurrency: 3, order: 'fifo', maxRateBytesPerS: undefined });
   });
 
   it('each camera is the shared settings with its own keys on top', () => {
@@ -52,7 +52,11 @@ describe('resolveFleetConfig', () => {
       'http://127.0.0.1:9',
     ]);
     // One request per camera by default; the pool's settings are shared.
-    expect(fleet.upload).toEqual({ concurrency: 2, order: 'live-first', maxRateBytesPerS: 2_000_000 });
+    expect(fleet.process.upload).toEqual({
+      concurrency: 2,
+      order: 'live-first',
+      maxRateBytesPerS: 2_000_000,
+    });
   });
 
   it('names the camera when one of its values is wrong', () => {

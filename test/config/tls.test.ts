@@ -41,14 +41,16 @@ describe('--allow-insecure-http: the API key goes over plain http only to this m
     'http://cam.localhost',
     'http://[::1]:8080',
   ])('allows loopback %s', (cloud) => {
-    expect(resolveRelayConfig({ ...base, cloud }, {}).cloud).toBe(cloud);
+    expect(resolveRelayConfig({ ...base, cloud }, {}).camera.cloud).toBe(cloud);
   });
 
   it('allows any http host with --allow-insecure-http, and https always', () => {
-    expect(resolveRelayConfig({ ...base, cloud: 'http://10.0.0.5', allowInsecureHttp: true }, {}).cloud).toBe(
-      'http://10.0.0.5',
+    expect(
+      resolveRelayConfig({ ...base, cloud: 'http://10.0.0.5', allowInsecureHttp: true }, {}).camera.cloud,
+    ).toBe('http://10.0.0.5');
+    expect(resolveRelayConfig({ ...base, cloud: 'https://10.0.0.5' }, {}).camera.cloud).toBe(
+      'https://10.0.0.5',
     );
-    expect(resolveRelayConfig({ ...base, cloud: 'https://10.0.0.5' }, {}).cloud).toBe('https://10.0.0.5');
   });
 
   it('masks a password in the refusal', () => {
@@ -73,14 +75,15 @@ describe('--ca-file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ca-file-'));
 
   it('is off by default: Node trusts its roots and NODE_EXTRA_CA_CERTS by itself', () => {
-    expect(resolveRelayConfig(base, { NODE_EXTRA_CA_CERTS: pki.caFile }).extraCa).toBeUndefined();
+    expect(resolveRelayConfig(base, { NODE_EXTRA_CA_CERTS: pki.caFile }).process.extraCa).toBeUndefined();
   });
 
   it('adds the file to what is trusted, NODE_EXTRA_CA_CERTS kept', () => {
     const other = makePki('another CA');
-    expect(resolveRelayConfig({ ...base, caFile: pki.caFile }, {}).extraCa).toEqual([pki.ca.trim()]);
+    expect(resolveRelayConfig({ ...base, caFile: pki.caFile }, {}).process.extraCa).toEqual([pki.ca.trim()]);
     expect(
-      resolveRelayConfig({ ...base, caFile: pki.caFile }, { NODE_EXTRA_CA_CERTS: other.caFile }).extraCa,
+      resolveRelayConfig({ ...base, caFile: pki.caFile }, { NODE_EXTRA_CA_CERTS: other.caFile }).process
+        .extraCa,
     ).toEqual([other.ca.trim(), pki.ca.trim()]);
   });
 
