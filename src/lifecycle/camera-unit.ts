@@ -14,8 +14,8 @@ import type { RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import type { UploadPool } from '../uploader/upload-pool.js';
 import { Uploader } from '../uploader/uploader.js';
+import { firstOf } from './first-of.js';
 import { sweepAndRecover } from './recovery.js';
-import { firstOf } from './signals.js';
 import { StopBudget } from './stop-budget.js';
 
 /** What the process shares with each of its cameras. */

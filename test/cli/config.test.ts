@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_SETTINGS } from '../../src/cli/demo-settings.js';
 import { DISCOVER_SETTINGS } from '../../src/cli/discover-settings.js';
 import { INGEST_SERVER_SETTINGS } from '../../src/cli/ingest-server-settings.js';
-import { RELAY_SETTINGS } from '../../src/cli/relay.js';
+import { RELAY_SETTINGS } from '../../src/cli/relay-settings.js';
 import { envName, fileSchema } from '../../src/cli/settings.js';
 import { readConfigFile } from '../../src/config/config-file.js';
 import { killAllClis, runCli } from '../helpers/cli.js';

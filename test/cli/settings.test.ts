@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Invocation, parseCommandLine } from '../../src/cli/commands.js';
-import { RELAY_SETTINGS } from '../../src/cli/relay.js';
+import { RELAY_SETTINGS } from '../../src/cli/relay-settings.js';
 import { envName, joinDashValues, SettingSources, valueFlags } from '../../src/cli/settings.js';
 import { type RelayConfig, resolveRelayConfig } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
