@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
+import { type BackoffPolicy, sleep } from '../backoff.js';
 import { CaptureError } from '../errors.js';
 import type { SegmentRecord } from '../spool/journal.js';
 import { segmentSequence } from '../spool/naming.js';
@@ -12,6 +12,7 @@ import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
 import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';
 import { tcpProbe } from './reachability.js';
+import { nextRestart } from './restart-plan.js';
 import type { SegmentListEntry } from './segment-list.js';
 import type { Source } from './source.js';
 import { WallClock } from './wall-clock.js';
@@ -87,13 +88,18 @@ export class CaptureSupervisor {
       if (this.#stopping.signal.aborted) break;
       if (!source.live && exit.exitCode === 0 && !exit.stopped) return 'ended';
 
-      failures = exit.segments > 0 ? 1 : failures + 1;
       const refused = cameraRefused(exit);
-      refusals = refused ? refusals + 1 : 0;
-      const authBackoff = this.#o.authBackoff ?? CAMERA_AUTH_BACKOFF;
-      const delayMs = refused
-        ? Math.max(authBackoff.baseMs, backoffDelay(authBackoff, refusals))
-        : backoffDelay(this.#o.restartBackoff, failures);
+      const next = nextRestart(
+        { failures, refusals },
+        { segments: exit.segments, refused: refused !== undefined },
+        {
+          restartBackoff: this.#o.restartBackoff,
+          authBackoff: this.#o.authBackoff ?? CAMERA_AUTH_BACKOFF,
+          maxRestarts,
+        },
+      );
+      ({ failures, refusals } = next);
+      const { delayMs } = next;
       const detail = refused
         ? `camera ${source.display} refused the user/password in --source (${refused}): check them`
         : describeExit(exit);
@@ -111,7 +117,7 @@ export class CaptureSupervisor {
       if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) {
         await this.#o.spool.freeSpace('disk-full');
       }
-      if (failures > maxRestarts) {
+      if (next.giveUp) {
         throw new CaptureError(
           `ffmpeg failed ${failures} times in a row, giving up (--max-restarts): ${detail}`,
         );

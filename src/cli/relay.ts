@@ -3,6 +3,7 @@ import { ExitCode, isRelayError } from '../errors.js';
 import { Fleet } from '../lifecycle/fleet.js';
 import { EventBus } from '../telemetry/events.js';
 import { resolveFleet } from './camera-sources.js';
+import { exitCodeOf } from './exit-code.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
 import { lastWins, type RelaySettings } from './relay-settings.js';
@@ -60,7 +61,7 @@ export async function runRelayCommand(
     if (settings.configFile !== undefined) {
       removeReload = onReloadSignal(() => reload(fleet, bus, reread, stop.signal));
     }
-    return await fleet.run();
+    return exitCodeOf(await fleet.run());
   } finally {
     removeReload?.();
     removeFlush();

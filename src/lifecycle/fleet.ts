@@ -1,9 +1,7 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { BackoffPolicy } from '../backoff.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
 import { type CameraConfig, cameraIdOf, type ProcessSettings } from '../config/relay-config.js';
-import { AuthError, ExitCode, ProxyAuthError, RelayError, TlsError } from '../errors.js';
 import { redact, redactUrl } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
@@ -15,6 +13,15 @@ import { PROBE_INTERVAL_MS, RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { UploadPool } from '../uploader/upload-pool.js';
 import { CameraUnit } from './camera-unit.js';
+import {
+  type CameraOutcome,
+  type FailedCamera,
+  type FleetReport,
+  failureOf,
+  isFailure,
+  isSharedFailure,
+} from './outcome.js';
+import { planReload, type ReloadReport } from './reload-plan.js';
 
 export interface FleetHooks {
   readonly bus: EventBus;
@@ -26,16 +33,6 @@ export interface FleetHooks {
   readonly onForce?: (callback: (why: string) => void) => () => void;
 }
 
-/** What a reload did, camera ids in each list. */
-export interface ReloadReport {
-  readonly added: readonly string[];
-  readonly removed: readonly string[];
-  readonly restarted: readonly string[];
-  readonly unchanged: readonly string[];
-  /** Settings of the process itself that changed but apply only after a restart. */
-  readonly needRestart: readonly string[];
-}
-
 interface Running {
   readonly unit: CameraUnit;
   readonly ended: Promise<void>;
@@ -45,7 +42,8 @@ interface Running {
  * The relay process's cameras: one shared upload pool and HTTP agent, one camera unit per
  * configured camera. Each camera's trouble stays its own (an offline camera, a stall, rejected
  * segments), but a refused key or an untrusted ingest certificate — shared by all — stops them
- * all. `run` resolves when every camera has ended: the first failure's exit code, else 0.
+ * all. `run` resolves when every camera has ended, with each one's outcome (never an exit code:
+ * src/cli/ decides those).
  */
 export class Fleet {
   readonly #hooks: FleetHooks;
@@ -59,8 +57,8 @@ export class Fleet {
   readonly #running = new Map<string, Running>();
   /** Per camera: a restart waits for the old unit to end (it holds the spool's lock). */
   readonly #starting = new Map<string, Promise<void>>();
-  #failure: RelayError | undefined;
-  #fatal: RelayError | undefined;
+  readonly #outcomes: CameraOutcome[] = [];
+  #stoppedAllBy: FailedCamera | undefined;
   #allEnded!: () => void;
   readonly #ended = new Promise<void>((resolve) => {
     this.#allEnded = resolve;
@@ -133,19 +131,12 @@ export class Fleet {
     return fleet;
   }
 
-  /** Until every camera has ended; rethrows a fatal error (or a lone camera's failure) once. */
-  async run(): Promise<number> {
+  /** Until every camera has ended: how each one did. */
+  async run(): Promise<FleetReport> {
     await this.#ended;
     this.#retry.close();
     await this.#transport.close().catch(() => undefined);
-    if (this.#fatal) throw this.#fatal;
-    if (this.#failure) {
-      // One camera: its error is the process's, printed once by the CLI. Several: each failure
-      // was reported as it happened, and the exit code still tells one of them ended badly.
-      if (this.#config.single) throw this.#failure;
-      return this.#failure.exitCode;
-    }
-    return ExitCode.ok;
+    return { cameras: this.#outcomes, stoppedAllBy: this.#stoppedAllBy, single: this.#config.single };
   }
 
   /**
@@ -154,39 +145,23 @@ export class Fleet {
    * and the HTTP agent's CA, are kept until a restart.
    */
   reload(next: FleetConfig): ReloadReport {
-    const before = new Map(this.#config.cameras.map((c) => [cameraIdOf(c), c]));
-    const after = new Map(next.cameras.map((c) => [cameraIdOf(c), c]));
-    const report = {
-      added: [] as string[],
-      removed: [] as string[],
-      restarted: [] as string[],
-      unchanged: [] as string[],
-      needRestart: changedProcessSettings(this.#config, next),
-    };
-    for (const [id, running] of this.#running) {
-      if (!after.has(id)) {
-        report.removed.push(id);
-        running.unit.stop('removed from the config');
-      }
-    }
-    for (const id of this.#starting.keys()) {
+    const { report, launch, relaunch } = planReload(
+      {
+        config: this.#config,
+        running: new Set(this.#running.keys()),
+        starting: new Set(this.#starting.keys()),
+      },
+      next,
+    );
+    for (const id of report.removed) {
+      this.#running.get(id)?.unit.stop('removed from the config');
       // Restarted by an earlier reload and still waiting for its old unit: it need not start.
-      if (!after.has(id)) {
-        this.#starting.delete(id);
-        if (!report.removed.includes(id)) report.removed.push(id);
-      }
+      this.#starting.delete(id);
     }
-    for (const [id, camera] of after) {
-      const old = before.get(id);
-      if (!this.#running.has(id) && !this.#starting.has(id)) {
-        report.added.push(id);
-        this.#launch(camera);
-      } else if (old && sameCamera(old, camera)) report.unchanged.push(id);
-      else {
-        report.restarted.push(id);
-        this.#running.get(id)?.unit.stop('its config changed');
-        this.#launch(camera);
-      }
+    for (const camera of launch) this.#launch(camera);
+    for (const camera of relaunch) {
+      this.#running.get(cameraIdOf(camera))?.unit.stop('its config changed');
+      this.#launch(camera);
     }
     // The pool takes the new size at once; its order and rate cap stay until a restart.
     this.#pool.resize(next.process.upload.concurrency, perCameraLimit(next));
@@ -212,7 +187,7 @@ export class Fleet {
       // A later reload launched this camera again: that launch starts it.
       if (this.#starting.get(id) !== start) return;
       this.#starting.delete(id);
-      if (this.#fatal) return this.#checkEnded();
+      if (this.#stoppedAllBy) return this.#checkEnded();
       const unit = new CameraUnit(config, {
         bus: this.#hooks.bus,
         ffmpeg: this.#ffmpeg,
@@ -226,8 +201,8 @@ export class Fleet {
       // Stopped before it began: it still recovers and drains what an earlier run left.
       if (this.#hooks.stop.aborted) unit.stop(String(this.#hooks.stop.reason ?? 'stop requested'));
       const ended = unit.run().then(
-        () => undefined,
-        (error: unknown) => this.#unitFailed(unit, error),
+        (outcome) => this.#unitEnded(outcome),
+        (error: unknown) => this.#unitEnded(failureOf(unit.id, error)),
       );
       const running = { unit, ended };
       this.#running.set(id, running);
@@ -239,29 +214,22 @@ export class Fleet {
     this.#starting.set(id, start);
   }
 
-  #unitFailed(unit: CameraUnit, error: unknown): void {
-    const relayError =
-      error instanceof RelayError
-        ? error
-        : new RelayError('ERR_UNEXPECTED', `camera ${unit.id}: ${String(error)}`, { cause: error });
-    if (
-      relayError instanceof AuthError ||
-      relayError instanceof TlsError ||
-      relayError instanceof ProxyAuthError
-    ) {
-      // One key, one proxy and one ingest for all: every camera would fail the same way.
-      if (!this.#fatal) {
-        this.#fatal = relayError;
-        this.#stopAll(relayError.code);
+  #unitEnded(outcome: CameraOutcome): void {
+    this.#outcomes.push(outcome);
+    if (!isFailure(outcome)) return;
+    if (isSharedFailure(outcome)) {
+      if (!this.#stoppedAllBy) {
+        this.#stoppedAllBy = outcome;
+        this.#stopAll(outcome.error.code);
       }
       return;
     }
-    this.#failure ??= relayError;
+    // One camera: its error is the process's, printed once by the CLI. Several: each is told here.
     if (!this.#config.single) {
-      this.#hooks.bus.forCamera(unit.id)({
+      this.#hooks.bus.forCamera(outcome.camera)({
         type: 'error',
-        code: relayError.code,
-        message: relayError.message,
+        code: outcome.error.code,
+        message: outcome.error.message,
       });
     }
   }
@@ -288,23 +256,4 @@ function backoffOf(settings: ProcessSettings): BackoffPolicy {
 /** Each camera may have an equal share of the pool's requests in flight, at least one. */
 function perCameraLimit(config: FleetConfig): number {
   return Math.max(1, Math.floor(config.process.upload.concurrency / config.cameras.length));
-}
-
-/** A camera restarts at a reload when any of its own settings changed; the process's are not its. */
-function sameCamera(a: CameraConfig, b: CameraConfig): boolean {
-  return isDeepStrictEqual(a, b);
-}
-
-/** Process settings that changed but only apply at the next start (see Fleet.reload). */
-function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
-  const [before, after] = [a.process, b.process];
-  const changed: string[] = [];
-  if (before.upload.order !== after.upload.order) changed.push('upload-order');
-  if (before.upload.maxRateBytesPerS !== after.upload.maxRateBytesPerS) changed.push('max-upload-rate');
-  // A bound can change at a reload, but not appear or go away.
-  if ((before.maxTotalSpoolBytes === undefined) !== (after.maxTotalSpoolBytes === undefined))
-    changed.push('max-total-spool-mb');
-  if (!isDeepStrictEqual(before.extraCa, after.extraCa)) changed.push('ca-file');
-  if (!isDeepStrictEqual(before.proxy, after.proxy)) changed.push('proxy');
-  return changed;
 }
