@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isLoopback } from '../config/loopback.js';
 import { ExitCode, RelayError } from '../errors.js';
 import { removeStaleTemps } from './body.js';
 import { CameraLimit } from './camera-limit.js';
@@ -331,10 +332,4 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       .writeHead(500, { 'content-type': 'application/json' })
       .end(JSON.stringify({ error: 'internal error' }));
   }
-}
-
-/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
-function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isLoopback } from '../../src/config/loopback.js';
 import { type RelayFlags, resolveRelayConfig } from '../../src/config/relay-config.js';
-import { isLoopback } from '../../src/config/tls.js';
 import { ConfigError } from '../../src/errors.js';
 import { makePki } from '../helpers/tls.js';
 
@@ -62,7 +62,12 @@ describe('--allow-insecure-http: the API key goes over plain http only to this m
     ['127.0.0.1', true],
     ['[::1]', true],
     ['[::ffff:7f00:1]', true],
+    ['::ffff:127.0.0.2', true],
+    ['127.0.0.2', true],
+    ['cam.localhost', true],
     ['10.0.0.1', false],
+    ['127.999.0.1', false],
+    ['localhost.example.com', false],
     ['[::ffff:a00:1]', false],
     ['example.com', false],
   ])('isLoopback(%s) is %s', (host, expected) => {

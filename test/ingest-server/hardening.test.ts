@@ -112,6 +112,11 @@ describe('listening beyond loopback', () => {
     expect((await ingest.start({ host: '0.0.0.0' })).listening).toBe(true);
     expect((await ingest.start({ host: '::1', token: undefined })).listening).toBe(true);
   });
+
+  it("loopback is the relay's rule (src/config/loopback.ts): 127.0.0.0/8 in any spelling", async () => {
+    expect((await ingest.start({ host: '127.0.0.2', token: undefined })).listening).toBe(true);
+    expect((await ingest.start({ host: '::ffff:7f00:1', token: undefined })).listening).toBe(true);
+  });
 });
 
 describe('--max-store-mb', () => {
