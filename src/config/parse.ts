@@ -27,8 +27,7 @@ export function parseDurationMs(
   range: Range = { min: 1, max: MAX_TIMER_MS },
 ): number {
   const text = String(value).trim();
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
-  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] as Unit | undefined) ?? 's']) : Number.NaN;
+  const ms = readDurationMs(text) ?? Number.NaN;
   const max = Math.min(range.max, MAX_TIMER_MS);
   // Written as a negation so that NaN (unparsable) fails it too.
   if (!(ms >= range.min && ms <= max)) {
@@ -37,6 +36,15 @@ export function parseDurationMs(
     );
   }
   return ms;
+}
+
+/**
+ * The duration grammar, alone: plain seconds or one number with a unit (ms, s, m, h, d), rounded
+ * to whole ms; undefined when `text` is not one. Every duration of every command reads through it.
+ */
+export function readDurationMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
+  return m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] as Unit | undefined) ?? 's']) : undefined;
 }
 
 /** Whole ms in the largest unit the duration grammar reads back exactly: 600000 → "10m". */
