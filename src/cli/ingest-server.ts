@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkApiKey } from '../config/api-key.js';
+import { tokenFromFlags } from '../config/api-key.js';
 import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
-import { readSecretFile } from '../config/secret-file.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -34,7 +33,8 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
     host: flags.host ?? d.host,
     port,
     outDir: resolve(flags.out ?? d.out),
-    token: resolveToken(flags),
+    // TRIO_TOKEN arrives as --token.
+    token: tokenFromFlags(flags),
     insecure: flags.insecure ?? false,
     headersTimeoutMs: parseDurationMs('headers-timeout', flags.headersTimeout ?? d.headersTimeout, timeout),
     bodyTimeoutMs: parseDurationMs('body-timeout', flags.bodyTimeout ?? d.bodyTimeout, timeout),
@@ -60,15 +60,6 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
   });
   await server.close();
   return 0;
-}
-
-/** --token or --token-file (the file keeps it out of `ps`); TRIO_TOKEN arrives as --token. */
-function resolveToken(flags: IngestServerFlags): string | undefined {
-  if (flags.tokenFile === undefined)
-    return flags.token === undefined ? undefined : checkApiKey('--token', flags.token);
-  if (flags.token !== undefined) throw new ConfigError('pass either --token or --token-file, not both');
-  const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
-  return checkApiKey(`--token-file ${flags.tokenFile}`, key);
 }
 
 /** --tls-cert and --tls-key, both or neither: https with that certificate. */

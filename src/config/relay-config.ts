@@ -17,7 +17,7 @@ import { parseSource, type Source } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import type { UploadOrder } from '../types.js';
-import { checkApiKey } from './api-key.js';
+import { checkApiKey, tokenFromFlags } from './api-key.js';
 import {
   flagName,
   formatDurationMs,
@@ -33,7 +33,6 @@ import {
   type Range,
 } from './parse.js';
 import { type ProxyRoute, resolveProxyRoute } from './proxy.js';
-import { readSecretFile } from './secret-file.js';
 import { resolveSpoolDir } from './spool-dir.js';
 import { checkCloudTransport, resolveExtraCa } from './tls.js';
 
@@ -371,14 +370,12 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */
 function resolveToken(flags: RelayFlags, env: NodeJS.ProcessEnv): string {
-  if (flags.token !== undefined && flags.tokenFile !== undefined) {
-    throw new ConfigError('pass either --token or --token-file, not both');
-  }
-  if (flags.tokenFile !== undefined) {
-    const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
-    return checkApiKey(`--token-file ${flags.tokenFile}`, key);
-  }
-  if (flags.token) return checkApiKey('--token', flags.token);
+  // An empty --token counts as none: TRIO_TOKEN may still give the key.
+  const fromFlags = tokenFromFlags({
+    ...flags,
+    token: flags.token === '' && flags.tokenFile === undefined ? undefined : flags.token,
+  });
+  if (fromFlags !== undefined) return fromFlags;
   if (env.TRIO_TOKEN) return checkApiKey('TRIO_TOKEN', env.TRIO_TOKEN);
   throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
 }
