@@ -1,4 +1,4 @@
-import { HARDWARE_ENCODERS } from '../camera/ffmpeg-args.js';
+import { ENCODERS } from '../camera/ffmpeg-args.js';
 import { type CameraEntry, MAX_DEFAULT_POOL } from '../config/fleet-config.js';
 import { NO_PROXY_VALUE } from '../config/proxy.js';
 import { RELAY_DEFAULTS, type RelayFlags } from '../config/relay-config.js';
@@ -57,7 +57,7 @@ export const RELAY_SETTINGS = {
   },
   encoder: {
     type: 'string',
-    describe: `H.264 encoder: libx264, ${HARDWARE_ENCODERS.join(', ')}`,
+    describe: `H.264 encoder: ${ENCODERS.join(', ')}`,
     default: d.encoder,
   },
   ffmpeg: { type: 'string', describe: 'ffmpeg binary', default: 'FFMPEG_PATH, PATH, then the bundled one' },

@@ -9,8 +9,8 @@ import {
   type AudioMode,
   type CaptureSettings,
   type Codec,
+  ENCODERS,
   type Encoder,
-  HARDWARE_ENCODERS,
   type Resolution,
 } from '../camera/ffmpeg-args.js';
 import { parseSource, type Source } from '../camera/source.js';
@@ -308,10 +308,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     segmentDurationS,
     codec,
     audio: oneOf('audio', flags.audio ?? RELAY_DEFAULTS.audio, AUDIO_MODES),
-    encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, [
-      'libx264',
-      ...HARDWARE_ENCODERS,
-    ] as const),
+    encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, ENCODERS),
     maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
     uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
     drainTimeoutMs: duration('drainTimeout', RELAY_DEFAULTS.drainTimeout),

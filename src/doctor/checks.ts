@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runToCompletion } from '../camera/exec.js';
+import { ENCODERS } from '../camera/ffmpeg-args.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import { probeSource } from '../camera/probe-source.js';
 import {
@@ -76,9 +77,7 @@ async function checkFfmpeg(
     return undefined;
   }
   const listed = await runToCompletion(ffmpeg.path, ['-hide_banner', '-encoders'], REQUEST_TIMEOUT_MS);
-  const encoders = ['libx264', 'h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'].filter((name) =>
-    new RegExp(`^\\s*V\\S*\\s+${name}\\b`, 'm').test(listed.stdout),
-  );
+  const encoders = ENCODERS.filter((name) => new RegExp(`^\\s*V\\S*\\s+${name}\\b`, 'm').test(listed.stdout));
   const detail = `${ffmpeg.path}, version ${ffmpeg.version} (${ffmpeg.origin}); H.264 encoders: ${encoders.join(', ') || 'none'}`;
   const needed = config.codec === 'h264' ? config.encoder : undefined;
   if (needed && !encoders.includes(needed)) {
