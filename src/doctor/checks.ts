@@ -179,7 +179,8 @@ async function checkIngest(
     return undefined;
   }
   if (outcome.kind !== 'response') {
-    const tls = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i.test(`${outcome.code} ${outcome.message}`);
+    // The relay's own rule (uploader/classify.ts's certificate table): what it would stop on as TLS.
+    const tls = classify(outcome).class === 'tls';
     results.push({
       check: 'ingest',
       status: 'fail',
