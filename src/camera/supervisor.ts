@@ -8,6 +8,7 @@ import { type SegmentProber, salvagePartial } from '../spool/salvage.js';
 import type { CaptureSpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
 import type { UncapturedReason } from '../types.js';
+import { cameraRefusal } from './camera-refusal.js';
 import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
 import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';
@@ -41,9 +42,6 @@ export type CaptureEnd = 'stopped' | 'ended';
 
 /** The first segment of an ffmpeg run waits at most this for a progress report to anchor it. */
 const FIRST_ANCHOR_WAIT_MS = 1000;
-
-/** How ffmpeg says the camera refused the user/password of --source (RTSP and HTTP alike). */
-const CAMERA_REFUSED: readonly RegExp[] = [/\b401 Unauthorized\b/i, /\b403 Forbidden\b/i];
 
 /**
  * A refused password is retried no sooner than `baseMs` and backs off to `capMs`: cameras lock an
@@ -88,7 +86,7 @@ export class CaptureSupervisor {
       if (this.#stopping.signal.aborted) break;
       if (!source.live && exit.exitCode === 0 && !exit.stopped) return 'ended';
 
-      const refused = cameraRefused(exit);
+      const refused = cameraRefusal(exit.stderrTail);
       const next = nextRestart(
         { failures, refusals },
         { segments: exit.segments, refused: refused !== undefined },
@@ -350,17 +348,6 @@ export function holeReason(
   if (seen.stalled) return 'camera-stalled';
   if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) return 'ffmpeg-no-space';
   return 'ffmpeg-exited';
-}
-
-/** "401 Unauthorized" when ffmpeg's last lines say the camera refused the credentials. */
-function cameraRefused(exit: FfmpegExit): string | undefined {
-  for (const line of exit.stderrTail) {
-    for (const pattern of CAMERA_REFUSED) {
-      const match = pattern.exec(line);
-      if (match) return match[0];
-    }
-  }
-  return undefined;
 }
 
 function describeExit(exit: FfmpegExit): string {

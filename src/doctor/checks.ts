@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cameraRefusal } from '../camera/camera-refusal.js';
 import { runToCompletion } from '../camera/exec.js';
 import { ENCODERS } from '../camera/ffmpeg-args.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
@@ -106,7 +107,7 @@ async function checkSource(
   }
   const result = await probeSource(ffmpeg, config.source, captureSettingsOf(config), options.sourceSeconds);
   if (!result.ok) {
-    const auth = /401|unauthori[sz]ed/i.test(result.reason);
+    const auth = cameraRefusal([result.reason]) !== undefined;
     results.push({
       check,
       status: 'fail',
