@@ -5,7 +5,7 @@ import { cameraRefusal } from '../camera/camera-refusal.js';
 import { runToCompletion } from '../camera/exec.js';
 import { ENCODERS } from '../camera/ffmpeg-args.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
-import { probeSource } from '../camera/probe-source.js';
+import { sampleSource } from '../camera/sample-source.js';
 import {
   type CameraConfig,
   cameraIdOf,
@@ -105,7 +105,7 @@ async function checkSource(
     results.push({ check, status: 'skip', detail: `${config.source.display}: needs ffmpeg` });
     return;
   }
-  const result = await probeSource(ffmpeg, config.source, captureSettingsOf(config), options.sourceSeconds);
+  const result = await sampleSource(ffmpeg, config.source, captureSettingsOf(config), options.sourceSeconds);
   if (!result.ok) {
     const auth = cameraRefusal([result.reason]) !== undefined;
     results.push({
@@ -118,7 +118,7 @@ async function checkSource(
     });
     return;
   }
-  const p = result.probe;
+  const p = result.sample;
   const size = p.width && p.height ? ` ${p.width}x${p.height}` : '';
   const rate = p.fps ? ` ${p.fps} fps` : '';
   const gop =

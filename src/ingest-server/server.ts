@@ -8,7 +8,7 @@ import { ExitCode, RelayError } from '../errors.js';
 import { removeStaleTemps } from './body.js';
 import { CameraLimit } from './camera-limit.js';
 import { Catalog } from './catalog.js';
-import { formatOutcome, type IngestServerEvents, type RequestOutcome } from './events.js';
+import { formatOutcome, type IngestServerEvents, type ServedRequest } from './events.js';
 import { FaultInjector } from './faults.js';
 import { type LedgerEntry, loadLedgers } from './ledger.js';
 import { type IngestServerOptions, type NormalizedOptions, normalizeOptions } from './options.js';
@@ -18,7 +18,7 @@ import { SegmentStore } from './store.js';
 import { prepareOutDir } from './store-dir.js';
 import { ViewerHistory } from './viewer/history.js';
 
-export type { IngestServerEvents, RequestOutcome } from './events.js';
+export type { IngestServerEvents, ServedRequest } from './events.js';
 export type { IngestServerOptions } from './options.js';
 
 /** Counts since this server started (a restart on the same out dir starts again from zero). */
@@ -281,7 +281,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     return run;
   }
 
-  #record(outcome: RequestOutcome): void {
+  #record(outcome: ServedRequest): void {
     const { entry } = outcome;
     const counts = this.#counts;
     // Only cameras under the cap: ids refused by it must not grow this list either.

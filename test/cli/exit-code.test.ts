@@ -54,7 +54,7 @@ describe('exitCodeOf', () => {
 
   it("several cameras: the first failure's code, the others keep running to their end", () => {
     const first = failureOf('a', new CaptureError('gone'));
-    const second = failureOf('b', new RelayError('ERR_X', 'other'));
+    const second = failureOf('b', new RelayError('ERR_SPOOL', 'other'));
     expect(exitCodeOf(report([{ camera: 'c', kind: 'stopped' }, first, second]))).toBe(
       ExitCode.captureFailed,
     );

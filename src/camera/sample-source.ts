@@ -6,7 +6,7 @@ import { parseFramecrc } from './framecrc.js';
 import type { Source } from './source.js';
 
 /** What a few seconds of the source carry, as ffmpeg reads it with the relay's own input flags. */
-export interface SourceProbe {
+export interface SourceSample {
   readonly codec: string;
   /** The first audio stream's codec (aac, pcm_alaw…), when the source has one. */
   readonly audioCodec?: string | undefined;
@@ -20,8 +20,8 @@ export interface SourceProbe {
   readonly keyframeIntervalS?: number | undefined;
 }
 
-export type SourceProbeResult =
-  | { readonly ok: true; readonly probe: SourceProbe }
+export type SourceSampleResult =
+  | { readonly ok: true; readonly sample: SourceSample }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -29,13 +29,13 @@ export type SourceProbeResult =
  * the stream line on stderr gives codec, size and rate; the packet lines give the keyframes
  * (see parsePackets).
  */
-export async function probeSource(
+export async function sampleSource(
   ffmpeg: FfmpegBinary,
   source: Source,
   settings: CaptureSettings,
   seconds: number,
   signal?: AbortSignal,
-): Promise<SourceProbeResult> {
+): Promise<SourceSampleResult> {
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'info'],
     ...inputArgs({ source, settings, rtspTimeoutFlag: ffmpeg.rtspTimeoutFlag }),
@@ -61,7 +61,7 @@ export async function probeSource(
   const [k1, k2] = keyIndexes;
   return {
     ok: true,
-    probe: {
+    sample: {
       codec: stream[1]!,
       audioCodec: audio?.[1],
       width: size ? Number(size[1]) : undefined,
