@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Invocation, parseCommandLine } from '../../src/cli/commands.js';
@@ -7,6 +6,7 @@ import { RELAY_SETTINGS } from '../../src/cli/relay-settings.js';
 import { envName, joinDashValues, SettingSources, valueFlags } from '../../src/cli/settings.js';
 import { type RelayConfig, resolveRelayConfig } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Parse as the CLI does (flags, TRIO_* env, --config FILE), then validate: what the relay would run with. */
 /** Exactly these TRIO_* variables: none from the machine running the tests, none from the last call. */
@@ -38,7 +38,7 @@ async function relayConfig(argv: string[], env: Record<string, string> = {}): Pr
 }
 
 function configFile(text: string, name = 'relay.yaml'): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'settings-')), name);
+  const path = join(tempDir('settings-'), name);
   writeFileSync(path, text);
   return path;
 }

@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveFleetConfig } from '../../src/config/fleet-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const spoolDir = mkdtempSync(join(tmpdir(), 'fleet-config-'));
+const spoolDir = tempDir('fleet-config-');
 const shared = { token: 'tok-123', spoolDir, cloud: 'http://127.0.0.1:9' };
 
 function thrown(fn: () => unknown): ConfigError {

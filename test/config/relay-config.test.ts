@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDurationMs, MAX_TIMER_MS } from '../../src/config/parse.js';
@@ -11,6 +10,7 @@ import {
 } from '../../src/config/relay-config.js';
 import { defaultSpoolRoot } from '../../src/config/spool-dir.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const base = { source: 'rtsp://cam/stream', token: 'tok-123' };
 
@@ -46,7 +46,7 @@ describe('resolveRelayConfig', () => {
   });
 
   it('takes the token from --token-file, then TRIO_TOKEN', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'token');
+    const file = join(tempDir('cfg-'), 'token');
     writeFileSync(file, 'from-file\n');
     expect(resolveRelayConfig({ source: 'testsrc', tokenFile: file }, {}).camera.token).toBe('from-file');
     expect(resolveRelayConfig({ source: 'testsrc' }, { TRIO_TOKEN: 'from-env' }).camera.token).toBe(
@@ -102,7 +102,7 @@ describe('resolveRelayConfig', () => {
   });
 
   it('refuses a key no HTTP header carries, naming where it came from, never showing it', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'token');
+    const file = join(tempDir('cfg-'), 'token');
     writeFileSync(file, 'kéy-5678\n');
     for (const [flags, env, from] of [
       [{ token: 'k y-5678' }, {}, '--token'],
@@ -247,7 +247,7 @@ describe('bounds (issue 10)', () => {
   });
 
   it('a bad flag is reported before the spool dir is created', () => {
-    const root = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'spool');
+    const root = join(tempDir('cfg-'), 'spool');
     expect(error({ spoolDir: root, uploadTimeout: '1000h' })).toMatch(/--upload-timeout/);
     expect(error({ spoolDir: root, token: undefined })).toMatch(/no API token/);
     expect(existsSync(root)).toBe(false);

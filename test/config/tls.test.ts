@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLoopback } from '../../src/config/loopback.js';
 import { type RelayFlags, resolveRelayConfig } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { makePki } from '../helpers/tls.js';
 
 const base: RelayFlags = { source: 'testsrc', token: 'tok-123' };
@@ -77,7 +77,7 @@ describe('--allow-insecure-http: the API key goes over plain http only to this m
 
 describe('--ca-file', () => {
   const pki = makePki();
-  const dir = mkdtempSync(join(tmpdir(), 'ca-file-'));
+  const dir = tempDir('ca-file-');
 
   it('is off by default: Node trusts its roots and NODE_EXTRA_CA_CERTS by itself', () => {
     expect(resolveRelayConfig(base, { NODE_EXTRA_CA_CERTS: pki.caFile }).process.extraCa).toBeUndefined();

@@ -1,12 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CameraEntry, type FleetConfig, resolveFleetConfig } from '../../src/config/fleet-config.js';
 import type { RelayFlags } from '../../src/config/relay-config.js';
 import { planReload } from '../../src/lifecycle/reload-plan.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const spoolDir = mkdtempSync(join(tmpdir(), 'reload-plan-'));
+const spoolDir = tempDir('reload-plan-');
 const shared: RelayFlags = { token: 'tok-123', spoolDir, cloud: 'http://127.0.0.1:9' };
 
 const fleet = (cameras: CameraEntry[], flags: RelayFlags = {}): FleetConfig =>
