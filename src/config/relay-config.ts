@@ -1,23 +1,10 @@
-import {
-  type CameraIdDerivation,
-  deriveCameraId,
-  parseCameraId,
-  parseCameraIdDerivation,
-} from '../camera/camera-id.js';
-import {
-  AUDIO_MODES,
-  type AudioMode,
-  type CaptureSettings,
-  type Codec,
-  ENCODERS,
-  type Encoder,
-  type Resolution,
-} from '../camera/ffmpeg-args.js';
-import { parseSource, type Source } from '../camera/source.js';
+import { parseCameraId, parseCameraIdDerivation } from '../camera/camera-id.js';
+import { AUDIO_MODES, ENCODERS } from '../camera/ffmpeg-args.js';
+import { parseSource } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import type { UploadOrder } from '../types.js';
 import { checkApiKey, tokenFromFlags } from './api-key.js';
+import type { CameraConfig, ProcessSettings, RelayConfig, UploadSettings } from './camera-config.js';
 import {
   flagName,
   formatDurationMs,
@@ -32,7 +19,7 @@ import {
   parseResolution,
   type Range,
 } from './parse.js';
-import { type ProxyRoute, resolveProxyRoute } from './proxy.js';
+import { resolveProxyRoute } from './proxy.js';
 import { resolveSpoolDir } from './spool-dir.js';
 import { checkCloudTransport, resolveExtraCa } from './tls.js';
 
@@ -153,95 +140,15 @@ type BoundKey = keyof typeof RELAY_BOUNDS;
 type NumberKey = { [K in BoundKey]: (typeof RELAY_BOUNDS)[K] extends NumberBound ? K : never }[BoundKey];
 type DurationKey = Exclude<BoundKey, NumberKey>;
 
-/**
- * One camera's validated, frozen settings: what its capture, spool and uploads use. The settings
- * of the process around it (the upload pool, the HTTP agent, telemetry, output) are ProcessSettings.
- */
-export interface CameraConfig {
-  readonly cloud: string;
-  readonly source: Source;
-  readonly cameraId: string | undefined;
-  /** How the id is derived without --camera-id: see CAMERA_ID_DERIVATIONS. */
-  readonly cameraIdDerivation: CameraIdDerivation;
-  readonly name: string | undefined;
-  readonly token: string;
-  readonly resolution: Resolution | undefined;
-  readonly fps: number;
-  readonly segmentDurationS: number;
-  readonly codec: Codec;
-  readonly audio: AudioMode;
-  readonly encoder: Encoder;
-  readonly spoolDir: string;
-  readonly maxSpoolBytes: number;
-  readonly uploadTimeoutMs: number;
-  readonly drainTimeoutMs: number;
-  readonly staleAfterMs: number;
-  readonly ioTimeoutMs: number;
-  readonly stallTimeoutMs: number;
-  readonly maxRestarts: number;
-  /** /readyz fails once the oldest undelivered segment is older than this. */
-  readonly readyMaxBacklogMs: number;
-}
-
-/** The shared upload pool's settings. */
-export interface UploadSettings {
-  /** Requests in flight at once over every camera of the process. */
-  readonly concurrency: number;
-  readonly order: UploadOrder;
-  /** --max-upload-rate, bytes per second over every upload of the process; undefined: no cap. */
-  readonly maxRateBytesPerS: number | undefined;
-}
-
-/** The relay process's own settings, one set for all its cameras (a `cameras:` entry cannot set them). */
-export interface ProcessSettings {
-  /** --ffmpeg: located once for every camera. */
-  readonly ffmpeg: string | undefined;
-  readonly upload: UploadSettings;
-  /** --max-total-spool-mb: one bound over every camera's spool of the process; undefined: none. */
-  readonly maxTotalSpoolBytes: number | undefined;
-  /** The retry pacer's backoff, shared by every camera's uploads. */
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly retryAfterMaxMs: number;
-  /** Serve /metrics, /healthz and /readyz on this port (0: any free one); undefined: off. */
-  readonly metricsPort: number | undefined;
-  readonly metricsHost: string;
-  readonly verbose: boolean;
-  readonly json: boolean;
-  /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
-  readonly extraCa: readonly string[] | undefined;
-  /** Through which HTTP(S) proxy the ingest is reached (--proxy, HTTPS_PROXY…), or directly. */
-  readonly proxy: ProxyRoute;
-}
-
-/** What the flags of one relay run resolve to: its camera and its process. */
-export interface RelayConfig {
-  readonly camera: CameraConfig;
-  readonly process: ProcessSettings;
-}
-
-/** The camera's id: --camera-id, else derived from the MAC and the source (--camera-id-derivation). */
-export function cameraIdOf(config: CameraConfig): string {
-  return config.cameraId ?? deriveCameraId(config.source, config.cameraIdDerivation);
-}
-
-/** The name sent at registration: --name, else one made from the id. */
-export function cameraNameOf(config: CameraConfig, cameraId: string = cameraIdOf(config)): string {
-  return config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
-}
-
-/** What capture needs of the config: for the supervisor's ffmpeg and doctor's probe alike. */
-export function captureSettingsOf(config: CameraConfig): CaptureSettings {
-  return {
-    fps: config.fps,
-    resolution: config.resolution,
-    segmentDurationS: config.segmentDurationS,
-    codec: config.codec,
-    encoder: config.encoder,
-    audio: config.audio,
-    ioTimeoutS: config.ioTimeoutMs / 1000,
-  };
-}
+export {
+  type CameraConfig,
+  cameraIdOf,
+  cameraNameOf,
+  captureSettingsOf,
+  type ProcessSettings,
+  type RelayConfig,
+  type UploadSettings,
+} from './camera-config.js';
 
 /** Flags + env → validated camera and process settings. Throws ConfigError (exit 2) before anything starts. */
 export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = process.env): RelayConfig {
