@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { tokenFromFlags } from '../config/api-key.js';
-import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
+import { parseByteRate, parseDurationMs, parseMegabytes, parseNumber, parsePort } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -24,9 +24,7 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
   const maxStoreBytes =
     flags.maxStoreMb === undefined
       ? undefined
-      : Math.round(
-          parseNumber('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' }) * 1024 ** 2,
-        );
+      : parseMegabytes('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' });
   const count = (flag: string, value: number | string) =>
     parseNumber(flag, value, { min: 1, max: 1_000_000, integer: true, what: 'a whole number' });
   const server = await IngestServer.start({

@@ -55,6 +55,15 @@ export function formatDurationMs(ms: number): string {
   return `${ms}ms`;
 }
 
+/** A size flag in MB (--max-spool-mb, --max-store-mb…) → whole bytes (MiB, as every size here). */
+export function parseMegabytes(
+  flag: string,
+  value: unknown,
+  range: Range & { readonly integer?: boolean; readonly what: string },
+): number {
+  return Math.round(parseNumber(flag, value, range) * 1024 * 1024);
+}
+
 /** A number flag in its own unit (fps, seconds, MB, uploads): plain decimal digits only. */
 export function parseNumber(
   flag: string,

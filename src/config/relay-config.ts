@@ -14,6 +14,7 @@ import {
   parseHost,
   parseHttpUrl,
   parseMaxRestarts,
+  parseMegabytes,
   parseName,
   parseNumber,
   parseResolution,
@@ -216,7 +217,11 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     codec,
     audio: oneOf('audio', flags.audio ?? RELAY_DEFAULTS.audio, AUDIO_MODES),
     encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, ENCODERS),
-    maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
+    maxSpoolBytes: parseMegabytes(
+      'max-spool-mb',
+      flags.maxSpoolMb ?? RELAY_DEFAULTS.maxSpoolMb,
+      RELAY_BOUNDS.maxSpoolMb,
+    ),
     uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
     drainTimeoutMs: duration('drainTimeout', RELAY_DEFAULTS.drainTimeout),
     staleAfterMs: duration('staleAfter', RELAY_DEFAULTS.staleAfter),
@@ -245,9 +250,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     maxTotalSpoolBytes:
       flags.maxTotalSpoolMb === undefined
         ? undefined
-        : Math.round(
-            parseNumber('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb) * 1024 * 1024,
-          ),
+        : parseMegabytes('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb),
     retryBaseMs,
     retryMaxMs,
     retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),
