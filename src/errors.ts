@@ -1,3 +1,5 @@
+import type { RelayErrorCode } from './error-codes.js';
+
 /** Exit codes are part of the operator contract (documented in the README). */
 export const ExitCode = {
   ok: 0,
@@ -12,10 +14,10 @@ export const ExitCode = {
 
 /** Base of every error the relay raises on purpose: a fixed `code` callers branch on. */
 export class RelayError extends Error {
-  readonly code: string;
+  readonly code: RelayErrorCode;
   readonly exitCode: number;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown; exitCode?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

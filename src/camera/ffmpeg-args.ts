@@ -5,7 +5,9 @@ export type Codec = 'h264' | 'copy';
 export const AUDIO_MODES = ['off', 'copy', 'aac'] as const;
 export type AudioMode = (typeof AUDIO_MODES)[number];
 export const HARDWARE_ENCODERS = ['h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'] as const;
-export type Encoder = 'libx264' | (typeof HARDWARE_ENCODERS)[number];
+/** Every H.264 encoder --encoder takes: the software one first (the default), then the hardware ones. */
+export const ENCODERS = ['libx264', ...HARDWARE_ENCODERS] as const;
+export type Encoder = (typeof ENCODERS)[number];
 
 export interface Resolution {
   readonly width: number;

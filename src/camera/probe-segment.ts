@@ -1,5 +1,6 @@
 import type { SegmentProber } from '../spool/salvage.js';
 import { runToCompletion } from './exec.js';
+import { parseFramecrc } from './framecrc.js';
 
 const PROBE_TIMEOUT_MS = 30_000;
 
@@ -31,22 +32,13 @@ export function ffmpegProber(ffmpegPath: string, signal?: AbortSignal): SegmentP
     const result = await runToCompletion(ffmpegPath, args, PROBE_TIMEOUT_MS, signal);
     // Not knowing is not "no video": the caller keeps the file.
     if (result.incomplete) throw new Error(`probing ${file} did not finish: ${result.stderr.slice(-200)}`);
-    let timebase = 1 / 90_000;
-    let first: number | undefined;
+    const { timebase, packets } = parseFramecrc(result.stdout);
+    const first = packets[0]?.pts;
     let last = 0;
-    let packets = 0;
-    for (const line of result.stdout.split('\n')) {
-      const tb = /^#tb 0: (\d+)\/(\d+)/.exec(line);
-      if (tb) timebase = Number(tb[1]) / Number(tb[2]);
-      const fields = line.split(',').map((f) => f.trim());
-      if (line.startsWith('#') || fields.length < 5) continue;
-      const pts = Number(fields[2]);
-      const duration = Number(fields[3]);
-      if (!Number.isFinite(pts)) continue;
-      packets++;
-      first ??= pts;
-      last = Math.max(last, pts + (Number.isFinite(duration) ? duration : 0));
-    }
-    return { packets, durationS: first === undefined ? 0 : Math.max(0, (last - first) * timebase) };
+    for (const p of packets) last = Math.max(last, p.pts + p.duration);
+    return {
+      packets: packets.length,
+      durationS: first === undefined ? 0 : Math.max(0, (last - first) * timebase),
+    };
   };
 }

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BackoffPolicy, backoffDelay, sleep } from '../backoff.js';
+import { type BackoffPolicy, sleep } from '../backoff.js';
 import { CaptureError } from '../errors.js';
 import type { SegmentRecord } from '../spool/journal.js';
 import { segmentSequence } from '../spool/naming.js';
@@ -8,10 +8,12 @@ import { type SegmentProber, salvagePartial, settleSalvage } from '../spool/salv
 import type { CaptureSpool } from '../spool/spool.js';
 import type { Emit } from '../telemetry/events.js';
 import type { UncapturedReason } from '../types.js';
+import { cameraRefusal } from './camera-refusal.js';
 import { buildFfmpegArgs, type CaptureSettings } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
 import { type FfmpegExit, FfmpegRun } from './ffmpeg-process.js';
 import { tcpProbe } from './reachability.js';
+import { nextRestart } from './restart-plan.js';
 import type { SegmentListEntry } from './segment-list.js';
 import type { Source } from './source.js';
 import { WallClock } from './wall-clock.js';
@@ -52,9 +54,6 @@ export type CaptureEnd = 'stopped' | 'ended';
 
 /** The first segment of an ffmpeg run waits at most this for a progress report to anchor it. */
 const FIRST_ANCHOR_WAIT_MS = 1000;
-
-/** How ffmpeg says the camera refused the user/password of --source (RTSP and HTTP alike). */
-const CAMERA_REFUSED: readonly RegExp[] = [/\b401 Unauthorized\b/i, /\b403 Forbidden\b/i];
 
 /**
  * A refused password is retried no sooner than `baseMs` and backs off to `capMs`: cameras lock an
@@ -99,13 +98,18 @@ export class CaptureSupervisor {
       if (this.#stopping.signal.aborted) break;
       if (!source.live && exit.exitCode === 0 && !exit.stopped) return 'ended';
 
-      failures = exit.segments > 0 ? 1 : failures + 1;
-      const refused = cameraRefused(exit);
-      refusals = refused ? refusals + 1 : 0;
-      const authBackoff = this.#o.authBackoff ?? CAMERA_AUTH_BACKOFF;
-      const delayMs = refused
-        ? Math.max(authBackoff.baseMs, backoffDelay(authBackoff, refusals))
-        : backoffDelay(this.#o.restartBackoff, failures);
+      const refused = cameraRefusal(exit.stderrTail);
+      const next = nextRestart(
+        { failures, refusals },
+        { segments: exit.segments, refused: refused !== undefined },
+        {
+          restartBackoff: this.#o.restartBackoff,
+          authBackoff: this.#o.authBackoff ?? CAMERA_AUTH_BACKOFF,
+          maxRestarts,
+        },
+      );
+      ({ failures, refusals } = next);
+      const { delayMs } = next;
       const detail = refused
         ? `camera ${source.display} refused the user/password in --source (${refused}): check them`
         : describeExit(exit);
@@ -123,7 +127,7 @@ export class CaptureSupervisor {
       if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) {
         await this.#o.spool.freeSpace('disk-full');
       }
-      if (failures > maxRestarts) {
+      if (next.giveUp) {
         throw new CaptureError(
           `ffmpeg failed ${failures} times in a row, giving up (--max-restarts): ${detail}`,
         );
@@ -337,17 +341,6 @@ export function holeReason(
   if (seen.stalled) return 'camera-stalled';
   if (exit.stderrTail.some((l) => /No space left on device/i.test(l))) return 'ffmpeg-no-space';
   return 'ffmpeg-exited';
-}
-
-/** "401 Unauthorized" when ffmpeg's last lines say the camera refused the credentials. */
-function cameraRefused(exit: FfmpegExit): string | undefined {
-  for (const line of exit.stderrTail) {
-    for (const pattern of CAMERA_REFUSED) {
-      const match = pattern.exec(line);
-      if (match) return match[0];
-    }
-  }
-  return undefined;
 }
 
 function describeExit(exit: FfmpegExit): string {

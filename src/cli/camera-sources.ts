@@ -3,7 +3,7 @@ import { flagName } from '../config/parse.js';
 import type { RelayFlags } from '../config/relay-config.js';
 import { ConfigError } from '../errors.js';
 import { type CameraSourceContext, resolveCameraSource } from './onvif-source.js';
-import { lastWins, type RelaySettings } from './relay.js';
+import { lastWins, type RelaySettings } from './relay-settings.js';
 
 /** A camera entry's keys that say how to reach it; resolved into its `source` here. */
 const REACH_KEYS = [

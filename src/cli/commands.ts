@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 import { DEMO_SETTINGS, type DemoFlags } from './demo-settings.js';
 import { DISCOVER_SETTINGS, type DiscoverFlags } from './discover-settings.js';
 import { INGEST_SERVER_SETTINGS, type IngestServerFlags } from './ingest-server-settings.js';
-import { RELAY_SETTINGS } from './relay.js';
+import { RELAY_SETTINGS } from './relay-settings.js';
 import {
   ENV_PREFIX,
   envName,

@@ -9,6 +9,7 @@ import { IngestServer } from '../ingest-server/server.js';
 import { runRelay } from '../lifecycle/relay.js';
 import { EventBus } from '../telemetry/events.js';
 import { DEMO_DEFAULTS, type DemoFlags } from './demo-settings.js';
+import { exitCodeOf } from './exit-code.js';
 import { attachOutput } from './output.js';
 import type { ProcessStop } from './process-stop.js';
 
@@ -48,15 +49,17 @@ export async function runDemo(flags: DemoFlags, stop: ProcessStop): Promise<numb
     `demo: local ingest at ${server.url}, relaying testsrc for ${durationMs / 1000} s (Ctrl-C stops early)`,
   );
   const timer = setTimeout(() => stop.request('demo finished'), durationMs).unref();
-  stop.armDeadline(config.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
+  stop.armDeadline(config.camera.drainTimeoutMs + STOP_SLACK_MS, ExitCode.ok);
   let code: number;
   try {
-    code = await runRelay(config, {
-      bus,
-      onTracker: output.onTracker,
-      stop: stop.signal,
-      onForce: (callback) => stop.onForce(callback),
-    });
+    code = exitCodeOf(
+      await runRelay(config, {
+        bus,
+        onTracker: output.onTracker,
+        stop: stop.signal,
+        onForce: (callback) => stop.onForce(callback),
+      }),
+    );
   } finally {
     clearTimeout(timer);
     output.close();

@@ -15,16 +15,16 @@ const MARK: Record<CheckResult['status'], string> = { ok: '✓', warn: '!', fail
 export async function runDoctorCommand(flags: RelayFlags, cameras?: readonly CameraEntry[]): Promise<number> {
   // No stop to watch: doctor ends on its own, each ONVIF call within its deadline.
   const fleet = await resolveFleet({ flags, cameras }, { signal: new AbortController().signal });
-  const config = fleet.cameras[0]!;
+  const settings = fleet.process;
   const transport = new UndiciTransport({
     connectTimeoutMs: 10_000,
-    extraCa: config.extraCa,
-    proxy: config.proxy.kind === 'proxy' ? config.proxy.url : undefined,
+    extraCa: settings.extraCa,
+    proxy: settings.proxy.kind === 'proxy' ? settings.proxy.url : undefined,
   });
   const results: CheckResult[] = [];
   try {
     for (const camera of fleet.cameras) {
-      const checks = await runChecks(camera, { transport, sourceSeconds: 5, maxClockSkewS: 2 });
+      const checks = await runChecks(camera, settings, { transport, sourceSeconds: 5, maxClockSkewS: 2 });
       const id = cameraIdOf(camera);
       results.push(...(fleet.single ? checks : checks.map((r) => ({ ...r, check: `[${id}] ${r.check}` }))));
     }
@@ -32,7 +32,7 @@ export async function runDoctorCommand(flags: RelayFlags, cameras?: readonly Cam
     await transport.close();
   }
   const failed = results.filter((r) => r.status === 'fail').length;
-  if (config.json) {
+  if (settings.json) {
     process.stdout.write(
       `${redact(JSON.stringify({ v: 1, type: 'doctor', ok: failed === 0, checks: results }))}\n`,
     );

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkApiKey } from '../config/api-key.js';
-import { parseByteRate, parseDurationMs, parseNumber, parsePort } from '../config/parse.js';
-import { readSecretFile } from '../config/secret-file.js';
+import { tokenFromFlags } from '../config/api-key.js';
+import { parseByteRate, parseDurationMs, parseMegabytes, parseNumber, parsePort } from '../config/parse.js';
 import { ConfigError } from '../errors.js';
 import { parseFaultSpec } from '../ingest-server/faults.js';
 import { IngestServer } from '../ingest-server/server.js';
@@ -25,16 +24,15 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
   const maxStoreBytes =
     flags.maxStoreMb === undefined
       ? undefined
-      : Math.round(
-          parseNumber('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' }) * 1024 ** 2,
-        );
+      : parseMegabytes('max-store-mb', flags.maxStoreMb, { min: 1, max: 1024 ** 3, what: 'MB' });
   const count = (flag: string, value: number | string) =>
     parseNumber(flag, value, { min: 1, max: 1_000_000, integer: true, what: 'a whole number' });
   const server = await IngestServer.start({
     host: flags.host ?? d.host,
     port,
     outDir: resolve(flags.out ?? d.out),
-    token: resolveToken(flags),
+    // TRIO_TOKEN arrives as --token.
+    token: tokenFromFlags(flags),
     insecure: flags.insecure ?? false,
     headersTimeoutMs: parseDurationMs('headers-timeout', flags.headersTimeout ?? d.headersTimeout, timeout),
     bodyTimeoutMs: parseDurationMs('body-timeout', flags.bodyTimeout ?? d.bodyTimeout, timeout),
@@ -60,15 +58,6 @@ export async function runIngestServer(flags: IngestServerFlags, stop: AbortSigna
   });
   await server.close();
   return 0;
-}
-
-/** --token or --token-file (the file keeps it out of `ps`); TRIO_TOKEN arrives as --token. */
-function resolveToken(flags: IngestServerFlags): string | undefined {
-  if (flags.tokenFile === undefined)
-    return flags.token === undefined ? undefined : checkApiKey('--token', flags.token);
-  if (flags.token !== undefined) throw new ConfigError('pass either --token or --token-file, not both');
-  const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
-  return checkApiKey(`--token-file ${flags.tokenFile}`, key);
 }
 
 /** --tls-cert and --tls-key, both or neither: https with that certificate. */

@@ -4,7 +4,6 @@ import { redact } from '../redact.js';
 import { type Invocation, parseCommandLine } from './commands.js';
 import { printError } from './output.js';
 import { type EarlySignals, ProcessStop } from './process-stop.js';
-import { runRelayCommand } from './relay.js';
 import { SettingSources } from './settings.js';
 
 /**
@@ -76,8 +75,9 @@ async function run(invocation: Invocation, stop: ProcessStop, argv: string[]): P
     case 'help':
       return ExitCode.ok;
     case 'relay':
-      return runRelayCommand(invocation, stop, () => rereadRelaySettings(argv));
-    // Loaded on demand: the relay itself never needs the ingest server's or the demo's code.
+      return (await import('./relay.js')).runRelayCommand(invocation, stop, () => rereadRelaySettings(argv));
+    // Each command's code is loaded on demand: `--help`, the ingest server and discover never load
+    // the relay's fleet (undici, execa), and the relay never loads the ingest server's or the demo's.
     case 'doctor':
       return (await import('./doctor.js')).runDoctorCommand(invocation.flags, invocation.cameras);
     case 'ingest-server':

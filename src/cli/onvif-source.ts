@@ -9,9 +9,9 @@ import { type DiscoveryTarget, WS_DISCOVERY_TARGET } from '../onvif/defaults.js'
 import type { DiscoveredDevice, OnvifProfile } from '../onvif/index.js';
 import { printable } from '../printable.js';
 import { redact, registerSecret } from '../redact.js';
+import { CAMERA_PASSWORD_ENV } from './relay-settings.js';
 
 /** Where the camera password may come from besides --password-file: never a flag, so never in `ps`. */
-export const CAMERA_PASSWORD_ENV = 'TRIO_CAMERA_PASSWORD';
 /** Loaded only for an ONVIF camera: a plain --source never pays for the client and its XML parser. */
 const onvifClient = () => import('../onvif/index.js');
 

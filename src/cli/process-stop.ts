@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import { ShutdownSignals } from '../lifecycle/signals.js';
+import { ShutdownSignals } from './signals.js';
 
 /** Signals the bin shim caught while the CLI was still loading. */
 export interface EarlySignals {

@@ -61,8 +61,8 @@ export function fileSchema(table: Readonly<Record<string, Setting>>): FileSchema
 }
 
 /** Where a value came from, highest precedence first. */
-type SourceKind = 'flag' | 'env' | 'file';
-const RANK: Record<SourceKind, number> = { flag: 3, env: 2, file: 1 };
+type SettingOrigin = 'flag' | 'env' | 'file';
+const RANK: Record<SettingOrigin, number> = { flag: 3, env: 2, file: 1 };
 
 /**
  * What one parse read beyond the command line: the config file. Tells where the value yargs
@@ -75,7 +75,7 @@ export class SettingSources {
   #lists: Record<string, readonly Readonly<Record<string, unknown>>[]> = {};
 
   /** The value of `flag` came from: the highest-precedence source that holds it. */
-  sourceOf(flag: string, value: unknown): { kind: SourceKind; label: string } | undefined {
+  sourceOf(flag: string, value: unknown): { kind: SettingOrigin; label: string } | undefined {
     if (value === undefined) return undefined;
     // yargs takes an env value only when the flag is absent, the file's only when both are.
     const text = String(Array.isArray(value) ? value.at(-1) : value);

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { readSecretFile } from './secret-file.js';
 
 /**
  * The API key travels in the `X-API-Key` header. Printable ASCII without spaces is what a key
@@ -18,4 +19,22 @@ export function checkApiKey(flag: string, key: string): string {
     );
   }
   return key;
+}
+
+/**
+ * --token or --token-file (the file keeps the key out of `ps`), never both: the relay's and the
+ * ingest server's rule. Undefined when neither is given.
+ */
+export function tokenFromFlags(flags: {
+  readonly token?: string | undefined;
+  readonly tokenFile?: string | undefined;
+}): string | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) {
+    throw new ConfigError('pass either --token or --token-file, not both');
+  }
+  if (flags.tokenFile !== undefined) {
+    const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
+    return checkApiKey(`--token-file ${flags.tokenFile}`, key);
+  }
+  return flags.token === undefined ? undefined : checkApiKey('--token', flags.token);
 }

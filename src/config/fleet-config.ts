@@ -1,8 +1,14 @@
 import { ConfigError } from '../errors.js';
-import type { UploadOrder } from '../types.js';
 import type { FileSchema } from './config-file.js';
 import { camelKey } from './parse.js';
-import { cameraIdOf, type RelayConfig, type RelayFlags, resolveRelayConfig } from './relay-config.js';
+import {
+  type CameraConfig,
+  cameraIdOf,
+  type ProcessSettings,
+  type RelayConfig,
+  type RelayFlags,
+  resolveRelayConfig,
+} from './relay-config.js';
 
 /**
  * The keys a camera of a config file's `cameras:` list may set: what it is, and what may differ
@@ -38,35 +44,18 @@ export type CameraEntry = Readonly<Record<string, unknown>>;
 /** With no --upload-concurrency, the pool sends one request per camera at once, up to this many. */
 export const MAX_DEFAULT_POOL = 8;
 
-/** The shared upload pool's settings. */
-export interface UploadSettings {
-  readonly concurrency: number;
-  readonly order: UploadOrder;
-  readonly maxRateBytesPerS: number | undefined;
-}
-
-/** Everything one relay process runs: its cameras, each fully resolved, and the shared pool. */
+/** Everything one relay process runs: its cameras, each fully resolved, and its own settings. */
 export interface FleetConfig {
-  readonly cameras: readonly RelayConfig[];
-  readonly upload: UploadSettings;
-  /** --max-total-spool-mb over every camera's spool; undefined: each camera's own bound only. */
-  readonly maxTotalSpoolBytes: number | undefined;
+  readonly cameras: readonly CameraConfig[];
+  /** The pool, the HTTP agent, telemetry and output: one set for the process. */
+  readonly process: ProcessSettings;
   /** One camera from --source (not a `cameras:` list): its failure is the process's error. */
   readonly single: boolean;
 }
 
 /** One camera from the flags, as the relay always ran. */
 export function singleCameraFleet(config: RelayConfig): FleetConfig {
-  return {
-    cameras: [config],
-    upload: {
-      concurrency: config.uploadConcurrency,
-      order: config.uploadOrder,
-      maxRateBytesPerS: config.maxUploadRateBytesPerS,
-    },
-    maxTotalSpoolBytes: config.maxTotalSpoolBytes,
-    single: true,
-  };
+  return { cameras: [config.camera], process: config.process, single: true };
 }
 
 /**
@@ -104,7 +93,7 @@ export function resolveFleetConfig(
       // The flag names the key: `--fps abc: …` is `fps: abc` of this camera's entry.
       throw new ConfigError(`${label}: ${error.message.replace(/^--/, '')}`, { cause: error });
     }
-    const id = cameraIdOf(config);
+    const id = cameraIdOf(config.camera);
     const first = seen.get(id);
     if (first !== undefined) {
       throw new ConfigError(`${label}: the id is already camera #${first + 1}'s: every camera needs its own`);
@@ -112,17 +101,8 @@ export function resolveFleetConfig(
     seen.set(id, index);
     return config;
   });
-  const shared = resolved[0]!;
-  return {
-    cameras: resolved,
-    upload: {
-      concurrency: shared.uploadConcurrency,
-      order: shared.uploadOrder,
-      maxRateBytesPerS: shared.maxUploadRateBytesPerS,
-    },
-    maxTotalSpoolBytes: shared.maxTotalSpoolBytes,
-    single: false,
-  };
+  // Each entry sets camera keys only (CAMERA_SCHEMA): the process settings are the same in all.
+  return { cameras: resolved.map((c) => c.camera), process: resolved[0]!.process, single: false };
 }
 
 /**

@@ -27,8 +27,7 @@ export function parseDurationMs(
   range: Range = { min: 1, max: MAX_TIMER_MS },
 ): number {
   const text = String(value).trim();
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
-  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] as Unit | undefined) ?? 's']) : Number.NaN;
+  const ms = readDurationMs(text) ?? Number.NaN;
   const max = Math.min(range.max, MAX_TIMER_MS);
   // Written as a negation so that NaN (unparsable) fails it too.
   if (!(ms >= range.min && ms <= max)) {
@@ -39,12 +38,30 @@ export function parseDurationMs(
   return ms;
 }
 
+/**
+ * The duration grammar, alone: plain seconds or one number with a unit (ms, s, m, h, d), rounded
+ * to whole ms; undefined when `text` is not one. Every duration of every command reads through it.
+ */
+export function readDurationMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
+  return m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] as Unit | undefined) ?? 's']) : undefined;
+}
+
 /** Whole ms in the largest unit the duration grammar reads back exactly: 600000 → "10m". */
 export function formatDurationMs(ms: number): string {
   if (ms === 0) return '0s';
   const units = Object.entries(UNIT_MS).sort(([, a], [, b]) => b - a);
   for (const [unit, size] of units) if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
+}
+
+/** A size flag in MB (--max-spool-mb, --max-store-mb…) → whole bytes (MiB, as every size here). */
+export function parseMegabytes(
+  flag: string,
+  value: unknown,
+  range: Range & { readonly integer?: boolean; readonly what: string },
+): number {
+  return Math.round(parseNumber(flag, value, range) * 1024 * 1024);
 }
 
 /** A number flag in its own unit (fps, seconds, MB, uploads): plain decimal digits only. */

@@ -1,23 +1,10 @@
-import {
-  type CameraIdDerivation,
-  deriveCameraId,
-  parseCameraId,
-  parseCameraIdDerivation,
-} from '../camera/camera-id.js';
-import {
-  AUDIO_MODES,
-  type AudioMode,
-  type CaptureSettings,
-  type Codec,
-  type Encoder,
-  HARDWARE_ENCODERS,
-  type Resolution,
-} from '../camera/ffmpeg-args.js';
-import { parseSource, type Source } from '../camera/source.js';
+import { parseCameraId, parseCameraIdDerivation } from '../camera/camera-id.js';
+import { AUDIO_MODES, ENCODERS } from '../camera/ffmpeg-args.js';
+import { parseSource } from '../camera/source.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import type { UploadOrder } from '../types.js';
-import { checkApiKey } from './api-key.js';
+import { checkApiKey, tokenFromFlags } from './api-key.js';
+import type { CameraConfig, ProcessSettings, RelayConfig, UploadSettings } from './camera-config.js';
 import {
   flagName,
   formatDurationMs,
@@ -27,13 +14,13 @@ import {
   parseHost,
   parseHttpUrl,
   parseMaxRestarts,
+  parseMegabytes,
   parseName,
   parseNumber,
   parseResolution,
   type Range,
 } from './parse.js';
-import { type ProxyRoute, resolveProxyRoute } from './proxy.js';
-import { readSecretFile } from './secret-file.js';
+import { resolveProxyRoute } from './proxy.js';
 import { resolveSpoolDir } from './spool-dir.js';
 import { checkCloudTransport, resolveExtraCa } from './tls.js';
 
@@ -154,77 +141,17 @@ type BoundKey = keyof typeof RELAY_BOUNDS;
 type NumberKey = { [K in BoundKey]: (typeof RELAY_BOUNDS)[K] extends NumberBound ? K : never }[BoundKey];
 type DurationKey = Exclude<BoundKey, NumberKey>;
 
-/** The validated, frozen settings of one relay run. */
-export interface RelayConfig {
-  readonly cloud: string;
-  readonly source: Source;
-  readonly cameraId: string | undefined;
-  /** How the id is derived without --camera-id: see CAMERA_ID_DERIVATIONS. */
-  readonly cameraIdDerivation: CameraIdDerivation;
-  readonly name: string | undefined;
-  readonly token: string;
-  readonly resolution: Resolution | undefined;
-  readonly fps: number;
-  readonly segmentDurationS: number;
-  readonly codec: Codec;
-  readonly audio: AudioMode;
-  readonly encoder: Encoder;
-  readonly ffmpeg: string | undefined;
-  readonly spoolDir: string;
-  readonly maxSpoolBytes: number;
-  /** --max-total-spool-mb: one bound over every camera's spool of the process; undefined: none. */
-  readonly maxTotalSpoolBytes: number | undefined;
-  readonly uploadTimeoutMs: number;
-  /** Requests in flight at once over every camera of the process (the shared upload pool). */
-  readonly uploadConcurrency: number;
-  readonly uploadOrder: UploadOrder;
-  /** --max-upload-rate, bytes per second over every upload of the process; undefined: no cap. */
-  readonly maxUploadRateBytesPerS: number | undefined;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  readonly retryAfterMaxMs: number;
-  readonly drainTimeoutMs: number;
-  readonly staleAfterMs: number;
-  readonly ioTimeoutMs: number;
-  readonly stallTimeoutMs: number;
-  readonly maxRestarts: number;
-  /** Serve /metrics, /healthz and /readyz on this port (0: any free one); undefined: off. */
-  readonly metricsPort: number | undefined;
-  readonly metricsHost: string;
-  /** /readyz fails once the oldest undelivered segment is older than this. */
-  readonly readyMaxBacklogMs: number;
-  readonly verbose: boolean;
-  readonly json: boolean;
-  /** PEM certificates trusted besides the default roots (--ca-file); undefined: Node's defaults. */
-  readonly extraCa: readonly string[] | undefined;
-  /** Through which HTTP(S) proxy the ingest is reached (--proxy, HTTPS_PROXY…), or directly. */
-  readonly proxy: ProxyRoute;
-}
+export {
+  type CameraConfig,
+  cameraIdOf,
+  cameraNameOf,
+  captureSettingsOf,
+  type ProcessSettings,
+  type RelayConfig,
+  type UploadSettings,
+} from './camera-config.js';
 
-/** The camera's id: --camera-id, else derived from the MAC and the source (--camera-id-derivation). */
-export function cameraIdOf(config: RelayConfig): string {
-  return config.cameraId ?? deriveCameraId(config.source, config.cameraIdDerivation);
-}
-
-/** The name sent at registration: --name, else one made from the id. */
-export function cameraNameOf(config: RelayConfig, cameraId: string = cameraIdOf(config)): string {
-  return config.name ?? `trio-relay ${cameraId.slice(0, 8)}`;
-}
-
-/** What capture needs of the config: for the supervisor's ffmpeg and doctor's probe alike. */
-export function captureSettingsOf(config: RelayConfig): CaptureSettings {
-  return {
-    fps: config.fps,
-    resolution: config.resolution,
-    segmentDurationS: config.segmentDurationS,
-    codec: config.codec,
-    encoder: config.encoder,
-    audio: config.audio,
-    ioTimeoutS: config.ioTimeoutMs / 1000,
-  };
-}
-
-/** Flags + env → validated config. Throws ConfigError (exit 2) before anything starts. */
+/** Flags + env → validated camera and process settings. Throws ConfigError (exit 2) before anything starts. */
 export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (!flags.source)
     throw new ConfigError('--source is required (an rtsp:// URL, a file, /dev/videoN or testsrc)');
@@ -276,7 +203,7 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
       : RELAY_BOUNDS.readyMaxBacklog,
   );
   const live = source.kind === 'rtsp' || source.kind === 'http';
-  const settings = {
+  const camera = {
     cloud: parseHttpUrl('cloud', flags.cloud ?? RELAY_DEFAULTS.cloud),
     source,
     cameraId: flags.cameraId === undefined ? undefined : parseCameraId(flags.cameraId),
@@ -289,29 +216,13 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
     segmentDurationS,
     codec,
     audio: oneOf('audio', flags.audio ?? RELAY_DEFAULTS.audio, AUDIO_MODES),
-    encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, [
-      'libx264',
-      ...HARDWARE_ENCODERS,
-    ] as const),
-    ffmpeg: flags.ffmpeg,
-    maxSpoolBytes: Math.round(number('maxSpoolMb') * 1024 * 1024),
-    maxTotalSpoolBytes:
-      flags.maxTotalSpoolMb === undefined
-        ? undefined
-        : Math.round(
-            parseNumber('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb) * 1024 * 1024,
-          ),
+    encoder: oneOf('encoder', flags.encoder ?? RELAY_DEFAULTS.encoder, ENCODERS),
+    maxSpoolBytes: parseMegabytes(
+      'max-spool-mb',
+      flags.maxSpoolMb ?? RELAY_DEFAULTS.maxSpoolMb,
+      RELAY_BOUNDS.maxSpoolMb,
+    ),
     uploadTimeoutMs: duration('uploadTimeout', RELAY_DEFAULTS.uploadTimeout),
-    uploadConcurrency: number('uploadConcurrency'),
-    uploadOrder: oneOf('upload-order', flags.uploadOrder ?? RELAY_DEFAULTS.uploadOrder, [
-      'fifo',
-      'live-first',
-    ] as const),
-    maxUploadRateBytesPerS:
-      flags.maxUploadRate === undefined ? undefined : parseByteRate('max-upload-rate', flags.maxUploadRate),
-    retryBaseMs,
-    retryMaxMs,
-    retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),
     drainTimeoutMs: duration('drainTimeout', RELAY_DEFAULTS.drainTimeout),
     staleAfterMs: duration('staleAfter', RELAY_DEFAULTS.staleAfter),
     ioTimeoutMs: duration('ioTimeout', RELAY_DEFAULTS.ioTimeout),
@@ -322,35 +233,56 @@ export function resolveRelayConfig(flags: RelayFlags, env: NodeJS.ProcessEnv = p
           ? Number.POSITIVE_INFINITY
           : RELAY_DEFAULTS.maxRestartsFinite
         : parseMaxRestarts(flags.maxRestarts),
+    readyMaxBacklogMs,
+  };
+  const upload: UploadSettings = {
+    concurrency: number('uploadConcurrency'),
+    order: oneOf('upload-order', flags.uploadOrder ?? RELAY_DEFAULTS.uploadOrder, [
+      'fifo',
+      'live-first',
+    ] as const),
+    maxRateBytesPerS:
+      flags.maxUploadRate === undefined ? undefined : parseByteRate('max-upload-rate', flags.maxUploadRate),
+  };
+  const processSettings = {
+    ffmpeg: flags.ffmpeg,
+    upload: Object.freeze(upload),
+    maxTotalSpoolBytes:
+      flags.maxTotalSpoolMb === undefined
+        ? undefined
+        : parseMegabytes('max-total-spool-mb', flags.maxTotalSpoolMb, RELAY_BOUNDS.maxSpoolMb),
+    retryBaseMs,
+    retryMaxMs,
+    retryAfterMaxMs: duration('retryAfterMax', RELAY_DEFAULTS.retryAfterMax),
     metricsPort:
       flags.metricsPort === undefined
         ? undefined
         : parseNumber('metrics-port', flags.metricsPort, RELAY_BOUNDS.metricsPort),
     metricsHost: parseHost('metrics-host', flags.metricsHost ?? RELAY_DEFAULTS.metricsHost),
-    readyMaxBacklogMs,
     verbose: flags.verbose ?? false,
     json: flags.json ?? false,
     extraCa: resolveExtraCa(flags.caFile, env),
   };
-  checkCloudTransport(settings.cloud, flags.allowInsecureHttp ?? false);
-  const proxy = resolveProxyRoute(settings.cloud, flags.proxy, env);
+  checkCloudTransport(camera.cloud, flags.allowInsecureHttp ?? false);
+  const proxy = resolveProxyRoute(camera.cloud, flags.proxy, env);
   const token = resolveToken(flags, env);
   registerSecret(token);
   // Last: the only check that changes anything (it may create the spool root).
   const spoolDir = resolveSpoolDir(flags.spoolDir);
-  return Object.freeze({ ...settings, proxy, token, spoolDir } satisfies RelayConfig);
+  return Object.freeze({
+    camera: Object.freeze({ ...camera, token, spoolDir } satisfies CameraConfig),
+    process: Object.freeze({ ...processSettings, proxy } satisfies ProcessSettings),
+  });
 }
 
 /** --token, else --token-file, else TRIO_TOKEN: the last two keep it out of `ps`. */
 function resolveToken(flags: RelayFlags, env: NodeJS.ProcessEnv): string {
-  if (flags.token !== undefined && flags.tokenFile !== undefined) {
-    throw new ConfigError('pass either --token or --token-file, not both');
-  }
-  if (flags.tokenFile !== undefined) {
-    const key = readSecretFile('token-file', flags.tokenFile, { trim: true });
-    return checkApiKey(`--token-file ${flags.tokenFile}`, key);
-  }
-  if (flags.token) return checkApiKey('--token', flags.token);
+  // An empty --token counts as none: TRIO_TOKEN may still give the key.
+  const fromFlags = tokenFromFlags({
+    ...flags,
+    token: flags.token === '' && flags.tokenFile === undefined ? undefined : flags.token,
+  });
+  if (fromFlags !== undefined) return fromFlags;
   if (env.TRIO_TOKEN) return checkApiKey('TRIO_TOKEN', env.TRIO_TOKEN);
   throw new ConfigError('no API token: pass --token, --token-file FILE or set TRIO_TOKEN');
 }

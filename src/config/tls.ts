@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { redactUrl } from '../redact.js';
+import { isLoopback } from './loopback.js';
 
 /** How the relay may talk to the ingest: whom it trusts, and where the key may travel in clear. */
 
@@ -63,12 +63,4 @@ export function checkCloudTransport(cloud: string, allowInsecureHttp: boolean): 
   throw new ConfigError(
     `--cloud ${redactUrl(cloud)}: refusing to send the API key over plain http to ${url.host}, which is not this machine; use https://, or pass --allow-insecure-http`,
   );
-}
-
-/** localhost, 127.0.0.0/8 and ::1 (as WHATWG URL spells them, IPv4-mapped included). */
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1' || /^::ffff:(127\.|7f[0-9a-f]{2}:)/.test(host);
 }

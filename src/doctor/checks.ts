@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cameraRefusal } from '../camera/camera-refusal.js';
 import { runToCompletion } from '../camera/exec.js';
+import { ENCODERS } from '../camera/ffmpeg-args.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
-import { probeSource } from '../camera/probe-source.js';
-import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
+import { sampleSource } from '../camera/sample-source.js';
+import {
+  type CameraConfig,
+  cameraIdOf,
+  cameraNameOf,
+  captureSettingsOf,
+  type ProcessSettings,
+} from '../config/relay-config.js';
 import { isRelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { classify } from '../uploader/classify.js';
@@ -42,29 +50,35 @@ const CREDENTIALS_HINT =
  * the camera, the proxy and the ingest (reachable, TLS, key), the spool, the clock. A check that cannot run
  * because an earlier one failed is skipped, with the reason.
  */
-export async function runChecks(config: RelayConfig, options: DoctorOptions): Promise<CheckResult[]> {
+export async function runChecks(
+  config: CameraConfig,
+  settings: ProcessSettings,
+  options: DoctorOptions,
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const ffmpeg = await checkFfmpeg(config, results);
+  const ffmpeg = await checkFfmpeg(config, settings.ffmpeg, results);
   await checkSource(config, ffmpeg, options, results);
-  const reached = await checkIngest(config, options, results);
+  const reached = await checkIngest(config, settings, options, results);
   await checkKey(config, options, reached, results);
   await checkSpool(config, results);
   checkClock(reached, options, results);
   return results;
 }
 
-async function checkFfmpeg(config: RelayConfig, results: CheckResult[]): Promise<FfmpegBinary | undefined> {
+async function checkFfmpeg(
+  config: CameraConfig,
+  path: string | undefined,
+  results: CheckResult[],
+): Promise<FfmpegBinary | undefined> {
   let ffmpeg: FfmpegBinary;
   try {
-    ffmpeg = await locateFfmpeg(config.ffmpeg);
+    ffmpeg = await locateFfmpeg(path);
   } catch (error) {
     results.push({ check: 'ffmpeg', status: 'fail', detail: messageOf(error) });
     return undefined;
   }
   const listed = await runToCompletion(ffmpeg.path, ['-hide_banner', '-encoders'], REQUEST_TIMEOUT_MS);
-  const encoders = ['libx264', 'h264_v4l2m2m', 'h264_vaapi', 'h264_nvenc', 'h264_qsv'].filter((name) =>
-    new RegExp(`^\\s*V\\S*\\s+${name}\\b`, 'm').test(listed.stdout),
-  );
+  const encoders = ENCODERS.filter((name) => new RegExp(`^\\s*V\\S*\\s+${name}\\b`, 'm').test(listed.stdout));
   const detail = `${ffmpeg.path}, version ${ffmpeg.version} (${ffmpeg.origin}); H.264 encoders: ${encoders.join(', ') || 'none'}`;
   const needed = config.codec === 'h264' ? config.encoder : undefined;
   if (needed && !encoders.includes(needed)) {
@@ -81,7 +95,7 @@ async function checkFfmpeg(config: RelayConfig, results: CheckResult[]): Promise
 }
 
 async function checkSource(
-  config: RelayConfig,
+  config: CameraConfig,
   ffmpeg: FfmpegBinary | undefined,
   options: DoctorOptions,
   results: CheckResult[],
@@ -91,9 +105,9 @@ async function checkSource(
     results.push({ check, status: 'skip', detail: `${config.source.display}: needs ffmpeg` });
     return;
   }
-  const result = await probeSource(ffmpeg, config.source, captureSettingsOf(config), options.sourceSeconds);
+  const result = await sampleSource(ffmpeg, config.source, captureSettingsOf(config), options.sourceSeconds);
   if (!result.ok) {
-    const auth = /401|unauthori[sz]ed/i.test(result.reason);
+    const auth = cameraRefusal([result.reason]) !== undefined;
     results.push({
       check,
       status: 'fail',
@@ -104,7 +118,7 @@ async function checkSource(
     });
     return;
   }
-  const p = result.probe;
+  const p = result.sample;
   const size = p.width && p.height ? ` ${p.width}x${p.height}` : '';
   const rate = p.fps ? ` ${p.fps} fps` : '';
   const gop =
@@ -148,7 +162,8 @@ const TS_AUDIO: ReadonlySet<string> = new Set(['aac', 'mp3', 'mp2', 'ac3', 'eac3
 
 /** HEAD on the ingest path: any answer proves DNS, TCP and TLS (certificate verified) work. */
 async function checkIngest(
-  config: RelayConfig,
+  config: CameraConfig,
+  settings: ProcessSettings,
   options: DoctorOptions,
   results: CheckResult[],
 ): Promise<(HttpOutcome & { kind: 'response'; receivedAt: number; rttMs: number }) | undefined> {
@@ -157,7 +172,7 @@ async function checkIngest(
   const outcome = await options.transport.send(api.probe(REQUEST_TIMEOUT_MS));
   const receivedAt = (options.now ?? Date.now)();
   const https = config.cloud.startsWith('https:');
-  const { blocked, ...proxy } = checkProxy(config, outcome);
+  const { blocked, ...proxy } = checkProxy(settings.proxy, outcome);
   results.push(proxy);
   if (blocked) {
     results.push({ check: 'ingest', status: 'skip', detail: `${redact(config.cloud)}: needs the proxy` });
@@ -165,14 +180,15 @@ async function checkIngest(
     return undefined;
   }
   if (outcome.kind !== 'response') {
-    const tls = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i.test(`${outcome.code} ${outcome.message}`);
+    // The relay's own rule (uploader/classify.ts's certificate table): what it would stop on as TLS.
+    const tls = classify(outcome).class === 'tls';
     results.push({
       check: 'ingest',
       status: 'fail',
       detail: `${redact(config.cloud)}: ${outcome.code} ${redact(outcome.message)}`,
       hint: tls
         ? 'the ingest certificate is not trusted: add its CA (--ca-file or NODE_EXTRA_CA_CERTS) or fix the certificate'
-        : config.proxy.kind === 'proxy'
+        : settings.proxy.kind === 'proxy'
           ? 'the proxy could not reach the ingest: check --cloud, and that the proxy may reach it'
           : 'check --cloud, DNS, and that this box may reach the ingest (a proxy: HTTPS_PROXY or --proxy; a firewall)',
     });
@@ -198,7 +214,7 @@ async function checkIngest(
 
 /** Registration is the call that proves the key: it is idempotent, as every relay start makes it. */
 async function checkKey(
-  config: RelayConfig,
+  config: CameraConfig,
   options: DoctorOptions,
   reached: unknown,
   results: CheckResult[],
@@ -249,7 +265,7 @@ async function checkKey(
   }
 }
 
-async function checkSpool(config: RelayConfig, results: CheckResult[]): Promise<void> {
+async function checkSpool(config: CameraConfig, results: CheckResult[]): Promise<void> {
   const probe = join(config.spoolDir, `.trio-relay-doctor-${randomBytes(4).toString('hex')}`);
   try {
     await writeFile(probe, 'doctor', { mode: 0o600, flag: 'wx' });

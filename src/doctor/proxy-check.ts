@@ -1,4 +1,4 @@
-import type { RelayConfig } from '../config/relay-config.js';
+import type { ProxyRoute } from '../config/proxy.js';
 import { redact, redactUrl } from '../redact.js';
 import { PROXY_AUTH_STATUSES } from '../uploader/classify.js';
 import type { HttpOutcome } from '../uploader/transport.js';
@@ -19,8 +19,7 @@ const TLS_CODE = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i;
  * that HEAD's outcome: through a CONNECT tunnel every refusal of the tunnel is the proxy's, and
  * a connection that fails outright fails to the proxy; an HTTP answer is the ingest's.
  */
-export function checkProxy(config: RelayConfig, outcome: HttpOutcome): ProxyCheck {
-  const route = config.proxy;
+export function checkProxy(route: ProxyRoute, outcome: HttpOutcome): ProxyCheck {
   if (route.kind === 'direct') {
     return {
       check: 'proxy',

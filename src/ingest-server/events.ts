@@ -2,8 +2,8 @@ import type { LedgerEntry } from './ledger.js';
 
 export type Route = 'register' | 'ingest' | 'session_end' | 'other';
 
-/** How one request ended, as announced by the `request` event. */
-export interface RequestOutcome {
+/** What the ingest server did with one request, as announced by its `request` event (the relay side's outcome of an exchange is telemetry's RequestOutcome). */
+export interface ServedRequest {
   route: Route;
   method: string;
   /** The URL path, without its query. */
@@ -29,7 +29,7 @@ export type IngestServerEvents = {
   register: [entry: LedgerEntry];
   session_end: [entry: LedgerEntry];
   /** Every request, ledgered or not. */
-  request: [outcome: RequestOutcome];
+  request: [outcome: ServedRequest];
   /** The listener closed (a `down` fault) … */
   down: [];
   /** … and is listening again, on the same port. */
@@ -37,7 +37,7 @@ export type IngestServerEvents = {
 };
 
 /** The human line for one request, e.g. `cam 92ac8e61 seq 12  183.2 KB  accepted`. */
-export function formatOutcome(o: RequestOutcome): string {
+export function formatOutcome(o: ServedRequest): string {
   const cam = `cam ${(o.camera ?? '?').slice(0, 8)}`;
   switch (o.route) {
     case 'register':
@@ -54,7 +54,7 @@ export function formatOutcome(o: RequestOutcome): string {
 }
 
 /** `accepted`, `duplicate`, `fault 503`, `fault hang`, `rejected 415`, `unauthorized 401`… */
-function verdict(o: RequestOutcome): string {
+function verdict(o: ServedRequest): string {
   if (o.outcome === 'accepted' || o.outcome === 'duplicate') return o.outcome;
   if (o.outcome === 'fault') return `fault ${o.fault === 'status' ? o.httpStatus : o.fault}`;
   if (o.httpStatus === 0) return 'abandoned by the client';

@@ -1,3 +1,4 @@
+import { readDurationMs } from '../config/parse.js';
 import { ExitCode, RelayError } from '../errors.js';
 import type { FaultRule } from './faults.js';
 
@@ -29,7 +30,7 @@ export class FaultSpecError extends RelayError {
  *          | "retry-after=" SECONDS      send Retry-After (STATUS and every rules only)
  *          | "camera=" ID                only that camera's segments (not down: it is the listener)
  * STATUS   = 400..599;  COUNT, N = whole number >= 1
- * DURATION = number [ "ms" | "s" | "m" | "h" ]   (a bare number is seconds)
+ * DURATION = number [ "ms" | "s" | "m" | "h" | "d" ]   (a bare number is seconds)
  * ```
  * Examples: `503x5`, `429x3:retry-after=2`, `every3:500`, `hangx2`, `resetx2`, `down:60s`,
  * `401:after=30s`, `503:camera=cam-2`. Throws {@link FaultSpecError} (`code: 'ERR_BAD_FAULT_SPEC'`) on anything else.
@@ -152,10 +153,7 @@ function seconds(text: string, fail: Fail): number {
   return Number(text);
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
+/** The flags' duration grammar (src/config/parse.ts). */
 function durationMs(text: string, what: string, fail: Fail): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
-  if (!m) return fail(`${what} "${text}" is not a duration (e.g. 500ms, 30s, 2m)`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
+  return readDurationMs(text) ?? fail(`${what} "${text}" is not a duration (e.g. 500ms, 30s, 2m)`);
 }

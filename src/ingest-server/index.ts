@@ -17,5 +17,5 @@ export {
   type IngestServerOptions,
   type IngestStats,
   IngestWaitTimeoutError,
-  type RequestOutcome,
+  type ServedRequest,
 } from './server.js';

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../spool/fsutil.js';
 import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
 import type { CameraLimit } from './camera-limit.js';
 import type { Catalog } from './catalog.js';
-import type { RequestOutcome, Route } from './events.js';
+import type { Route, ServedRequest } from './events.js';
 import type { FaultAction, FaultInjector } from './faults.js';
 import { appendLedger, type LedgerEntry, newEntry } from './ledger.js';
 import type { NormalizedOptions } from './options.js';
@@ -30,13 +30,13 @@ export interface RouteContext {
   /** The read-rate limit on segment bodies, when one is set. */
   readonly throttle?: Throttle | undefined;
   /** Count, log and announce an outcome; called before the answer goes out. */
-  record(outcome: RequestOutcome): void;
+  record(outcome: ServedRequest): void;
 }
 
 const INGEST_PATH = /^\/api\/stream\/ingest\/([^/]+)$/;
 // Camera ids follow the relay's own `--camera-id` rule (isValidCameraId): safe folder names, no `..`.
 
-type Base = Pick<RequestOutcome, 'route' | 'method' | 'path' | 'camera'>;
+type Base = Pick<ServedRequest, 'route' | 'method' | 'path' | 'camera'>;
 
 /** Route one request of the cloud contract: register, ingest a segment, end the session. */
 export async function handleRequest(
@@ -291,9 +291,9 @@ function pad(n: number): string {
 function outcome(
   base: Base,
   httpStatus: number,
-  result: RequestOutcome['outcome'],
+  result: ServedRequest['outcome'],
   entry: LedgerEntry | null = null,
-): RequestOutcome {
+): ServedRequest {
   return { ...base, httpStatus, outcome: result, fault: null, entry };
 }
 

@@ -3,11 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isLoopback } from '../config/loopback.js';
 import { ExitCode, RelayError } from '../errors.js';
 import { removeStaleTemps } from './body.js';
 import { CameraLimit } from './camera-limit.js';
 import { Catalog } from './catalog.js';
-import { formatOutcome, type IngestServerEvents, type RequestOutcome } from './events.js';
+import { formatOutcome, type IngestServerEvents, type ServedRequest } from './events.js';
 import { FaultInjector } from './faults.js';
 import { type LedgerEntry, loadLedgers } from './ledger.js';
 import { type IngestServerOptions, type NormalizedOptions, normalizeOptions } from './options.js';
@@ -17,7 +18,7 @@ import { SegmentStore } from './store.js';
 import { prepareOutDir } from './store-dir.js';
 import { ViewerHistory } from './viewer/history.js';
 
-export type { IngestServerEvents, RequestOutcome } from './events.js';
+export type { IngestServerEvents, ServedRequest } from './events.js';
 export type { IngestServerOptions } from './options.js';
 
 /** Counts since this server started (a restart on the same out dir starts again from zero). */
@@ -280,7 +281,7 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
     return run;
   }
 
-  #record(outcome: RequestOutcome): void {
+  #record(outcome: ServedRequest): void {
     const { entry } = outcome;
     const counts = this.#counts;
     // Only cameras under the cap: ids refused by it must not grow this list either.
@@ -331,10 +332,4 @@ export class IngestServer extends EventEmitter<IngestServerEvents> {
       .writeHead(500, { 'content-type': 'application/json' })
       .end(JSON.stringify({ error: 'internal error' }));
   }
-}
-
-/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
-function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }

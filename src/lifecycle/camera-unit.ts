@@ -1,8 +1,8 @@
 import type { FfmpegBinary } from '../camera/ffmpeg-locate.js';
 import { ffmpegProber } from '../camera/probe-segment.js';
 import { CaptureSupervisor } from '../camera/supervisor.js';
-import { cameraIdOf, cameraNameOf, captureSettingsOf, type RelayConfig } from '../config/relay-config.js';
-import { ExitCode, type RelayError } from '../errors.js';
+import { type CameraConfig, cameraIdOf, cameraNameOf, captureSettingsOf } from '../config/relay-config.js';
+import type { RelayError } from '../errors.js';
 import { redact } from '../redact.js';
 import { adoptOrphans } from '../spool/adoption.js';
 import { CameraLock } from '../spool/lock.js';
@@ -15,7 +15,8 @@ import type { RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import type { UploadPool } from '../uploader/upload-pool.js';
 import { Uploader } from '../uploader/uploader.js';
-import { firstOf } from './signals.js';
+import { firstOf } from './first-of.js';
+import { type CameraOutcome, failureOf } from './outcome.js';
 import { StopBudget } from './stop-budget.js';
 
 /** What the process shares with each of its cameras. */
@@ -47,11 +48,11 @@ const STOP_RESERVE_MS = 1200;
  */
 export class CameraUnit {
   readonly id: string;
-  readonly config: RelayConfig;
+  readonly config: CameraConfig;
   readonly #deps: CameraUnitDeps;
   readonly #stop = new AbortController();
 
-  constructor(config: RelayConfig, deps: CameraUnitDeps) {
+  constructor(config: CameraConfig, deps: CameraUnitDeps) {
     this.config = config;
     this.id = cameraIdOf(config);
     this.#deps = deps;
@@ -67,10 +68,10 @@ export class CameraUnit {
   }
 
   /**
-   * Run until the source ends or the camera is stopped; resolves ExitCode.ok. An error that ends
-   * this camera (a wrong key, a camera that cannot be captured) rejects as a RelayError.
+   * Run until the source ends, the camera is stopped or an error ends it (a wrong key, a camera
+   * that cannot be captured): resolves with which. An error before capture (the spool's lock) rejects.
    */
-  async run(): Promise<number> {
+  async run(): Promise<CameraOutcome> {
     const { config } = this;
     const budget = new StopBudget(this.#stop.signal, config.drainTimeoutMs, STOP_RESERVE_MS);
     const emit = this.#deps.bus.forCamera(this.id);
@@ -104,7 +105,7 @@ export class CameraUnit {
     }
   }
 
-  async #withSpool(spool: Spool, emit: Emit, budget: StopBudget): Promise<number> {
+  async #withSpool(spool: Spool, emit: Emit, budget: StopBudget): Promise<CameraOutcome> {
     const { config, id } = this;
     const { ffmpeg, transport } = this.#deps;
     const stop = this.#stop.signal;
@@ -194,13 +195,13 @@ export class CameraUnit {
         await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
         await uploader.stop();
         emit({ type: 'state', state: 'failed', detail: outcome.value.code });
-        throw outcome.value;
+        return failureOf(id, outcome.value);
       }
       if (outcome.which === 'capture' && 'error' in outcome.value) {
         await uploader.drain(config.drainTimeoutMs);
         await uploader.stop();
         emit({ type: 'state', state: 'failed', detail: outcome.value.error.code });
-        throw outcome.value.error;
+        return failureOf(id, outcome.value.error);
       }
       const finished = outcome.which === 'capture' && !stop.aborted;
       emit({
@@ -221,14 +222,14 @@ export class CameraUnit {
       await uploader.stop();
       if (fatalError) {
         emit({ type: 'state', state: 'failed', detail: fatalError.code });
-        throw fatalError;
+        return failureOf(id, fatalError);
       }
       // The ingest answered the registration (accepted it, or refused and took segments anyway).
       const answered = uploader.registration === 'registered' || uploader.registration === 'refused';
       if (answered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
       const left = await spool.close('stopped');
       emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
-      return ExitCode.ok;
+      return { camera: id, kind: finished ? 'finished' : 'stopped' };
     } finally {
       removeForce?.();
       unwatch?.();

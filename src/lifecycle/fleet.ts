@@ -1,8 +1,7 @@
 import type { BackoffPolicy } from '../backoff.js';
 import { type FfmpegBinary, locateFfmpeg } from '../camera/ffmpeg-locate.js';
 import type { FleetConfig } from '../config/fleet-config.js';
-import { cameraIdOf, type RelayConfig } from '../config/relay-config.js';
-import { AuthError, ExitCode, ProxyAuthError, RelayError, TlsError } from '../errors.js';
+import { type CameraConfig, cameraIdOf, type ProcessSettings } from '../config/relay-config.js';
 import { redact, redactUrl } from '../redact.js';
 import { SharedSpoolBound } from '../spool/shared-bound.js';
 import { sweepStaleSpools } from '../spool/stale-sweep.js';
@@ -15,25 +14,24 @@ import { PROBE_INTERVAL_MS, RetryPacer } from '../uploader/retry-pacer.js';
 import type { HttpTransport } from '../uploader/transport.js';
 import { UploadPool } from '../uploader/upload-pool.js';
 import { CameraUnit } from './camera-unit.js';
+import {
+  type CameraOutcome,
+  type FailedCamera,
+  type FleetReport,
+  failureOf,
+  isFailure,
+  isSharedFailure,
+} from './outcome.js';
+import { planReload, type ReloadReport } from './reload-plan.js';
 
 export interface FleetHooks {
   readonly bus: EventBus;
   /** Aborted to stop every camera gracefully: a signal, or the demo's timer. */
   readonly stop: AbortSignal;
   /** Show and judge a camera until the remover is called (status line, metrics, readiness). */
-  readonly watch?: (tracker: StatusTracker, emit: Emit, config: RelayConfig) => () => void;
+  readonly watch?: (tracker: StatusTracker, emit: Emit, config: CameraConfig) => () => void;
   /** Registers a last-moment callback for a forced exit (a second signal); returns its remover. */
   readonly onForce?: (callback: (why: string) => void) => () => void;
-}
-
-/** What a reload did, camera ids in each list. */
-export interface ReloadReport {
-  readonly added: readonly string[];
-  readonly removed: readonly string[];
-  readonly restarted: readonly string[];
-  readonly unchanged: readonly string[];
-  /** Settings of the process itself that changed but apply only after a restart. */
-  readonly needRestart: readonly string[];
 }
 
 interface Running {
@@ -45,7 +43,8 @@ interface Running {
  * The relay process's cameras: one shared upload pool and HTTP agent, one camera unit per
  * configured camera. Each camera's trouble stays its own (an offline camera, a stall, rejected
  * segments), but a refused key or an untrusted ingest certificate — shared by all — stops them
- * all. `run` resolves when every camera has ended: the first failure's exit code, else 0.
+ * all. `run` resolves when every camera has ended, with each one's outcome (never an exit code:
+ * src/cli/ decides those).
  */
 export class Fleet {
   readonly #hooks: FleetHooks;
@@ -59,8 +58,8 @@ export class Fleet {
   readonly #running = new Map<string, Running>();
   /** Per camera: a restart waits for the old unit to end (it holds the spool's lock). */
   readonly #starting = new Map<string, Promise<void>>();
-  #failure: RelayError | undefined;
-  #fatal: RelayError | undefined;
+  readonly #outcomes: CameraOutcome[] = [];
+  #stoppedAllBy: FailedCamera | undefined;
   #allEnded!: () => void;
   readonly #ended = new Promise<void>((resolve) => {
     this.#allEnded = resolve;
@@ -71,16 +70,16 @@ export class Fleet {
     this.#hooks = hooks;
     this.#ffmpeg = ffmpeg;
     this.#emit = hooks.bus.forProcess();
-    const first = config.cameras[0]!;
+    const settings = config.process;
     this.#transport = new UndiciTransport({
-      // The connect phase: a few seconds, never past the whole request's deadline.
-      connectTimeoutMs: Math.min(PHASE_LIMITS.connectMs, first.uploadTimeoutMs),
-      extraCa: first.extraCa,
-      proxy: first.proxy.kind === 'proxy' ? first.proxy.url : undefined,
+      // The connect phase: a few seconds, never past any camera's whole request deadline.
+      connectTimeoutMs: Math.min(PHASE_LIMITS.connectMs, ...config.cameras.map((c) => c.uploadTimeoutMs)),
+      extraCa: settings.extraCa,
+      proxy: settings.proxy.kind === 'proxy' ? settings.proxy.url : undefined,
     });
     // One pacer for the process: during an outage one probe every 2–2.5 s and one line, not one per camera.
     this.#retry = new RetryPacer({
-      backoff: backoffOf(first),
+      backoff: backoffOf(settings),
       onReachability: (reachable, why) =>
         this.#emit({
           type: 'log',
@@ -91,8 +90,10 @@ export class Fleet {
         }),
     });
     this.#sharedBound =
-      config.maxTotalSpoolBytes === undefined ? undefined : new SharedSpoolBound(config.maxTotalSpoolBytes);
-    const { upload } = config;
+      settings.maxTotalSpoolBytes === undefined
+        ? undefined
+        : new SharedSpoolBound(settings.maxTotalSpoolBytes);
+    const { upload } = settings;
     this.#pool = new UploadPool({
       concurrency: upload.concurrency,
       order: upload.order,
@@ -106,14 +107,14 @@ export class Fleet {
 
   /** Find ffmpeg (a missing one is one line, exit 2, before any output) and start every camera. */
   static async start(config: FleetConfig, hooks: FleetHooks): Promise<Fleet> {
-    const ffmpeg = await locateFfmpeg(config.cameras[0]!.ffmpeg);
+    const ffmpeg = await locateFfmpeg(config.process.ffmpeg);
     const fleet = new Fleet(config, hooks, ffmpeg);
     fleet.#emit({
       type: 'log',
       level: 'debug',
       message: `ffmpeg ${ffmpeg.version} (${ffmpeg.origin}) at ${ffmpeg.path}`,
     });
-    const { proxy } = config.cameras[0]!;
+    const { proxy } = config.process;
     if (proxy.kind === 'proxy') {
       fleet.#emit({
         type: 'log',
@@ -140,19 +141,12 @@ export class Fleet {
     return fleet;
   }
 
-  /** Until every camera has ended; rethrows a fatal error (or a lone camera's failure) once. */
-  async run(): Promise<number> {
+  /** Until every camera has ended: how each one did. */
+  async run(): Promise<FleetReport> {
     await this.#ended;
     this.#retry.close();
     await this.#transport.close().catch(() => undefined);
-    if (this.#fatal) throw this.#fatal;
-    if (this.#failure) {
-      // One camera: its error is the process's, printed once by the CLI. Several: each failure
-      // was reported as it happened, and the exit code still tells one of them ended badly.
-      if (this.#config.single) throw this.#failure;
-      return this.#failure.exitCode;
-    }
-    return ExitCode.ok;
+    return { cameras: this.#outcomes, stoppedAllBy: this.#stoppedAllBy, single: this.#config.single };
   }
 
   /**
@@ -161,54 +155,41 @@ export class Fleet {
    * and the HTTP agent's CA, are kept until a restart.
    */
   reload(next: FleetConfig): ReloadReport {
-    const before = new Map(this.#config.cameras.map((c) => [cameraIdOf(c), c]));
-    const after = new Map(next.cameras.map((c) => [cameraIdOf(c), c]));
-    const report = {
-      added: [] as string[],
-      removed: [] as string[],
-      restarted: [] as string[],
-      unchanged: [] as string[],
-      needRestart: changedProcessSettings(this.#config, next),
-    };
-    for (const [id, running] of this.#running) {
-      if (!after.has(id)) {
-        report.removed.push(id);
-        running.unit.stop('removed from the config');
-      }
-    }
-    for (const id of this.#starting.keys()) {
+    const { report, launch, relaunch } = planReload(
+      {
+        config: this.#config,
+        running: new Set(this.#running.keys()),
+        starting: new Set(this.#starting.keys()),
+      },
+      next,
+    );
+    for (const id of report.removed) {
+      this.#running.get(id)?.unit.stop('removed from the config');
       // Restarted by an earlier reload and still waiting for its old unit: it need not start.
-      if (!after.has(id)) {
-        this.#starting.delete(id);
-        if (!report.removed.includes(id)) report.removed.push(id);
-      }
+      this.#starting.delete(id);
     }
-    for (const [id, camera] of after) {
-      const old = before.get(id);
-      if (!this.#running.has(id) && !this.#starting.has(id)) {
-        report.added.push(id);
-        this.#launch(camera);
-      } else if (old && sameCamera(old, camera)) report.unchanged.push(id);
-      else {
-        report.restarted.push(id);
-        this.#running.get(id)?.unit.stop('its config changed');
-        this.#launch(camera);
-      }
+    for (const camera of launch) this.#launch(camera);
+    for (const camera of relaunch) {
+      this.#running.get(cameraIdOf(camera))?.unit.stop('its config changed');
+      this.#launch(camera);
     }
     // The pool takes the new size at once; its order and rate cap stay until a restart.
-    this.#pool.resize(next.upload.concurrency, perCameraLimit(next));
-    if (next.cameras[0]) this.#retry.backoff = backoffOf(next.cameras[0]);
-    if (this.#sharedBound && next.maxTotalSpoolBytes !== undefined)
-      this.#sharedBound.maxBytes = next.maxTotalSpoolBytes;
+    this.#pool.resize(next.process.upload.concurrency, perCameraLimit(next));
+    this.#retry.backoff = backoffOf(next.process);
+    if (this.#sharedBound && next.process.maxTotalSpoolBytes !== undefined)
+      this.#sharedBound.maxBytes = next.process.maxTotalSpoolBytes;
     this.#config = {
       ...next,
-      upload: { ...this.#config.upload, concurrency: next.upload.concurrency },
+      process: {
+        ...next.process,
+        upload: { ...this.#config.process.upload, concurrency: next.process.upload.concurrency },
+      },
       single: false,
     };
     return report;
   }
 
-  #launch(config: RelayConfig): void {
+  #launch(config: CameraConfig): void {
     const id = cameraIdOf(config);
     // After the camera's previous unit (it holds the spool's lock), or a start still pending.
     const before = this.#starting.get(id) ?? this.#running.get(id)?.ended ?? Promise.resolve();
@@ -216,7 +197,7 @@ export class Fleet {
       // A later reload launched this camera again: that launch starts it.
       if (this.#starting.get(id) !== start) return;
       this.#starting.delete(id);
-      if (this.#fatal) return this.#checkEnded();
+      if (this.#stoppedAllBy) return this.#checkEnded();
       const unit = new CameraUnit(config, {
         bus: this.#hooks.bus,
         ffmpeg: this.#ffmpeg,
@@ -230,8 +211,8 @@ export class Fleet {
       // Stopped before it began: it still recovers and drains what an earlier run left.
       if (this.#hooks.stop.aborted) unit.stop(String(this.#hooks.stop.reason ?? 'stop requested'));
       const ended = unit.run().then(
-        () => undefined,
-        (error: unknown) => this.#unitFailed(unit, error),
+        (outcome) => this.#unitEnded(outcome),
+        (error: unknown) => this.#unitEnded(failureOf(unit.id, error)),
       );
       const running = { unit, ended };
       this.#running.set(id, running);
@@ -243,29 +224,22 @@ export class Fleet {
     this.#starting.set(id, start);
   }
 
-  #unitFailed(unit: CameraUnit, error: unknown): void {
-    const relayError =
-      error instanceof RelayError
-        ? error
-        : new RelayError('ERR_UNEXPECTED', `camera ${unit.id}: ${String(error)}`, { cause: error });
-    if (
-      relayError instanceof AuthError ||
-      relayError instanceof TlsError ||
-      relayError instanceof ProxyAuthError
-    ) {
-      // One key, one proxy and one ingest for all: every camera would fail the same way.
-      if (!this.#fatal) {
-        this.#fatal = relayError;
-        this.#stopAll(relayError.code);
+  #unitEnded(outcome: CameraOutcome): void {
+    this.#outcomes.push(outcome);
+    if (!isFailure(outcome)) return;
+    if (isSharedFailure(outcome)) {
+      if (!this.#stoppedAllBy) {
+        this.#stoppedAllBy = outcome;
+        this.#stopAll(outcome.error.code);
       }
       return;
     }
-    this.#failure ??= relayError;
+    // One camera: its error is the process's, printed once by the CLI. Several: each is told here.
     if (!this.#config.single) {
-      this.#hooks.bus.forCamera(unit.id)({
+      this.#hooks.bus.forCamera(outcome.camera)({
         type: 'error',
-        code: relayError.code,
-        message: relayError.message,
+        code: outcome.error.code,
+        message: outcome.error.message,
       });
     }
   }
@@ -280,42 +254,16 @@ export class Fleet {
   }
 }
 
-/** --retry-base, --retry-max, --retry-after-max: shared by every camera of a config file. */
-function backoffOf(config: RelayConfig): BackoffPolicy {
-  return { baseMs: config.retryBaseMs, capMs: config.retryMaxMs, retryAfterCapMs: config.retryAfterMaxMs };
+/** --retry-base, --retry-max, --retry-after-max: the process's one retry pacer. */
+function backoffOf(settings: ProcessSettings): BackoffPolicy {
+  return {
+    baseMs: settings.retryBaseMs,
+    capMs: settings.retryMaxMs,
+    retryAfterCapMs: settings.retryAfterMaxMs,
+  };
 }
 
 /** Each camera may have an equal share of the pool's requests in flight, at least one. */
 function perCameraLimit(config: FleetConfig): number {
-  return Math.max(1, Math.floor(config.upload.concurrency / config.cameras.length));
-}
-
-/**
- * Two configs of one camera are the same when every setting the camera itself uses is: the
- * pool's and the HTTP agent's are the process's (a reload keeps them, see changedProcessSettings).
- */
-function sameCamera(a: RelayConfig, b: RelayConfig): boolean {
-  const own = ({
-    uploadConcurrency,
-    uploadOrder,
-    maxUploadRateBytesPerS,
-    maxTotalSpoolBytes,
-    extraCa,
-    proxy,
-    ...rest
-  }: RelayConfig) => JSON.stringify(rest);
-  return own(a) === own(b);
-}
-
-function changedProcessSettings(a: FleetConfig, b: FleetConfig): string[] {
-  const changed: string[] = [];
-  if (a.upload.order !== b.upload.order) changed.push('upload-order');
-  if (a.upload.maxRateBytesPerS !== b.upload.maxRateBytesPerS) changed.push('max-upload-rate');
-  // A bound can change at a reload, but not appear or go away.
-  if ((a.maxTotalSpoolBytes === undefined) !== (b.maxTotalSpoolBytes === undefined))
-    changed.push('max-total-spool-mb');
-  if (JSON.stringify(a.cameras[0]?.extraCa) !== JSON.stringify(b.cameras[0]?.extraCa))
-    changed.push('ca-file');
-  if (JSON.stringify(a.cameras[0]?.proxy) !== JSON.stringify(b.cameras[0]?.proxy)) changed.push('proxy');
-  return changed;
+  return Math.max(1, Math.floor(config.process.upload.concurrency / config.cameras.length));
 }

@@ -3,6 +3,7 @@ import type { RelayConfig } from '../config/relay-config.js';
 import type { Emit, EventBus } from '../telemetry/events.js';
 import type { StatusTracker } from '../telemetry/status-tracker.js';
 import { Fleet } from './fleet.js';
+import type { FleetReport } from './outcome.js';
 
 export interface RelayHooks {
   readonly bus: EventBus;
@@ -14,8 +15,8 @@ export interface RelayHooks {
   readonly onForce?: (callback: (why: string) => void) => () => void;
 }
 
-/** One camera, start to exit (the demo's relay): a fleet of one. Returns the exit code. */
-export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<number> {
+/** One camera, start to exit (the demo's relay): a fleet of one. Resolves with its report. */
+export async function runRelay(config: RelayConfig, hooks: RelayHooks): Promise<FleetReport> {
   const fleet = await Fleet.start(singleCameraFleet(config), {
     bus: hooks.bus,
     stop: hooks.stop,

@@ -38,7 +38,7 @@ const PROBE_TYPES = [
  * Send a WS-Discovery Probe and collect the ProbeMatches that answer it within `timeoutMs`
  * (devices answer by unicast to the probe's source port). Aborted, it rejects with the reason.
  */
-export function probe(options: ProbeOptions): Promise<ProbeMatch[]> {
+export function wsDiscoveryProbe(options: ProbeOptions): Promise<ProbeMatch[]> {
   const target = options.target ?? WS_DISCOVERY_TARGET;
   const messageIds = PROBE_TYPES.map(() => `urn:uuid:${randomUUID()}`);
   const found = new Map<string, ProbeMatch>();

@@ -13,7 +13,7 @@ import {
   WS_DISCOVERY_TARGET,
 } from './defaults.js';
 import { clockOffsetMs, deviceInformation, mediaServiceUrl } from './device.js';
-import { type ProbeMatch, probe } from './discovery.js';
+import { type ProbeMatch, wsDiscoveryProbe } from './discovery.js';
 import { describeProfile, getProfiles, getStreamUri, type OnvifProfile, pickProfile } from './media.js';
 import { deviceName, type SoapCallOptions } from './soap.js';
 import type { OnvifCredentials } from './wssecurity.js';
@@ -119,7 +119,7 @@ export interface DiscoverOptions {
  * wants credentials. Sorted by address.
  */
 export async function discoverOnvifDevices(options: DiscoverOptions): Promise<DiscoveredDevice[]> {
-  const matches = await probe({
+  const matches = await wsDiscoveryProbe({
     target: options.target,
     timeoutMs: options.timeoutMs,
     signal: options.signal,

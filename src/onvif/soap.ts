@@ -1,5 +1,4 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request } from 'undici';
 import { OnvifError } from '../errors.js';
 import { type OnvifCredentials, securityHeader } from './wssecurity.js';
 import { findFirst, parseXml, textAt, type XmlElement } from './xml.js';
@@ -77,41 +76,39 @@ export async function soapCall(url: string, body: string, options: SoapCallOptio
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
- * node:http rather than fetch: fetch refuses "bad ports" (554, 5060, …) that a camera's web
- * service may well use, and undici's import stays in src/uploader/http.ts.
+ * Through undici, as the uploader's requests: `request` (not fetch, which refuses "bad ports" such
+ * as 554 or 5060 that a camera's web service may use), over a connection of its own that the call
+ * closes. Not the uploader's dispatcher: that one goes to the ingest, through its proxy and with
+ * its CA, and a camera is on the local network.
  */
-function post(url: string, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(
-      target,
-      {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/soap+xml; charset=utf-8',
-          'content-length': Buffer.byteLength(body),
-        },
-        signal,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_ANSWER_BYTES)
-            response.destroy(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function post(
+  url: string,
+  body: string,
+  signal: AbortSignal,
+): Promise<{ status: number; text: string }> {
+  const dispatcher = new Agent();
+  try {
+    const response = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
+      body,
+      signal,
+      dispatcher,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_ANSWER_BYTES) {
+        response.body.destroy();
+        throw new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return { status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') };
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
+  }
 }
 
 function failure(error: unknown, where: string, options: SoapCallOptions): unknown {

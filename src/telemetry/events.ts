@@ -1,3 +1,4 @@
+import type { ErrorEventCode } from '../error-codes.js';
 import { redact } from '../redact.js';
 import type { LossReason } from '../types.js';
 
@@ -61,7 +62,7 @@ export type RelayEvent =
       status?: number;
       reason?: string;
     }
-  | { type: 'error'; code: string; message: string }
+  | { type: 'error'; code: ErrorEventCode; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn'; message: string }
   | {
       type: 'ffmpeg';
@@ -92,6 +93,10 @@ export interface StatusSnapshot {
   delivered: number;
   retrying: number;
   pending: number;
+  /**
+   * Segments lost, whatever the reason (the `evicted` phase of the NDJSON contract is every loss:
+   * the spool bound, a full disk, an unreadable or unwritable file); shown as `lost N`.
+   */
   evicted: number;
   rejected: number;
   spoolBytes: number;

@@ -51,7 +51,7 @@ export function formatSummary(cameras: readonly CameraStatus[]): string {
   const sum = (read: (s: StatusSnapshot) => number) =>
     cameras.reduce((total, c) => total + read(c.snapshot), 0);
   const losses = [
-    ...(sum((s) => s.evicted) ? [`evicted ${sum((s) => s.evicted)}`] : []),
+    ...(sum((s) => s.evicted) ? [`lost ${sum((s) => s.evicted)}`] : []),
     ...(sum((s) => s.rejected) ? [`rejected ${sum((s) => s.rejected)}`] : []),
   ];
   return [

@@ -46,7 +46,8 @@ export function formatStatus(s: StatusSnapshot, width = Number.POSITIVE_INFINITY
     { text: `ok ${s.delivered}`, keep: 6 },
     { text: `retrying ${s.retrying}`, keep: 5 },
     { text: `pending ${s.pending}`, keep: 7 },
-    ...(s.evicted ? [{ text: `evicted ${s.evicted}`, keep: 8 }] : []),
+    // `evicted` counts every `evicted` segment event: the bound, a full disk, an unreadable file…
+    ...(s.evicted ? [{ text: `lost ${s.evicted}`, keep: 8 }] : []),
     ...(s.rejected ? [{ text: `rejected ${s.rejected}`, keep: 8 }] : []),
     { text: `spool ${(s.spoolBytes / 1048576).toFixed(1)} MB`, keep: 2 },
   ].map((p) => ({ ...p, text: redact(p.text) }));

@@ -3,17 +3,16 @@ import {
   chownSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
@@ -24,7 +23,7 @@ const uid = process.getuid?.();
  * Run with a bad input and a TMPDIR of its own, so the default spool root would land there:
  * exit 2, one line on stderr (returned), nothing on stdout, and nothing created in TMPDIR.
  */
-async function rejected(extra: string[], tmp = mkdtempSync(join(tmpdir(), 'bad-tmp-'))): Promise<string> {
+async function rejected(extra: string[], tmp = tempDir('bad-tmp-')): Promise<string> {
   const before = readdirSync(tmp);
   const result = await runCli([...ok, ...extra], { timeoutMs: 20_000, env: { TMPDIR: tmp } });
   expect(result.code, result.stderr).toBe(2);
@@ -82,7 +81,7 @@ describe('bad input: one clear line, exit 2, nothing started', () => {
   });
 
   it('bad input never deletes spooled segments', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'bad-input-'));
+    const root = tempDir('bad-input-');
     const orphan = join(root, 'trio-relay-segments-1-abc');
     mkdirSync(orphan);
     writeFileSync(join(root, 'trio-relay-segments-1-abc', 'seg-000000001.ts'), 'x');
@@ -152,7 +151,7 @@ describe('bad bounds (issue 10): one line naming the flag, the value and the ran
   });
 
   it('leaves a stale orphan in the spool dir alone (the sweep never ran)', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'bad-bounds-'));
+    const root = tempDir('bad-bounds-');
     const orphan = join(root, 'trio-relay-segments-1-abc');
     mkdirSync(orphan);
     writeFileSync(join(orphan, 'seg-000000001.ts'), 'x');
@@ -179,7 +178,7 @@ describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', (
     // A shared sticky dir like /tmp: chmod would be the wrong advice.
     [0o1777, '1777', 'give the relay a directory of its own, e.g. /var/lib/trio-relay'],
   ])('--spool-dir with mode %o', async (bits, shown, advice) => {
-    const root = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+    const root = tempDir('bad-spool-');
     mkdirSync(join(root, 'trio-relay-segments-1-abc'));
     writeFileSync(join(root, 'trio-relay-segments-1-abc', 'seg-000000001.ts'), 'x');
     chmodSync(root, bits);
@@ -191,8 +190,8 @@ describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', (
   });
 
   it('--spool-dir as a symlink to a good dir', async () => {
-    const good = mkdtempSync(join(tmpdir(), 'bad-spool-'));
-    const link = join(mkdtempSync(join(tmpdir(), 'bad-spool-')), 'link');
+    const good = tempDir('bad-spool-');
+    const link = join(tempDir('bad-spool-'), 'link');
     symlinkSync(good, link);
     expect(await rejected(['--spool-dir', link])).toBe(
       `trio-relay: --spool-dir ${link} is a symbolic link: pass the directory it points to, or give the relay a directory of its own`,
@@ -201,7 +200,7 @@ describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', (
   });
 
   it('--spool-dir that is a file', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'bad-spool-')), 'file');
+    const file = join(tempDir('bad-spool-'), 'file');
     writeFileSync(file, 'x');
     expect(await rejected(['--spool-dir', file])).toBe(`trio-relay: --spool-dir ${file} is not a directory`);
   });
@@ -211,7 +210,7 @@ describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', (
   it(`--spool-dir owned by another uid (${uid === 0 ? 'chowned to 4242' : '"/", owned by root'})`, async () => {
     let dir = '/';
     if (uid === 0) {
-      dir = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+      dir = tempDir('bad-spool-');
       chownSync(dir, 4242, 4242);
     }
     const owner = statSync(dir).uid;
@@ -223,8 +222,8 @@ describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', (
   });
 
   it('the default root planted as a symlink, or left open to others', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'bad-tmp-'));
-    const target = mkdtempSync(join(tmpdir(), 'bad-spool-'));
+    const tmp = tempDir('bad-tmp-');
+    const target = tempDir('bad-spool-');
     const root = join(tmp, `trio-relay-${uid}`);
     symlinkSync(target, root);
     expect(await rejected([], tmp)).toBe(
@@ -232,7 +231,7 @@ describe('an unsafe spool dir: exit 2 with why and what to do, segments kept', (
     );
     expect(readdirSync(target)).toEqual([]);
 
-    const open = mkdtempSync(join(tmpdir(), 'bad-tmp-'));
+    const open = tempDir('bad-tmp-');
     mkdirSync(join(open, `trio-relay-${uid}`));
     chmodSync(join(open, `trio-relay-${uid}`), 0o777);
     expect(await rejected([], open)).toMatch(

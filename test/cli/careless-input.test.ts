@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
@@ -11,7 +11,7 @@ const base = ['--source', 'testsrc', '--cloud', 'http://127.0.0.1:9'];
 const ok = [...base, '--token', 'tok-1234'];
 
 function tempFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'careless-')), name);
+  const path = join(tempDir('careless-'), name);
   writeFileSync(path, text);
   return path;
 }
@@ -24,7 +24,7 @@ async function refused(
   args: string[],
   options: { env?: Record<string, string | undefined>; secrets?: string[] } = {},
 ): Promise<string> {
-  const tmp = mkdtempSync(join(tmpdir(), 'careless-tmp-'));
+  const tmp = tempDir('careless-tmp-');
   const result = await runCli(args, { timeoutMs: 20_000, env: { TMPDIR: tmp, ...options.env } });
   expect(result.code, result.stderr).toBe(2);
   expect(result.stdout).toBe('');

@@ -1,14 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_SETTINGS } from '../../src/cli/demo-settings.js';
 import { DISCOVER_SETTINGS } from '../../src/cli/discover-settings.js';
 import { INGEST_SERVER_SETTINGS } from '../../src/cli/ingest-server-settings.js';
-import { RELAY_SETTINGS } from '../../src/cli/relay.js';
+import { RELAY_SETTINGS } from '../../src/cli/relay-settings.js';
 import { envName, fileSchema } from '../../src/cli/settings.js';
 import { readConfigFile } from '../../src/config/config-file.js';
 import { killAllClis, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
@@ -17,7 +17,7 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
 const readme = readFileSync(new URL('README.md', root), 'utf8');
 
 function configFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'cli-config-')), 'relay.yaml');
+  const path = join(tempDir('cli-config-'), 'relay.yaml');
   writeFileSync(path, text);
   return path;
 }
@@ -51,7 +51,7 @@ describe('a bad config file: one line naming the file and the key, exit 2', () =
     expect(await oneLine([...good, '--config', '/nonexistent/relay.yaml'])).toBe(
       'trio-relay: config file /nonexistent/relay.yaml: cannot read it (ENOENT)',
     );
-    const dir = mkdtempSync(join(tmpdir(), 'cli-config-dir-'));
+    const dir = tempDir('cli-config-dir-');
     mkdirSync(join(dir, 'relay.yaml'));
     expect(await oneLine(good, { TRIO_CONFIG: join(dir, 'relay.yaml') })).toMatch(
       /^trio-relay: config file .*relay\.yaml: cannot read it \(EISDIR\)$/,

@@ -1,15 +1,14 @@
-import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { killAllClis, runCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 import { newSpoolDir, TOKEN } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let camera: Camera;
 let ingest: IngestServer;
@@ -107,10 +106,9 @@ describe('trio-relay doctor', () => {
       req.resume();
       req.on('end', () => res.writeHead(req.method === 'POST' ? 201 : 404).end());
     });
-    skewed.listen(0, '127.0.0.1');
-    await once(skewed, 'listening');
+    const port = await listenOnFreePort(skewed);
     try {
-      const url = `http://127.0.0.1:${(skewed.address() as AddressInfo).port}`;
+      const url = `http://127.0.0.1:${port}`;
       const { code, checks } = await doctor(['-s', 'testsrc', '-t', TOKEN, '--cloud', url]);
       expect(code).toBe(1);
       const clock = checks.find((c) => c.check === 'clock')!;
@@ -129,7 +127,7 @@ describe('trio-relay doctor', () => {
 
   it('a camera refusing a password cut by an unquoted " #" in YAML: the source line says so, and why', async () => {
     const locked = await startCamera({ user: 'admin', password: 'pa #ss', auth: 'digest' });
-    const config = join(mkdtempSync(join(tmpdir(), 'doctor-')), 'relay.yaml');
+    const config = join(tempDir('doctor-'), 'relay.yaml');
     // A camera taking its account in the query; YAML reads the password as "pa": the rest is a comment.
     writeFileSync(
       config,

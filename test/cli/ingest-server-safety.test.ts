@@ -1,10 +1,10 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classify } from '../../src/uploader/classify.js';
 import { killAllClis, runCli, startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
@@ -28,7 +28,7 @@ async function refusedOut(out: string): Promise<string> {
 
 describe('ingest-server --out another user could control', () => {
   it('is refused when it is theirs, open to others, or below a dir they can swap', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'out-'));
+    const base = tempDir('out-');
     const theirs = join(base, 'theirs');
     mkdirSync(theirs);
     chownSync(theirs, NOBODY, NOBODY);
@@ -51,7 +51,7 @@ describe('ingest-server --out another user could control', () => {
 describe('ingest-server --max-store-mb', () => {
   it('answers 413 to a segment larger than the whole store (a reject for the relay), and keeps the newest', async () => {
     const port = await freePort();
-    const out = mkdtempSync(join(tmpdir(), 'out-'));
+    const out = tempDir('out-');
     const server = startCli([
       'ingest-server',
       '--port',
@@ -113,7 +113,7 @@ describe('ingest-server --max-store-mb', () => {
 describe('ingest-server --max-cameras and --max-connections', () => {
   it('caps the cameras from the command line, and refuses a count below 1', async () => {
     const port = await freePort();
-    const out = mkdtempSync(join(tmpdir(), 'out-'));
+    const out = tempDir('out-');
     const server = startCli([
       ...['ingest-server', '--port', String(port), '--out', out, '--token', TOKEN],
       ...['--max-cameras', '1', '--max-connections', '8'],

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis, runCli, startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
@@ -13,7 +13,7 @@ const TS_PACKET = new Uint8Array(188).fill(0xff).fill(0x47, 0, 1);
 describe('trio-relay ingest-server', () => {
   it('serves the contract, applies repeated --fault flags in order and prints a line per segment', async () => {
     const port = await freePort();
-    const out = mkdtempSync(join(tmpdir(), 'cli-ingest-'));
+    const out = tempDir('cli-ingest-');
     const server = startCli([
       ...['ingest-server', '--port', String(port), '--out', out, '--token', 'cli-token'],
       ...['--fault', '503x1', '--fault', '429x1:retry-after=4'],
@@ -38,7 +38,7 @@ describe('trio-relay ingest-server', () => {
   });
 
   it('refuses --host 0.0.0.0 without a token: exit 2, one line, before listening', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'cli-ingest-'));
+    const out = tempDir('cli-ingest-');
     const result = await runCli(['ingest-server', '--host', '0.0.0.0', '--port', '0', '--out', out], {
       timeoutMs: 15_000,
       env: { TRIO_TOKEN: undefined },
@@ -52,7 +52,7 @@ describe('trio-relay ingest-server', () => {
 
   it('reads the key from --token-file, prints the viewer address without it, and takes --max-store-mb', async () => {
     const port = await freePort();
-    const out = mkdtempSync(join(tmpdir(), 'cli-ingest-'));
+    const out = tempDir('cli-ingest-');
     const tokenFile = join(out, '..', `token-${port}`);
     writeFileSync(tokenFile, 'file-token\n');
     const server = startCli([

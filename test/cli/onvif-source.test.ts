@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +10,7 @@ import {
 import { ConfigError } from '../../src/errors.js';
 import { redact } from '../../src/redact.js';
 import { type FakeOnvifDevice, startFakeOnvifDevice } from '../helpers/onvif-device.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const USER = 'viewer';
 const PASSWORD = 'sw0rd fish:@/';
@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 function passwordFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'onvif-pw-')), 'password');
+  const path = join(tempDir('onvif-pw-'), 'password');
   writeFileSync(path, text);
   return path;
 }

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Invocation, parseCommandLine } from '../../src/cli/commands.js';
-import { RELAY_SETTINGS } from '../../src/cli/relay.js';
+import { RELAY_SETTINGS } from '../../src/cli/relay-settings.js';
 import { envName, joinDashValues, SettingSources, valueFlags } from '../../src/cli/settings.js';
 import { type RelayConfig, resolveRelayConfig } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Parse as the CLI does (flags, TRIO_* env, --config FILE), then validate: what the relay would run with. */
 /** Exactly these TRIO_* variables: none from the machine running the tests, none from the last call. */
@@ -38,7 +38,7 @@ async function relayConfig(argv: string[], env: Record<string, string> = {}): Pr
 }
 
 function configFile(text: string, name = 'relay.yaml'): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'settings-')), name);
+  const path = join(tempDir('settings-'), name);
   writeFileSync(path, text);
   return path;
 }
@@ -59,13 +59,13 @@ afterEach(() => {
 
 /** Settings of each kind, with a value for each source and what the config then holds. */
 const CASES = [
-  { flag: 'fps', file: '2', env: '3', cli: '4', read: (c: RelayConfig) => c.fps, want: [1, 2, 3, 4] },
+  { flag: 'fps', file: '2', env: '3', cli: '4', read: (c: RelayConfig) => c.camera.fps, want: [1, 2, 3, 4] },
   {
     flag: 'upload-timeout',
     file: '45',
     env: '5m',
     cli: '1500ms',
-    read: (c: RelayConfig) => c.uploadTimeoutMs,
+    read: (c: RelayConfig) => c.camera.uploadTimeoutMs,
     want: [30_000, 45_000, 300_000, 1500],
   },
   {
@@ -73,7 +73,7 @@ const CASES = [
     file: '500ms',
     env: '2s',
     cli: '0.25',
-    read: (c: RelayConfig) => c.retryBaseMs,
+    read: (c: RelayConfig) => c.process.retryBaseMs,
     want: [1000, 500, 2000, 250],
   },
   {
@@ -81,7 +81,7 @@ const CASES = [
     file: 'https://file.example',
     env: 'https://env.example',
     cli: 'https://flag.example',
-    read: (c: RelayConfig) => c.cloud,
+    read: (c: RelayConfig) => c.camera.cloud,
     want: [
       'https://trio-relay.machinefi.com',
       'https://file.example',
@@ -94,7 +94,7 @@ const CASES = [
     file: '64',
     env: '128',
     cli: '256',
-    read: (c: RelayConfig) => c.maxSpoolBytes / 1024 / 1024,
+    read: (c: RelayConfig) => c.camera.maxSpoolBytes / 1024 / 1024,
     want: [512, 64, 128, 256],
   },
   {
@@ -102,7 +102,7 @@ const CASES = [
     file: 'copy',
     env: 'aac',
     cli: 'off',
-    read: (c: RelayConfig) => c.audio,
+    read: (c: RelayConfig) => c.camera.audio,
     want: ['off', 'copy', 'aac', 'off'],
   },
 ] as const;
@@ -129,31 +129,33 @@ describe('precedence: flags > env > file > defaults', () => {
     const invocation = await parseCommandLine(['--config', path, '--fps', '8'], sources);
     expect(invocation.command).toBe('relay');
     const config = resolveRelayConfig((invocation as { flags: object }).flags, {});
-    expect(config).toMatchObject({
+    expect(config.camera).toMatchObject({
       fps: 8,
       segmentDurationS: 4,
       codec: 'copy',
-      verbose: true,
       token: 'env-key',
       source: { kind: 'rtsp' },
     });
+    expect(config.process.verbose).toBe(true);
   });
 
   it('TRIO_CONFIG names the file; --config beats it', async () => {
     const fromEnv = configFile('fps: 2\n');
     const fromFlag = configFile('fps: 3\n');
-    expect((await relayConfig([], { TRIO_CONFIG: fromEnv })).fps).toBe(2);
-    expect((await relayConfig(['--config', fromFlag], { TRIO_CONFIG: fromEnv })).fps).toBe(3);
+    expect((await relayConfig([], { TRIO_CONFIG: fromEnv })).camera.fps).toBe(2);
+    expect((await relayConfig(['--config', fromFlag], { TRIO_CONFIG: fromEnv })).camera.fps).toBe(3);
   });
 
   it('JSON is read too, and an empty file sets nothing', async () => {
-    expect((await relayConfig(['--config', configFile('{"fps": 6, "json": true}', 'r.json')])).fps).toBe(6);
-    expect((await relayConfig(['--config', configFile('# nothing yet\n')])).fps).toBe(1);
+    expect(
+      (await relayConfig(['--config', configFile('{"fps": 6, "json": true}', 'r.json')])).camera.fps,
+    ).toBe(6);
+    expect((await relayConfig(['--config', configFile('# nothing yet\n')])).camera.fps).toBe(1);
   });
 
   it('booleans from env say true or false', async () => {
-    expect((await relayConfig([], { TRIO_VERBOSE: 'true' })).verbose).toBe(true);
-    expect((await relayConfig([], { TRIO_JSON: 'false' })).json).toBe(false);
+    expect((await relayConfig([], { TRIO_VERBOSE: 'true' })).process.verbose).toBe(true);
+    expect((await relayConfig([], { TRIO_JSON: 'false' })).process.json).toBe(false);
     expect(await rejection(relayConfig([], { TRIO_JSON: '1' }))).toBe('TRIO_JSON=1: expected true or false');
   });
 });
@@ -167,7 +169,7 @@ describe('the API key: --token and --token-file are one setting', () => {
     const token = async (argv: string[], env: Record<string, string> = {}) => {
       setEnv(env);
       const invocation = await parseCommandLine([...base, ...argv], new SettingSources());
-      return resolveRelayConfig((invocation as { flags: object }).flags, {}).token;
+      return resolveRelayConfig((invocation as { flags: object }).flags, {}).camera.token;
     };
     expect(await token(['--token-file', file], { TRIO_TOKEN: 'env-key' })).toBe('file-key');
     expect(await token(['--token', 'flag-key'], { TRIO_TOKEN_FILE: file })).toBe('flag-key');

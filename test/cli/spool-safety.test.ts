@@ -1,10 +1,10 @@
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis, runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { newSpoolDir, spoolDirs, startRelay, waitForClosed } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
@@ -23,7 +23,7 @@ async function refused(spoolDir: string): Promise<string> {
 
 describe('a --spool-dir under a directory another user controls', () => {
   it('is refused when an ancestor is owned by another (non-root) user, and nothing is created there', async () => {
-    const shared = join(mkdtempSync(join(tmpdir(), 'spool-anc-')), 'run');
+    const shared = join(tempDir('spool-anc-'), 'run');
     mkdirSync(shared, { mode: 0o755 });
     chownSync(shared, NOBODY, NOBODY);
     const spool = join(shared, 'spool');
@@ -34,7 +34,7 @@ describe('a --spool-dir under a directory another user controls', () => {
   });
 
   it('is refused when an ancestor is writable by others without the sticky bit', async () => {
-    const shared = join(mkdtempSync(join(tmpdir(), 'spool-anc-')), 'open');
+    const shared = join(tempDir('spool-anc-'), 'open');
     mkdirSync(shared);
     chmodSync(shared, 0o777);
     const spool = join(shared, 'a', 'spool');
@@ -45,7 +45,7 @@ describe('a --spool-dir under a directory another user controls', () => {
   });
 
   it('is refused when a symlinked ancestor leads into such a directory', async () => {
-    const base = mkdtempSync(join(tmpdir(), 'spool-anc-'));
+    const base = tempDir('spool-anc-');
     const theirs = join(base, 'theirs');
     mkdirSync(theirs, { mode: 0o755 });
     chownSync(theirs, NOBODY, NOBODY);

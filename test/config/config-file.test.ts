@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FileSchema, readConfigFile } from '../../src/config/config-file.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const schema: FileSchema = {
   source: 'string',
@@ -16,7 +16,7 @@ const schema: FileSchema = {
 };
 
 function file(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'config-file-')), 'relay.yaml');
+  const path = join(tempDir('config-file-'), 'relay.yaml');
   writeFileSync(path, text);
   return path;
 }
@@ -123,7 +123,7 @@ describe('readConfigFile', () => {
     expect(error('/nonexistent/relay.yaml')).toBe(
       'config file /nonexistent/relay.yaml: cannot read it (ENOENT)',
     );
-    const dir = mkdtempSync(join(tmpdir(), 'config-dir-'));
+    const dir = tempDir('config-dir-');
     mkdirSync(join(dir, 'relay.yaml'));
     expect(error(join(dir, 'relay.yaml'))).toMatch(/cannot read it \(EISDIR\)$/);
   });

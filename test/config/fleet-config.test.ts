@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveFleetConfig } from '../../src/config/fleet-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const spoolDir = mkdtempSync(join(tmpdir(), 'fleet-config-'));
+const spoolDir = tempDir('fleet-config-');
 const shared = { token: 'tok-123', spoolDir, cloud: 'http://127.0.0.1:9' };
 
 function thrown(fn: () => unknown): ConfigError {
@@ -23,7 +21,7 @@ describe('resolveFleetConfig', () => {
     const fleet = resolveFleetConfig({ ...shared, source: 'testsrc', uploadConcurrency: '3' }, undefined, {});
     expect(fleet.single).toBe(true);
     expect(fleet.cameras).toHaveLength(1);
-    expect(fleet.upload).toEqual({ concurrency: 3, order: 'fifo', maxRateBytesPerS: undefined });
+    expect(fleet.process.upload).toEqual({ concurrency: 3, order: 'fifo', maxRateBytesPerS: undefined });
   });
 
   it('each camera is the shared settings with its own keys on top', () => {
@@ -52,7 +50,11 @@ describe('resolveFleetConfig', () => {
       'http://127.0.0.1:9',
     ]);
     // One request per camera by default; the pool's settings are shared.
-    expect(fleet.upload).toEqual({ concurrency: 2, order: 'live-first', maxRateBytesPerS: 2_000_000 });
+    expect(fleet.process.upload).toEqual({
+      concurrency: 2,
+      order: 'live-first',
+      maxRateBytesPerS: 2_000_000,
+    });
   });
 
   it('names the camera when one of its values is wrong', () => {

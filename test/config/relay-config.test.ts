@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDurationMs, MAX_TIMER_MS } from '../../src/config/parse.js';
@@ -11,6 +10,7 @@ import {
 } from '../../src/config/relay-config.js';
 import { defaultSpoolRoot } from '../../src/config/spool-dir.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const base = { source: 'rtsp://cam/stream', token: 'tok-123' };
 
@@ -27,7 +27,7 @@ function error(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): str
 
 describe('resolveRelayConfig', () => {
   it('has the Python relay defaults', () => {
-    const c = resolveRelayConfig(base, {});
+    const c = resolveRelayConfig(base, {}).camera;
     expect(c).toMatchObject({
       cloud: 'https://trio-relay.machinefi.com',
       fps: 1,
@@ -46,10 +46,12 @@ describe('resolveRelayConfig', () => {
   });
 
   it('takes the token from --token-file, then TRIO_TOKEN', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'token');
+    const file = join(tempDir('cfg-'), 'token');
     writeFileSync(file, 'from-file\n');
-    expect(resolveRelayConfig({ source: 'testsrc', tokenFile: file }, {}).token).toBe('from-file');
-    expect(resolveRelayConfig({ source: 'testsrc' }, { TRIO_TOKEN: 'from-env' }).token).toBe('from-env');
+    expect(resolveRelayConfig({ source: 'testsrc', tokenFile: file }, {}).camera.token).toBe('from-file');
+    expect(resolveRelayConfig({ source: 'testsrc' }, { TRIO_TOKEN: 'from-env' }).camera.token).toBe(
+      'from-env',
+    );
   });
 
   it.each([
@@ -80,15 +82,15 @@ describe('resolveRelayConfig', () => {
 
   it('metrics are off by default, on loopback when asked; the backlog limit is 60 s or 3 segments', () => {
     const off = resolveRelayConfig(base, {});
-    expect([off.metricsPort, off.metricsHost, off.readyMaxBacklogMs]).toEqual([
+    expect([off.process.metricsPort, off.process.metricsHost, off.camera.readyMaxBacklogMs]).toEqual([
       undefined,
       '127.0.0.1',
       60_000,
     ]);
     const on = resolveRelayConfig({ ...base, metricsPort: '0', metricsHost: '[::1]' }, {});
-    expect([on.metricsPort, on.metricsHost]).toEqual([0, '::1']);
-    expect(resolveRelayConfig({ ...base, segmentDuration: '30' }, {}).readyMaxBacklogMs).toBe(90_000);
-    expect(resolveRelayConfig({ ...base, readyMaxBacklog: '5m' }, {}).readyMaxBacklogMs).toBe(300_000);
+    expect([on.process.metricsPort, on.process.metricsHost]).toEqual([0, '::1']);
+    expect(resolveRelayConfig({ ...base, segmentDuration: '30' }, {}).camera.readyMaxBacklogMs).toBe(90_000);
+    expect(resolveRelayConfig({ ...base, readyMaxBacklog: '5m' }, {}).camera.readyMaxBacklogMs).toBe(300_000);
     expect(error({ metricsPort: '65536' })).toMatch(
       /^--metrics-port 65536: expected a TCP port from 0 to 65535/,
     );
@@ -100,7 +102,7 @@ describe('resolveRelayConfig', () => {
   });
 
   it('refuses a key no HTTP header carries, naming where it came from, never showing it', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'token');
+    const file = join(tempDir('cfg-'), 'token');
     writeFileSync(file, 'kéy-5678\n');
     for (const [flags, env, from] of [
       [{ token: 'k y-5678' }, {}, '--token'],
@@ -115,7 +117,7 @@ describe('resolveRelayConfig', () => {
   });
 
   it('caps --name at 200 characters', () => {
-    expect(resolveRelayConfig({ ...base, name: 'é'.repeat(200) }, {}).name).toHaveLength(200);
+    expect(resolveRelayConfig({ ...base, name: 'é'.repeat(200) }, {}).camera.name).toHaveLength(200);
     expect(error({ name: 'n'.repeat(201) })).toBe('--name: expected at most 200 characters, got 201');
   });
 
@@ -172,7 +174,7 @@ describe('bounds (issue 10)', () => {
       expect(n, key).toBeGreaterThanOrEqual(b.min);
       expect(n, key).toBeLessThanOrEqual(b.max);
     }
-    expect(c.stallTimeoutMs).toBeLessThanOrEqual(RELAY_BOUNDS.stallTimeout.max);
+    expect(c.camera.stallTimeoutMs).toBeLessThanOrEqual(RELAY_BOUNDS.stallTimeout.max);
   });
 
   it.each(keys.map((k) => [flagOf(k), k] as const))(
@@ -209,10 +211,12 @@ describe('bounds (issue 10)', () => {
       /^--segment-duration 1: expected seconds from 2 \(one frame at --fps 0.5\) to 600$/,
     );
     expect(error({ fps: '0.3', segmentDuration: '3.3' })).toMatch(/from 3.334 \(one frame at --fps 0.3\)/);
-    expect(resolveRelayConfig({ ...base, fps: '0.5', segmentDuration: '2' }, {}).segmentDurationS).toBe(2);
-    expect(resolveRelayConfig({ ...base, codec: 'copy', segmentDuration: '0.5' }, {}).segmentDurationS).toBe(
-      0.5,
-    );
+    expect(
+      resolveRelayConfig({ ...base, fps: '0.5', segmentDuration: '2' }, {}).camera.segmentDurationS,
+    ).toBe(2);
+    expect(
+      resolveRelayConfig({ ...base, codec: 'copy', segmentDuration: '0.5' }, {}).camera.segmentDurationS,
+    ).toBe(0.5);
   });
 
   it('--retry-max is at least --retry-base; the default cap covers any base', () => {
@@ -220,7 +224,7 @@ describe('bounds (issue 10)', () => {
       /^--retry-max 2s: expected a duration from 5s \(--retry-base\) to 1h/,
     );
     const c = resolveRelayConfig({ ...base, retryBase: '60s' }, {});
-    expect([c.retryBaseMs, c.retryMaxMs]).toEqual([60_000, 60_000]);
+    expect([c.process.retryBaseMs, c.process.retryMaxMs]).toEqual([60_000, 60_000]);
   });
 
   it('--stall-timeout is at least 2 segments; its default is 3 segments (at least 3 s)', () => {
@@ -228,9 +232,9 @@ describe('bounds (issue 10)', () => {
       /^--stall-timeout 19s: expected a duration from 20s \(2 × --segment-duration\) to 1h/,
     );
     expect(
-      resolveRelayConfig({ ...base, segmentDuration: '10', stallTimeout: '20s' }, {}).stallTimeoutMs,
+      resolveRelayConfig({ ...base, segmentDuration: '10', stallTimeout: '20s' }, {}).camera.stallTimeoutMs,
     ).toBe(20_000);
-    const stall = (flags: RelayFlags) => resolveRelayConfig({ ...base, ...flags }, {}).stallTimeoutMs;
+    const stall = (flags: RelayFlags) => resolveRelayConfig({ ...base, ...flags }, {}).camera.stallTimeoutMs;
     expect(stall({ segmentDuration: '1.5' })).toBe(4500);
     expect(stall({ segmentDuration: '600' })).toBe(1_800_000);
     expect(stall({ fps: '2', segmentDuration: '0.5' })).toBe(3000);
@@ -238,12 +242,12 @@ describe('bounds (issue 10)', () => {
 
   it('rounds sizes and durations to whole bytes and ms', () => {
     const c = resolveRelayConfig({ ...base, maxSpoolMb: '1.3', uploadTimeout: '1.0005s' }, {});
-    expect(c.maxSpoolBytes).toBe(Math.round(1.3 * 1024 * 1024));
-    expect(c.uploadTimeoutMs).toBe(1001);
+    expect(c.camera.maxSpoolBytes).toBe(Math.round(1.3 * 1024 * 1024));
+    expect(c.camera.uploadTimeoutMs).toBe(1001);
   });
 
   it('a bad flag is reported before the spool dir is created', () => {
-    const root = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'spool');
+    const root = join(tempDir('cfg-'), 'spool');
     expect(error({ spoolDir: root, uploadTimeout: '1000h' })).toMatch(/--upload-timeout/);
     expect(error({ spoolDir: root, token: undefined })).toMatch(/no API token/);
     expect(existsSync(root)).toBe(false);

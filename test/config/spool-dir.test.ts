@@ -3,13 +3,11 @@ import {
   chownSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unsafeAncestor } from '../../src/config/safe-dir.js';
@@ -21,12 +19,13 @@ import {
   spoolDirProblem,
 } from '../../src/config/spool-dir.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const me = currentUser();
 const isRoot = me.uid === 0;
 
 function fresh(): string {
-  return mkdtempSync(join(tmpdir(), 'spool-dir-'));
+  return tempDir('spool-dir-');
 }
 
 function refusal(flag: string | undefined, user: SpoolUser = me, base?: string): string {

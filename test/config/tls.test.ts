@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isLoopback } from '../../src/config/loopback.js';
 import { type RelayFlags, resolveRelayConfig } from '../../src/config/relay-config.js';
-import { isLoopback } from '../../src/config/tls.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { makePki } from '../helpers/tls.js';
 
 const base: RelayFlags = { source: 'testsrc', token: 'tok-123' };
@@ -41,14 +41,16 @@ describe('--allow-insecure-http: the API key goes over plain http only to this m
     'http://cam.localhost',
     'http://[::1]:8080',
   ])('allows loopback %s', (cloud) => {
-    expect(resolveRelayConfig({ ...base, cloud }, {}).cloud).toBe(cloud);
+    expect(resolveRelayConfig({ ...base, cloud }, {}).camera.cloud).toBe(cloud);
   });
 
   it('allows any http host with --allow-insecure-http, and https always', () => {
-    expect(resolveRelayConfig({ ...base, cloud: 'http://10.0.0.5', allowInsecureHttp: true }, {}).cloud).toBe(
-      'http://10.0.0.5',
+    expect(
+      resolveRelayConfig({ ...base, cloud: 'http://10.0.0.5', allowInsecureHttp: true }, {}).camera.cloud,
+    ).toBe('http://10.0.0.5');
+    expect(resolveRelayConfig({ ...base, cloud: 'https://10.0.0.5' }, {}).camera.cloud).toBe(
+      'https://10.0.0.5',
     );
-    expect(resolveRelayConfig({ ...base, cloud: 'https://10.0.0.5' }, {}).cloud).toBe('https://10.0.0.5');
   });
 
   it('masks a password in the refusal', () => {
@@ -60,7 +62,12 @@ describe('--allow-insecure-http: the API key goes over plain http only to this m
     ['127.0.0.1', true],
     ['[::1]', true],
     ['[::ffff:7f00:1]', true],
+    ['::ffff:127.0.0.2', true],
+    ['127.0.0.2', true],
+    ['cam.localhost', true],
     ['10.0.0.1', false],
+    ['127.999.0.1', false],
+    ['localhost.example.com', false],
     ['[::ffff:a00:1]', false],
     ['example.com', false],
   ])('isLoopback(%s) is %s', (host, expected) => {
@@ -70,17 +77,18 @@ describe('--allow-insecure-http: the API key goes over plain http only to this m
 
 describe('--ca-file', () => {
   const pki = makePki();
-  const dir = mkdtempSync(join(tmpdir(), 'ca-file-'));
+  const dir = tempDir('ca-file-');
 
   it('is off by default: Node trusts its roots and NODE_EXTRA_CA_CERTS by itself', () => {
-    expect(resolveRelayConfig(base, { NODE_EXTRA_CA_CERTS: pki.caFile }).extraCa).toBeUndefined();
+    expect(resolveRelayConfig(base, { NODE_EXTRA_CA_CERTS: pki.caFile }).process.extraCa).toBeUndefined();
   });
 
   it('adds the file to what is trusted, NODE_EXTRA_CA_CERTS kept', () => {
     const other = makePki('another CA');
-    expect(resolveRelayConfig({ ...base, caFile: pki.caFile }, {}).extraCa).toEqual([pki.ca.trim()]);
+    expect(resolveRelayConfig({ ...base, caFile: pki.caFile }, {}).process.extraCa).toEqual([pki.ca.trim()]);
     expect(
-      resolveRelayConfig({ ...base, caFile: pki.caFile }, { NODE_EXTRA_CA_CERTS: other.caFile }).extraCa,
+      resolveRelayConfig({ ...base, caFile: pki.caFile }, { NODE_EXTRA_CA_CERTS: other.caFile }).process
+        .extraCa,
     ).toEqual([other.ca.trim(), pki.ca.trim()]);
   });
 

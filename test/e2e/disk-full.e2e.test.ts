@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOSS_LEDGER_FILE } from '../../src/spool/naming.js';
@@ -10,6 +9,7 @@ import { acceptedSequences, expectCameraDelivered, stopRelay } from '../helpers/
 import { startTestIngest } from '../helpers/ingest.js';
 import { readLossLedger } from '../helpers/oracle.js';
 import { fastRelayArgs } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(async () => {
   killAllClis();
@@ -37,7 +37,7 @@ describe('a full disk', () => {
     const camera = await startCamera({ pattern: 'snow' });
     const since = Date.now();
     const ingest = await startTestIngest();
-    const mount = mkdtempSync(join(tmpdir(), 'e2e-tmpfs-'));
+    const mount = tempDir('e2e-tmpfs-');
     // The size bound is far above the disk: only ENOSPC can force evictions here.
     const args = fastRelayArgs(camera.url, ingest.url, mount, [
       '--camera-id',
@@ -58,7 +58,7 @@ describe('a full disk', () => {
       const before = ingest.stats().accepted;
       await ingest.waitFor((s) => s.accepted >= before + 5, 60_000);
       // The ledger lives on the relay's private tmpfs: read it through the relay's own root.
-      const ledgerDir = mkdtempSync(join(tmpdir(), 'e2e-ledger-'));
+      const ledgerDir = tempDir('e2e-ledger-');
       copyFileSync(`/proc/${relay.pid}/root${mount}/${LOSS_LEDGER_FILE}`, join(ledgerDir, LOSS_LEDGER_FILE));
       expect(await stopRelay(relay)).toBe(0);
       const events = relay.events();

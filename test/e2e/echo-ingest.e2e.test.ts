@@ -1,10 +1,9 @@
-import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAllClis, startCli } from '../helpers/cli.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 import { fastRelayArgs, newSpoolDir } from '../helpers/relay-run.js';
 
 /**
@@ -41,9 +40,7 @@ beforeAll(async () => {
         `<p>bad segment for key ${html(key)}</p><pre>${headers}</pre><i>${Buffer.from(key).toString('base64')}</i>`,
       );
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cloud = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cloud = `http://127.0.0.1:${await listenOnFreePort(server)}`;
 });
 afterAll(async () => {
   killAllClis();

@@ -1,6 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis } from '../helpers/cli.js';
@@ -8,12 +6,13 @@ import { expectOneContiguousTimeline, expectSequencesInOrder } from '../helpers/
 import { probeDuration } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, spoolDirs, startRelay } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
 describe('a file source', () => {
   it('is relayed at native speed and its end is a normal finish: everything delivered, exit 0', async () => {
-    const clip = join(mkdtempSync(join(tmpdir(), 'clip-')), 'clip.mp4');
+    const clip = join(tempDir('clip-'), 'clip.mp4');
     execFileSync('ffmpeg', [
       ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '4'],
       ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip],

@@ -1,22 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createReadStream, mkdtempSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis } from '../helpers/cli.js';
 import { expectOneContiguousTimeline, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
 import { probeSegment } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 import { newSpoolDir, startRelay, waitForClosed } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(() => killAllClis());
 
 describe('an HLS source over HTTP', () => {
   it('is relayed like a camera', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hls-'));
+    const dir = tempDir('hls-');
     execFileSync('ffmpeg', [
       ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '8'],
       ...['-c:v', 'libx264', '-g', '10', '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0'],
@@ -28,9 +27,7 @@ describe('an HLS source over HTTP', () => {
       res.writeHead(200);
       createReadStream(join(dir, name)).pipe(res);
     });
-    web.listen(0, '127.0.0.1');
-    await once(web, 'listening');
-    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}/live.m3u8`;
+    const url = `http://127.0.0.1:${await listenOnFreePort(web)}/live.m3u8`;
     const ingest = await startTestIngest();
     try {
       const relay = startRelay(url, ingest.url, newSpoolDir(), ['--camera-id', 'cam-hls']);

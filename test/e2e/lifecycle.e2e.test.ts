@@ -1,14 +1,5 @@
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
@@ -32,6 +23,7 @@ import {
   startRelay,
   waitForClosed,
 } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let ingest: IngestServer | undefined;
 afterEach(async () => {
@@ -59,7 +51,6 @@ describe('lifecycle', () => {
     const server = await startIngest();
     const spool = newSpoolDir();
     const args = fastRelayArgs(camera.url, server.url, spool, ['--camera-id', 'cam-timeout']);
-    const started = Date.now();
     const child = spawn(
       'timeout',
       ['--preserve-status', '--signal=TERM', '-k', '10', '8', process.execPath, cliPath, ...args],
@@ -75,10 +66,9 @@ describe('lifecycle', () => {
     await server.waitFor((s) => s.accepted >= 3, 30_000);
     server.faults.add({ kind: 'hang', count: Number.POSITIVE_INFINITY });
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    const elapsedS = (Date.now() - started) / 1000;
-    expect(code, stderr).toBe(0); // the relay's own status: it stopped cleanly, before -k
+    // The relay's own status: it stopped cleanly, before timeout's -k would have killed it.
+    expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/"state":"stopped"/);
-    expect(elapsedS).toBeLessThan(8 + 10);
     const closed = stderr
       .split('\n')
       .filter((l) => l.includes('"phase":"closed"'))
@@ -248,7 +238,7 @@ describe('lifecycle', () => {
     const camera = await startCamera();
     const server = await startIngest();
     const spool = newSpoolDir();
-    const precious = mkdtempSync(join(tmpdir(), 'precious-'));
+    const precious = tempDir('precious-');
     writeFileSync(join(precious, 'keep.txt'), 'x');
     symlinkSync(precious, join(spool, 'trio-relay-segments-cam-link~-1-link'));
     const stale = join(spool, 'trio-relay-segments-cam-gone~-2-stale');

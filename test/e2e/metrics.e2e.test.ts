@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
@@ -6,6 +5,7 @@ import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, killAllClis, runCli } from '../helpers/cli.js';
 import { stopRelay } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 import { fastRelayArgs, newSpoolDir, type RelayEvent, spoolDirs, startRelay } from '../helpers/relay-run.js';
 
 /**
@@ -150,9 +150,8 @@ describe('metrics and health endpoints', () => {
   });
 
   it('a metrics port in use: one line, exit 2, before anything starts', async () => {
-    const taken = createServer().listen(0, '127.0.0.1');
-    await once(taken, 'listening');
-    const port = (taken.address() as { port: number }).port;
+    const taken = createServer();
+    const port = await listenOnFreePort(taken);
     const spool = newSpoolDir();
     try {
       const result = await runCli(

@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
@@ -9,7 +7,9 @@ import { killAllClis, runCli, startCli } from '../helpers/cli.js';
 import { writeFleetConfig } from '../helpers/fleet.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { type FakeOnvifDevice, startFakeOnvifDevice } from '../helpers/onvif-device.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 import { fastRelayArgs, newSpoolDir, TOKEN } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * What an ONVIF device on the LAN can make the relay do with the camera's credentials, and
@@ -48,10 +48,9 @@ async function startTrap(): Promise<Trap> {
     });
     socket.on('error', () => {});
   });
-  server.listen(0, OTHER_HOST);
-  await once(server, 'listening');
+  const port = await listenOnFreePort(server, OTHER_HOST);
   return {
-    port: (server.address() as { port: number }).port,
+    port,
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -69,7 +68,7 @@ beforeAll(async () => {
     password: PASSWORD,
     streamUri: () => `rtsp://${OTHER_HOST}:${trap.port}/steal`,
   });
-  passwordFile = join(mkdtempSync(join(tmpdir(), 'onvif-trust-')), 'password');
+  passwordFile = join(tempDir('onvif-trust-'), 'password');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
 });
 afterAll(async () => {
@@ -106,7 +105,7 @@ describe('the camera credentials go only to the host the operator named', () => 
   });
 
   it('the same from a cameras: list entry names the camera (exit 2)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'onvif-trust-'));
+    const dir = tempDir('onvif-trust-');
     const config = join(dir, 'relay.yaml');
     writeFleetConfig(config, { cloud: ingest.url, 'spool-dir': newSpoolDir() }, [
       { id: 'yard', host: device.host, user: USER, 'password-file': passwordFile },
@@ -145,7 +144,7 @@ describe('the camera credentials go only to the host the operator named', () => 
 
   it('allow-credentials-to on a cameras: list entry allows that camera only', async () => {
     trap.requests.length = 0;
-    const config = join(mkdtempSync(join(tmpdir(), 'onvif-trust-')), 'relay.yaml');
+    const config = join(tempDir('onvif-trust-'), 'relay.yaml');
     writeFleetConfig(config, { cloud: ingest.url, 'spool-dir': newSpoolDir() }, [
       {
         id: 'yard',

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
@@ -9,6 +8,7 @@ import { expectCameraDelivered } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { type FakeOnvifDevice, startFakeOnvifDevice } from '../helpers/onvif-device.js';
 import { closedSequences, fastRelayArgs, newSpoolDir, TOKEN, waitForClosed } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * A camera given by ONVIF: a local ONVIF device (SOAP with WS-Security digest, WS-Discovery on
@@ -38,7 +38,7 @@ beforeAll(async () => {
     ],
     streamUri: (token) => (token === 'main_token' ? camera.url : `${camera.url}-missing`),
   });
-  passwordFile = join(mkdtempSync(join(tmpdir(), 'onvif-e2e-')), 'camera-password');
+  passwordFile = join(tempDir('onvif-e2e-'), 'camera-password');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
 });
 afterAll(async () => {
@@ -106,7 +106,7 @@ describe('a camera given by ONVIF host', () => {
   });
 
   it('a wrong password: one clear line, exit 2, nothing started, the password nowhere', async () => {
-    const wrong = join(mkdtempSync(join(tmpdir(), 'onvif-e2e-')), 'wrong');
+    const wrong = join(tempDir('onvif-e2e-'), 'wrong');
     writeFileSync(wrong, 'not-the-password\n');
     const spool = newSpoolDir();
     const result = await runCli(
@@ -143,10 +143,10 @@ describe('a camera given by ONVIF host', () => {
       const spool = newSpoolDir();
       const relay = startCli(relayArgs(spool, 'cam-onvif-hung', ['--host', hung.host]));
       await hung.nextCall();
-      const stoppedAt = Date.now();
       relay.kill('SIGTERM');
       expect(await relay.exited, relay.stderr()).toEqual({ code: 0, signal: null });
-      expect(Date.now() - stoppedAt).toBeLessThan(2000);
+      // It did not wait for the ONVIF call's deadline: the stop ended the question.
+      expect(relay.stderr()).not.toMatch(/did not answer within/);
       expect(readdirSync(spool)).toEqual([]);
     } finally {
       await hung.close();

@@ -1,9 +1,9 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { tempDir } from '../helpers/temp-dir.js';
 import { ALERTS_FILE, compressTime, promtool, RULES_DIR, readRules } from './prometheus-server.js';
 
 /**
@@ -68,7 +68,7 @@ describe('the shipped Prometheus alert rules', () => {
   it("the README's prometheus.yml loads them: promtool check config", async () => {
     const config = readmeYamlBlocks().find((b) => b.includes('scrape_configs:'));
     expect(config).toBeDefined();
-    const dir = mkdtempSync(join(tmpdir(), 'prometheus-config-'));
+    const dir = tempDir('prometheus-config-');
     copyFileSync(ALERTS_FILE, join(dir, 'alerts.yml'));
     writeFileSync(join(dir, 'prometheus.yml'), config!);
     const run = await promtool(['check', 'config', 'prometheus.yml'], '', dir);

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Debian's `prometheus` package (npm test's pretest installs it). */
 export const PROMETHEUS = '/usr/bin/prometheus';
@@ -131,7 +131,7 @@ export async function pollUntil<T>(
  * `target` (host:port) every second as job `trio-relay` and evaluating `rules` every second.
  */
 export async function startPrometheus(target: string, rules: RuleFile): Promise<Prometheus> {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-prometheus-'));
+  const dir = tempDir('e2e-prometheus-');
   const config = join(dir, 'prometheus.yml');
   writeFileSync(join(dir, 'alerts.yml'), stringify(rules));
   writeFileSync(

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -11,6 +10,7 @@ import { startTestIngest } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
 import { startProxy, stopAllProxies } from '../helpers/proxy.js';
 import { closedSequences, fastRelayArgs, newSpoolDir, spoolDirs, TOKEN } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { makePki } from '../helpers/tls.js';
 
 /** The relay through Debian's tinyproxy, a real forward proxy, started here on a free port. */
@@ -199,7 +199,7 @@ describe('an https ingest through a CONNECT tunnel', () => {
     const pki = makePki();
     const ingest = await IngestServer.start({
       port: 0,
-      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
+      outDir: tempDir('e2e-ingest-'),
       token: TOKEN,
       tls: { cert: pki.cert, key: pki.key },
     });

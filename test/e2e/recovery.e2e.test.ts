@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RequestOutcome } from '../../src/ingest-server/events.js';
+import type { ServedRequest } from '../../src/ingest-server/events.js';
 import type { FaultRule } from '../../src/ingest-server/faults.js';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import { startCamera, stopAllCameras } from '../helpers/camera.js';
@@ -23,7 +23,7 @@ const PROBE_INTERVAL_MS = 2000;
 interface Seen {
   at: number;
   method: string;
-  outcome: RequestOutcome['outcome'];
+  outcome: ServedRequest['outcome'];
 }
 
 /** Sequences a camera's ffmpeg closed up to `until` (ms), by the relay's own NDJSON. */

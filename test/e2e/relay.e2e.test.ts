@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
@@ -17,6 +16,7 @@ import {
   TOKEN,
   waitForClosed,
 } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 afterAll(async () => {
   killAllClis();
@@ -47,7 +47,7 @@ describe('relay end to end: RTSP camera → built CLI → trio-relay ingest-serv
 
   it('delivers every closed segment exactly once as valid MPEG-TS starting on a keyframe, and cleans up on SIGTERM', async () => {
     camera = await startCamera();
-    const out = mkdtempSync(join(tmpdir(), 'e2e-ingest-'));
+    const out = tempDir('e2e-ingest-');
     const port = await freePort();
     const ingest = startCli(['ingest-server', '--port', String(port), '--out', out, '--token', TOKEN]);
     await ingest.waitForOutput(/listening on/, 15_000, 'stdout');

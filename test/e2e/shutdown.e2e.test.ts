@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestServer } from '../../src/ingest-server/server.js';
@@ -11,7 +10,9 @@ import { segmentName } from '../../src/spool/naming.js';
 import { startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 import { fastRelayArgs, newSpoolDir, spoolDirs, TOKEN } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** The stop budget these tests give the relay; it must be gone within this + 1 s of SIGTERM. */
 const DRAIN_MS = 3000;
@@ -25,7 +26,7 @@ afterAll(async () => {
   for (const ingest of ingests) await ingest.close();
 });
 beforeAll(() => {
-  const out = join(mkdtempSync(join(tmpdir(), 'shutdown-sample-')), 'sample.ts');
+  const out = join(tempDir('shutdown-sample-'), 'sample.ts');
   execFileSync('ffmpeg', [
     ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=5', '-t', '1'],
     ...['-c:v', 'libx264', '-g', '5', '-f', 'mpegts', out],
@@ -107,9 +108,7 @@ describe('SIGTERM at any moment: exit 0 within --drain-timeout + 1 s, nothing un
       sockets.add(socket);
       socket.on('error', () => {});
     });
-    silent.listen(0, '127.0.0.1');
-    await once(silent, 'listening');
-    const cloud = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const cloud = `http://127.0.0.1:${await listenOnFreePort(silent)}`;
     const registering = once(silent, 'connection');
     const spool = newSpoolDir();
     const relay = startCli(
@@ -223,7 +222,7 @@ describe('SIGTERM behind a slow uplink', () => {
     // 6 kB/s for segments of ~12 kB a second: the backlog grows, an upload is always under way.
     const server = await IngestServer.start({
       port: 0,
-      outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-slow-')),
+      outDir: tempDir('e2e-ingest-slow-'),
       token: TOKEN,
       readRateBytesPerS: 6000,
     });

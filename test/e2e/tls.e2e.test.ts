@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { IngestServer } from '../../src/ingest-server/server.js';
 import { killAllClis, runCli, startCli } from '../helpers/cli.js';
 import { closedSequences, fastRelayArgs, newSpoolDir, spoolDirs, TOKEN } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { makePki, type TestPki } from '../helpers/tls.js';
 
 /** The built relay against the local ingest serving https with a throwaway CA's certificate. */
@@ -16,7 +16,7 @@ beforeAll(async () => {
   pki = makePki();
   ingest = await IngestServer.start({
     port: 0,
-    outDir: mkdtempSync(join(tmpdir(), 'e2e-ingest-')),
+    outDir: tempDir('e2e-ingest-'),
     token: TOKEN,
     tls: { cert: pki.cert, key: pki.key },
   });

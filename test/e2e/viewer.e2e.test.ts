@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
@@ -8,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { killAllClis, startCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, type RelayEvent, TOKEN } from '../helpers/relay-run.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Debian's chromium (test/scripts/ensure-test-deps.mjs installs it); playwright-core drives it. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -100,7 +100,7 @@ describe('the ingest viewer page in a real browser', () => {
     const ingest = await startTestIngest();
     try {
       // Three 1 s H.265 segments, as a camera relayed with --codec copy sends them.
-      const dir = mkdtempSync(join(tmpdir(), 'e2e-hevc-'));
+      const dir = tempDir('e2e-hevc-');
       execFileSync('ffmpeg', [
         ...[
           '-hide_banner',

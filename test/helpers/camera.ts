@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
+import { tempDir } from './temp-dir.js';
 
 /** Debian's python: the first python3 on PATH may be another one without `gi`. */
 const PYTHON = '/usr/bin/python3';
@@ -80,7 +79,7 @@ interface CameraProcess {
 const running = new Set<CameraProcess>();
 
 export async function startCamera(cameraOptions: CameraOptions = {}): Promise<Camera> {
-  const frameLog = cameraOptions.frameLog ?? join(mkdtempSync(join(tmpdir(), 'camera-log-')), 'frames.log');
+  const frameLog = cameraOptions.frameLog ?? join(tempDir('camera-log-'), 'frames.log');
   const options = { ...cameraOptions, frameLog };
   let port = options.port ?? (await freePort());
   let started: { proc: CameraProcess; url: string } | undefined;

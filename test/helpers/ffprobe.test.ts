@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { probeSegment } from './ffprobe.js';
+import { tempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'ffprobe-test-'));
+const dir = tempDir('ffprobe-test-');
 const ts = join(dir, 'two-seconds.ts');
 
 /** 2 s of 10 fps H.264 in MPEG-TS, a keyframe every second. */

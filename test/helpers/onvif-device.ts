@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnFreePort } from './ports.js';
 
 /**
  * A small ONVIF device on 127.0.0.1, as a camera's firmware answers: the device service
@@ -68,9 +68,7 @@ export async function startFakeOnvifDevice(options: FakeOnvifOptions): Promise<F
   const server: Server = createServer((request, response) => {
     void answer(request, response);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnFreePort(server);
   const base = `http://127.0.0.1:${port}`;
   const now = () => new Date(Date.now() + (options.clockSkewMs ?? 0));
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { tempDir } from './temp-dir.js';
 
 /** Debian's tinyproxy: a real forward proxy (CONNECT, Basic auth). */
 const TINYPROXY = '/usr/bin/tinyproxy';
@@ -33,7 +33,7 @@ export interface TestProxy {
 }
 
 export async function startProxy(options: ProxyOptions): Promise<TestProxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-proxy-'));
+  const dir = tempDir('e2e-proxy-');
   const port = await freePort();
   const conf = join(dir, 'tinyproxy.conf');
   writeFileSync(

@@ -1,7 +1,6 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { type CliProcess, startCli } from './cli.js';
+import { tempDir } from './temp-dir.js';
 
 export const TOKEN = 'e2e-token-5f1c';
 
@@ -22,7 +21,7 @@ export function fastRelayArgs(
 }
 
 export function newSpoolDir(): string {
-  return mkdtempSync(join(tmpdir(), 'e2e-spool-'));
+  return tempDir('e2e-spool-');
 }
 
 export function spoolDirs(root: string): string[] {

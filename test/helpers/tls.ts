@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 /** A throwaway certificate authority and a leaf for 127.0.0.1, made with Debian's openssl. */
 export interface TestPki {
@@ -23,7 +23,7 @@ function openssl(dir: string, args: string[]): void {
 const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
 export function makePki(name = 'trio-relay test CA'): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'pki-'));
+  const dir = tempDir('pki-');
   openssl(dir, [
     'req',
     '-x509',
@@ -57,7 +57,7 @@ export function makePki(name = 'trio-relay test CA'): TestPki {
 
 /** A self-signed certificate for 127.0.0.1 (no CA at all). */
 export function makeSelfSigned(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'pki-self-'));
+  const dir = tempDir('pki-self-');
   openssl(dir, [
     ...['req', '-x509', ...KEY, '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2'],
     ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],

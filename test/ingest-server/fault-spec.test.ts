@@ -22,6 +22,8 @@ describe('parseFaultSpec', () => {
     ['down:60s', { kind: 'down', forMs: 60_000 }],
     ['down', { kind: 'down' }],
     ['down:1.5m:after=500ms', { kind: 'down', forMs: 90_000, afterMs: 500 }],
+    // The flags' duration grammar (config/parse.ts readDurationMs), days included.
+    ['down:1d', { kind: 'down', forMs: 86_400_000 }],
     ['  HANGx1:after=2  ', { kind: 'hang', count: 1, afterMs: 2_000 }],
     ['500x1:after=1h', { kind: 'status', status: 500, count: 1, afterMs: 3_600_000 }],
     ['503:camera=Cam-2', { kind: 'status', status: 503, count: forever, camera: 'Cam-2' }],

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FaultInjector, type FaultRule, parseFaultSpec } from '../../src/ingest-server/faults.js';
-import type { RequestOutcome } from '../../src/ingest-server/server.js';
+import type { ServedRequest } from '../../src/ingest-server/server.js';
 import { failureCode, readLedger, useIngest } from './fixtures/ingest.js';
 
 const ingest = useIngest();
@@ -10,7 +10,7 @@ const ingest = useIngest();
 describe('faults on a real server', () => {
   it('answers a burst of 503s, then lets requests through again', async () => {
     const s = await ingest.start();
-    const outcomes: RequestOutcome[] = [];
+    const outcomes: ServedRequest[] = [];
     s.on('request', (o) => outcomes.push(o));
     s.faults.add({ kind: 'status', status: 503, count: 3 });
     expect(await ingest.client().statuses(s, 5)).toEqual([503, 503, 503, 204, 204]);

@@ -1,8 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestServer } from '../../src/ingest-server/server.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TOKEN = 'probe-test-token';
 let server: IngestServer | undefined;
@@ -14,7 +12,7 @@ afterEach(async () => {
 async function start(): Promise<IngestServer> {
   server = await IngestServer.start({
     port: 0,
-    outDir: mkdtempSync(join(tmpdir(), 'probe-faults-')),
+    outDir: tempDir('probe-faults-'),
     token: TOKEN,
   });
   return server;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../src/ingest-server/ledger.js';
-import type { RequestOutcome } from '../../src/ingest-server/server.js';
+import type { ServedRequest } from '../../src/ingest-server/server.js';
 import { readLedger, streamedBody, TOKEN, useIngest } from './fixtures/ingest.js';
 
 const ingest = useIngest();
@@ -310,7 +310,7 @@ describe('API key', () => {
 describe('observing the server', () => {
   it('announces every request, and waitFor resolves on the request that makes it true', async () => {
     const s = await ingest.start();
-    const outcomes: RequestOutcome[] = [];
+    const outcomes: ServedRequest[] = [];
     s.on('request', (o) => outcomes.push(o));
     const twoAccepted = s.waitFor((st) => st.accepted >= 2, 5_000);
     const client = ingest.client();

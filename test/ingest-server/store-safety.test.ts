@@ -2,24 +2,23 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newEntry } from '../../src/ingest-server/ledger.js';
 import { SegmentStore } from '../../src/ingest-server/store.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { readLedger, useIngest } from './fixtures/ingest.js';
 
 const ingest = useIngest();
 
 /** A directory of the victim's, with one file: nothing the ingest does may change either. */
 function victim(): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'victim-'));
+  const dir = tempDir('victim-');
   writeFileSync(join(dir, 'precious'), 'precious'); // no trailing newline: a "torn ledger" to fix
   return { dir, file: join(dir, 'precious') };
 }
@@ -78,7 +77,7 @@ describe('symlinks planted in the out dir are never followed', () => {
 
 describe('the store limit never loses what it acknowledged', () => {
   it('keeps a segment whose answer is pending, even over the limit, and rotates it once answered', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    const dir = tempDir('store-');
     mkdirSync(join(dir, 'cam'));
     const store = new SegmentStore(dir, 150, () => {});
     const row = (sequence: number) =>

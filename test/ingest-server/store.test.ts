@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newEntry } from '../../src/ingest-server/ledger.js';
 import { SegmentStore } from '../../src/ingest-server/store.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function segment(
   camera: string,
@@ -23,7 +23,7 @@ function segment(
 
 describe('SegmentStore', () => {
   it('flags discontinuities and carries them into the discontinuity sequence as the head rotates', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'store-'));
+    const dir = tempDir('store-');
     const camDir = join(dir, 'cam');
     mkdirSync(camDir);
     const lines: string[] = [];

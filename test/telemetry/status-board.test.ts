@@ -54,7 +54,7 @@ describe('status board', () => {
     const lines = formatBoard(cameras, 200, 5);
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe(
-      '10 cameras: 8 RELAYING, 1 RECONNECTING, 1 INGEST FAILING | 2.50 Mbps | ok 100 | retrying 0 | pending 10 | evicted 2 | spool 0.5 MB',
+      '10 cameras: 8 RELAYING, 1 RECONNECTING, 1 INGEST FAILING | 2.50 Mbps | ok 100 | retrying 0 | pending 10 | lost 2 | spool 0.5 MB',
     );
     expect(lines.slice(1, 4).map((l) => l.split(' ')[0])).toEqual(['cam-8', 'cam-9', 'cam-0']);
     expect(lines[4]).toBe('… and 7 more cameras, relaying');

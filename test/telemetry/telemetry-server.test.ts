@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Readiness } from '../../src/telemetry/readiness.js';
 import { TelemetryServer } from '../../src/telemetry/telemetry-server.js';
+import { listenOnFreePort } from '../helpers/ports.js';
 
 let server: TelemetryServer | undefined;
 afterEach(async () => {
@@ -86,9 +86,8 @@ describe('telemetry server', () => {
   });
 
   it('a port in use is a listen error, not a crash', async () => {
-    const taken = createServer().listen(0, '127.0.0.1');
-    await once(taken, 'listening');
-    const port = (taken.address() as { port: number }).port;
+    const taken = createServer();
+    const port = await listenOnFreePort(taken);
     try {
       await expect(start(() => ({ ready: true, reasons: [], cameras: [] }), port)).rejects.toMatchObject({
         code: 'EADDRINUSE',

@@ -2,7 +2,8 @@
 export const REPEAT_WINDOW_MS = 1000;
 
 /**
- * SIGTERM/SIGINT in one place: the first starts a graceful stop, a later one forces an
+ * The process's signals, all in this file (the bin shim only keeps those that arrive while the CLI
+ * loads). SIGTERM/SIGINT: the first starts a graceful stop, a later one forces an
  * immediate exit (the spool on disk is consistent at every moment, so nothing is lost).
  * `timeout(1)` signals both the relay and its process group, so one stop often arrives twice
  * within milliseconds: such a repeat is ignored, or the wrapper would skip the drain.
@@ -42,11 +43,12 @@ export class ShutdownSignals {
   }
 }
 
-/** Resolves on the first of several events, with which one it was. */
-export function firstOf<T extends Record<string, Promise<unknown>>>(
-  races: T,
-): Promise<{ [K in keyof T]: { which: K; value: Awaited<T[K]> } }[keyof T]> {
-  return Promise.race(
-    Object.entries(races).map(([which, promise]) => promise.then((value) => ({ which, value }) as never)),
-  );
+/** SIGHUP re-reads the config file; another SIGHUP during a reload waits for it. */
+export function onReloadSignal(reload: () => Promise<void>): () => void {
+  let queue = Promise.resolve();
+  const handler = () => {
+    queue = queue.then(reload);
+  };
+  process.on('SIGHUP', handler);
+  return () => process.off('SIGHUP', handler);
 }

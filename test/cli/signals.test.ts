@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { REPEAT_WINDOW_MS, ShutdownSignals } from '../../src/lifecycle/signals.js';
+import { REPEAT_WINDOW_MS, ShutdownSignals } from '../../src/cli/signals.js';
 
 afterEach(() => {
   vi.useRealTimers();

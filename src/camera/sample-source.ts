@@ -2,10 +2,11 @@ import { redact } from '../redact.js';
 import { runToCompletion } from './exec.js';
 import { type CaptureSettings, inputArgs } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
+import { parseFramecrc } from './framecrc.js';
 import type { Source } from './source.js';
 
 /** What a few seconds of the source carry, as ffmpeg reads it with the relay's own input flags. */
-export interface SourceProbe {
+export interface SourceSample {
   readonly codec: string;
   /** The first audio stream's codec (aac, pcm_alaw…), when the source has one. */
   readonly audioCodec?: string | undefined;
@@ -19,8 +20,8 @@ export interface SourceProbe {
   readonly keyframeIntervalS?: number | undefined;
 }
 
-export type SourceProbeResult =
-  | { readonly ok: true; readonly probe: SourceProbe }
+export type SourceSampleResult =
+  | { readonly ok: true; readonly sample: SourceSample }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -28,13 +29,13 @@ export type SourceProbeResult =
  * the stream line on stderr gives codec, size and rate; the packet lines give the keyframes
  * (see parsePackets).
  */
-export async function probeSource(
+export async function sampleSource(
   ffmpeg: FfmpegBinary,
   source: Source,
   settings: CaptureSettings,
   seconds: number,
   signal?: AbortSignal,
-): Promise<SourceProbeResult> {
+): Promise<SourceSampleResult> {
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'info'],
     ...inputArgs({ source, settings, rtspTimeoutFlag: ffmpeg.rtspTimeoutFlag }),
@@ -60,7 +61,7 @@ export async function probeSource(
   const [k1, k2] = keyIndexes;
   return {
     ok: true,
-    probe: {
+    sample: {
       codec: stream[1]!,
       audioCodec: audio?.[1],
       width: size ? Number(size[1]) : undefined,
@@ -75,24 +76,8 @@ export async function probeSource(
 }
 
 function parsePackets(framecrc: string): { ptsS: number; key: boolean }[] {
-  let timebase = 1 / 90_000;
-  const packets: { ptsS: number; key: boolean }[] = [];
-  for (const line of framecrc.split('\n')) {
-    const tb = /^#tb 0: (\d+)\/(\d+)/.exec(line);
-    if (tb) timebase = Number(tb[1]) / Number(tb[2]);
-    if (line.startsWith('#')) continue;
-    const fields = line.split(',').map((f) => f.trim());
-    if (fields.length < 6) continue;
-    const pts = Number(fields[2]);
-    if (!Number.isFinite(pts)) continue;
-    // framecrc prints `F=0x…` only when the flags differ from "keyframe"; bit 0 is the key flag.
-    const flags = fields.find((f) => f.startsWith('F=0x'));
-    packets.push({
-      ptsS: pts * timebase,
-      key: flags === undefined || (Number.parseInt(flags.slice(4), 16) & 1) === 1,
-    });
-  }
-  return packets;
+  const { timebase, packets } = parseFramecrc(framecrc);
+  return packets.map((p) => ({ ptsS: p.pts * timebase, key: p.key }));
 }
 
 /** Packets of one timestamp are one frame (an RTSP camera's keyframe often comes as two). */
