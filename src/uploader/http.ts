@@ -1,4 +1,4 @@
-/** The only module that imports undici. */
+/** The uploader's undici transport (the ONVIF client has its own agent: no ingest proxy or CA for a LAN camera). */
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
