@@ -63,7 +63,16 @@ async function faultAndRecover(label: string, rule: FaultRule, probes: number) {
   const seen: Seen[] = [];
   ingest.on('request', (o) => seen.push({ at: Date.now(), method: o.method, outcome: o.outcome }));
   try {
-    await ingest.waitFor(() => CAMERAS.every((id) => ingest.accepted(id).length >= 2), 30_000);
+    // Once (one clean run) nothing arrived at all: say what the relay said, not only the ingest.
+    await ingest
+      .waitFor(() => CAMERAS.every((id) => ingest.accepted(id).length >= 2), 30_000)
+      .catch((error: unknown) => {
+        const said = relay
+          .stderr()
+          .split('\n')
+          .filter((line) => !/"type":"progress"/.test(line));
+        throw new Error(`${String(error)}\nthe relay's last lines:\n${said.slice(-40).join('\n')}`);
+      });
     const faultAt = Date.now();
     ingest.faults.add(rule);
     const heads = () => seen.filter((s) => s.method === 'HEAD' && s.at >= faultAt).length;
