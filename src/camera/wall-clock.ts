@@ -1,3 +1,5 @@
+import { AfterLastSegment } from '../spool/salvage.js';
+
 /** A step of the wall clock against the monotonic clock larger than this (s) is reported. */
 const JUMP_THRESHOLD_S = 2;
 
@@ -23,7 +25,8 @@ export class WallClock {
   #anchorMs: number | undefined;
   /** wall − monotonic when the anchor was (re)set. */
   #offsetMs = 0;
-  #lastEndMs: number | undefined;
+  /** Where the last placed segment ends; salvaged files are placed after it. */
+  readonly #placed = new AfterLastSegment();
   readonly #clocks: Clocks;
 
   constructor(clocks: Clocks = SYSTEM_CLOCKS) {
@@ -51,20 +54,21 @@ export class WallClock {
     }
     // Start times never go back within a run: after a backward step, segments continue from the
     // last one until the new wall clock catches up (the jump header tells the cloud by how much).
-    const startMs = Math.max(this.#anchorMs + startS * 1000, this.#lastEndMs ?? Number.NEGATIVE_INFINITY);
-    this.#lastEndMs = startMs + (endS - startS) * 1000;
+    const startMs = Math.max(
+      this.#anchorMs + startS * 1000,
+      this.#placed.lastEndMs ?? Number.NEGATIVE_INFINITY,
+    );
+    this.#placed.follow(startMs + (endS - startS) * 1000);
     return clockJumpS === undefined ? { start: new Date(startMs) } : { start: new Date(startMs), clockJumpS };
   }
 
   /** Seconds from the end of the last placed segment to `mtimeMs` (0 when none was placed). */
   sinceLastEndS(mtimeMs: number): number {
-    return this.#lastEndMs === undefined ? 0 : Math.max(0, (mtimeMs - this.#lastEndMs) / 1000);
+    return this.#placed.sinceLastEndS(mtimeMs);
   }
 
   /** Start of a salvaged segment: right after the last one, else its file time minus its length. */
   next(durationS: number, mtimeMs: number): Date {
-    const startMs = this.#lastEndMs ?? mtimeMs - durationS * 1000;
-    this.#lastEndMs = startMs + durationS * 1000;
-    return new Date(startMs);
+    return this.#placed.next(durationS, mtimeMs);
   }
 }

@@ -116,6 +116,11 @@ export async function settleSalvage(
 export class AfterLastSegment implements SalvageClock {
   #lastEndMs: number | undefined;
 
+  /** Where the last placed video ends (ms since the epoch), if any was placed. */
+  get lastEndMs(): number | undefined {
+    return this.#lastEndMs;
+  }
+
   /** Video up to `endMs` is placed already (a journaled segment). */
   follow(endMs: number): void {
     this.#lastEndMs = endMs;
