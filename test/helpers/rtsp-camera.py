@@ -130,6 +130,14 @@ def main() -> int:
         log.write(f"F {time.time():.6f} {pts:.6f} {key}\n")
         return Gst.PadProbeReturn.OK
 
+    def hold_prepared(media):
+        if media.get_status() in (
+            GstRtspServer.RTSPMediaStatus.PREPARING,
+            GstRtspServer.RTSPMediaStatus.PREPARED,
+        ):
+            media.prepare(None)
+        return GLib.SOURCE_REMOVE
+
     def on_configure(_factory, media):
         gates = [media.get_element().get_by_name(n) for n in ("gate", "agate")]
         gates = [g for g in gates if g is not None]
@@ -137,6 +145,11 @@ def main() -> int:
             valve.set_property("drop", stalled[0])
         valves[media] = gates
         media.connect("unprepared", on_unprepared)
+        if args.mounts > 1:
+            # Like a recorder's encoder, the shared media runs while no client watches: else
+            # the last client leaving unprepares it while another mount's client is joining
+            # it, and that client gets an error a real camera never gives (one held prepare).
+            GLib.idle_add(hold_prepared, media)
         if log:
             pay = media.get_element().get_by_name("pay0")
             pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_frame)
