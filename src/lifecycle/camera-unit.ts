@@ -211,14 +211,17 @@ export class CameraUnit {
       });
       await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
       await capture.catch(() => undefined);
+      // Frames on their way to ffmpeg when it stopped reading are a hole, declared now; a
+      // source that ended has none.
+      if (!finished) await spool.declareStop(new Date());
       // A finished file is drained completely (a stop still interrupts); a stop gets its budget.
-      const drained = finished
-        ? await Promise.race([
+      await (finished
+        ? Promise.race([
             uploader.drain(),
             budget.started.then(() => uploader.drain(budget.untilReserveMs())),
             fatal.then(() => false),
           ])
-        : await uploader.drain(budget.untilReserveMs());
+        : uploader.drain(budget.untilReserveMs()));
       await uploader.stop();
       if (fatalError) {
         emit({ type: 'state', state: 'failed', detail: fatalError.code });
@@ -228,7 +231,7 @@ export class CameraUnit {
       const answered = uploader.registration === 'registered' || uploader.registration === 'refused';
       if (answered) await endSession(transport, api, emit, budget.finalMs(SESSION_END_TIMEOUT_MS));
       const left = await spool.close('stopped');
-      emit({ type: 'state', state: 'stopped', detail: stoppedDetail(drained, left, spool) });
+      emit({ type: 'state', state: 'stopped', detail: stoppedDetail(left, spool) });
       return { camera: id, kind: finished ? 'finished' : 'stopped' };
     } finally {
       removeForce?.();
@@ -239,10 +242,8 @@ export class CameraUnit {
   }
 }
 
-function stoppedDetail(drained: boolean, left: { removed: boolean; pending: number }, spool: Spool): string {
-  if (drained && left.removed) return 'all segments delivered';
-  if (left.pending === 0)
-    return `all segments delivered; ${spool.gaps().length} recorded loss(es) to announce on the next run (kept in ${spool.dir})`;
+function stoppedDetail(left: { removed: boolean; pending: number }, spool: Spool): string {
+  if (left.removed) return 'all segments delivered';
   return `${left.pending} segment(s) left in ${spool.dir} for the next run`;
 }
 

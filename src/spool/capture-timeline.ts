@@ -43,6 +43,23 @@ export class CaptureTimeline {
   }
 
   /**
+   * A stop ended capture at `endIso` (ffmpeg has exited, its last segment is spooled): the
+   * frames since the last captured video were on their way to ffmpeg and are not kept. Returns
+   * that tail as a hole before `nextSequence` when it is more than rounding; its reason is the
+   * one capture already stopped for (a camera away), else `reason`.
+   */
+  tailUntil(nextSequence: number, endIso: string, reason: UncapturedReason): GapRecord | undefined {
+    const from = this.#capturedUntil;
+    if (from === undefined || !((Date.parse(endIso) - Date.parse(from)) / 1000 >= MIN_HOLE_S))
+      return undefined;
+    const tail = { seqFrom: nextSequence, seqTo: nextSequence - 1, start: from, end: endIso, bytes: 0 };
+    const gap = { ...tail, reason: this.#holeReason ?? reason };
+    this.#holeReason = undefined;
+    this.#capturedUntil = endIso;
+    return gap;
+  }
+
+  /**
    * The hole before the segment `sequence` starting at `startIso`, if capture had stopped and
    * the step is more than rounding: an empty sequence range right before that segment.
    */

@@ -54,6 +54,18 @@ export function saidHole(emit: Emit, sequence: number, hole: GapRecord): void {
   });
 }
 
+/** The frames a stop cut off (on their way to ffmpeg): expected at every stop, so said as info. */
+export function saidStopTail(emit: Emit, tail: GapRecord): void {
+  const seconds = round3((Date.parse(tail.end) - Date.parse(tail.start)) / 1000);
+  const { reason } = tail;
+  emit({ type: 'segment', phase: 'uncaptured', sequence: tail.seqFrom, reason, durationS: seconds });
+  emit({
+    type: 'log',
+    level: reason === 'relay-stopped' ? 'info' : 'warn',
+    message: `no video for the last ${seconds} s before the stop (${reason}, from ${tail.start}): declared to the cloud with the next segment sent`,
+  });
+}
+
 /** Seconds to the millisecond, as every duration the relay records or says. */
 export function round3(n: number): number {
   return Math.round(n * 1000) / 1000;

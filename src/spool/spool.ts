@@ -16,7 +16,7 @@ import {
   type SegmentRecord,
   segmentEnd,
 } from './journal.js';
-import { saidDropped, saidHole, saidLostCapture } from './loss-wording.js';
+import { saidDropped, saidHole, saidLostCapture, saidStopTail } from './loss-wording.js';
 import { gapOf } from './losses.js';
 import { SEGMENT_PATTERN, segmentName, segmentSequence } from './naming.js';
 import { currentOwner } from './owner.js';
@@ -302,6 +302,17 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   }
 
   /**
+   * A stop ended capture at `at`: the tail since the last captured video is declared like any
+   * hole (ledger now, the cloud with the next segment sent, in this run or the next).
+   */
+  async declareStop(at: Date): Promise<void> {
+    const tail = this.#timeline.tailUntil(this.#index.nextSequence, at.toISOString(), 'relay-stopped');
+    if (!tail) return;
+    await this.#lose(tail);
+    saidStopTail(this.#emit, tail);
+  }
+
+  /**
    * End of run: an empty spool is removed; otherwise the journal stays for the next start.
    * The camera's next sequence, and how and where its capture ended, are remembered either way.
    * The first call decides.
@@ -315,11 +326,13 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     this.#quota.leave();
     await this.#gaps.flush();
     await this.#journal.close();
-    await this.#writeCameraState(ended);
-    if (this.#index.size === 0 && this.#gaps.size === 0) {
+    if (this.#index.size === 0) {
+      // Nothing left to send: holes not yet announced go to the next run in the camera's state.
+      await this.#writeCameraState(ended, this.#gaps.list);
       await rm(this.#dir, { recursive: true, force: true });
       return { removed: true, pending: 0 };
     }
+    await this.#writeCameraState(ended);
     return { removed: false, pending: this.#index.size };
   }
 
@@ -382,10 +395,13 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     return this.#disk.write(() => this.#journal.append(...entries));
   }
 
-  async #writeCameraState(ended: LastRun['ended'] = 'running'): Promise<void> {
+  async #writeCameraState(
+    ended: LastRun['ended'] = 'running',
+    gaps: readonly GapRecord[] = [],
+  ): Promise<void> {
     await writeCameraState(this.#root, this.#cameraId, {
       nextSequence: this.#index.nextSequence,
-      gaps: [],
+      gaps,
       lastRun: { runId: this.#runId, ended, capturedUntil: this.#timeline.capturedUntil },
     }).catch(() => {});
   }

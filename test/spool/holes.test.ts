@@ -66,6 +66,50 @@ describe('holes in the timeline', () => {
     }
   });
 
+  it('a stop declares the tail it cut off; with nothing left to send, the next run announces it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'holes-'));
+    const first = await run(root);
+    const last = await first.close(T0);
+    await first.spool.delivered(last!.sequence, []);
+    // ffmpeg exited 0.3 s after the end of its last segment: frames it never read.
+    await first.spool.declareStop(new Date(T0 + 1300));
+    const tail = { start: iso(T0 + 1000), end: iso(T0 + 1300), reason: 'relay-stopped' };
+    expect(readLossLedgerLines(root)).toMatchObject([{ camera: 'cam', ...tail }]);
+    expect(first.events).toContainEqual(
+      expect.objectContaining({
+        type: 'segment',
+        phase: 'uncaptured',
+        reason: 'relay-stopped',
+        durationS: 0.3,
+      }),
+    );
+    expect(await first.spool.close('stopped')).toEqual({ removed: true, pending: 0 });
+
+    const next = await run(root);
+    await next.close(T0 + 10_000);
+    // The tail and the time the relay was down are one hole to the cloud; the ledger has both.
+    expect(next.spool.gaps()).toMatchObject([
+      { start: iso(T0 + 1000), end: iso(T0 + 10_000), reason: 'relay-stopped' },
+    ]);
+    expect(readLossLedgerLines(root)).toMatchObject([tail, { start: iso(T0 + 1300), end: iso(T0 + 10_000) }]);
+  });
+
+  it('a stop while the camera is away declares the rest of that hole with its reason; rounding is nothing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'holes-'));
+    const away = await run(root);
+    await away.close(T0);
+    away.spool.expectHole('camera-unreachable');
+    await away.spool.declareStop(new Date(T0 + 8000));
+    expect(away.spool.gaps()).toMatchObject([
+      { start: iso(T0 + 1000), end: iso(T0 + 8000), reason: 'camera-unreachable' },
+    ]);
+
+    const quick = await run(mkdtempSync(join(tmpdir(), 'holes-')));
+    await quick.close(T0);
+    await quick.spool.declareStop(new Date(T0 + 1050));
+    expect(quick.spool.gaps()).toEqual([]);
+  });
+
   it('within a run, the hole an ffmpeg restart left is declared before the next segment, once', async () => {
     const root = mkdtempSync(join(tmpdir(), 'holes-'));
     const { spool, close } = await run(root);
