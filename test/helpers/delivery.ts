@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import type { Camera } from './camera.js';
@@ -21,6 +22,12 @@ import {
  * inside itself that a SIGKILL takes before it was placed on the clock (0.3–0.5 s measured).
  */
 export const PER_STOP_S = 0.6;
+/**
+ * A graceful stop of the bundled ffmpeg 4.1 re-encoding: 0.4–0.6 s of what the camera streamed
+ * never reaches a segment (7 runs of relay.e2e, 2026-12-03), and the relay places 4.1's output
+ * about as late, so it cannot declare that tail yet. A known loss (issue 21), not rounding.
+ */
+export const BUNDLED_FFMPEG_PER_STOP_S = 0.8;
 /** The camera counts 10 fps frames, the relay's timeline 5 fps ones: a frame's worth of rounding. */
 export const EXCESS_S = 0.3;
 /**
@@ -68,6 +75,8 @@ export interface CameraDeliveryCheck {
   runs?: RelayRunWindow[];
   /** Wall clock (ms) before the relay started: camera sessions from then on are this test's. */
   since: number;
+  /** What one stop may leave unaccounted. @default PER_STOP_S */
+  perStopS?: number;
 }
 
 /**
@@ -88,7 +97,8 @@ export async function expectCameraDelivered(check: CameraDeliveryCheck): Promise
   const report = `${cameraId}:\n${formatAccounting(accounting)}`;
   expect(accounting.unattributed, report).toEqual([]);
   expect(accounting.empty, report).toEqual([]);
-  for (const run of accounting.runs) expectRunAccounted(run, report, PER_STOP_S, check.inOrder ?? true);
+  const perStopS = check.perStopS ?? PER_STOP_S;
+  for (const run of accounting.runs) expectRunAccounted(run, report, perStopS, check.inOrder ?? true);
   return accounting;
 }
 
@@ -99,6 +109,7 @@ export function expectRunAccounted(
   perStopS = PER_STOP_S,
   inOrder = true,
 ): void {
+  logAccount(run, perStopS);
   expect(run.segments, report).toBeGreaterThan(0);
   if (inOrder) expect(run.outOfOrder, report).toBe(0);
   expect(run.ptsDuplicates, report).toBe(0);
@@ -107,6 +118,19 @@ export function expectRunAccounted(
   const placement = run.uncapturedS > 0 ? HOLE_PLACEMENT_S : 0;
   expect(run.undeclaredS, report).toBeGreaterThanOrEqual(-EXCESS_S * run.sessions - placement);
   expect(run.undeclaredS, report).toBeLessThanOrEqual(perStopS * run.sessions);
+}
+
+/**
+ * With TRIO_ACCOUNT_LOG=<file>, every judged run is appended there as a JSON line: how the
+ * allowances above were measured, across a whole `npm test`.
+ */
+function logAccount(run: RunAccount, perStopS: number): void {
+  const file = process.env.TRIO_ACCOUNT_LOG;
+  if (!file) return;
+  const { label, sessions, streamedS, declaredS, uncapturedS, undeclaredS } = run;
+  const test = expect.getState().currentTestName;
+  const line = { test, label, sessions, streamedS, declaredS, uncapturedS, undeclaredS, perStopS };
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 /**
