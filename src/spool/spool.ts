@@ -5,6 +5,7 @@ import type { Emit } from '../telemetry/events.js';
 import type { LossReason, UncapturedReason } from '../types.js';
 import { type CameraState, type LastRun, readCameraState, writeCameraState } from './camera-state.js';
 import { CaptureTimeline } from './capture-timeline.js';
+import { DeliveryQueue } from './delivery-queue.js';
 import { DiskHealing } from './disk-healing.js';
 import { fsyncDir } from './fsutil.js';
 import { GapBook } from './gap-book.js';
@@ -31,10 +32,18 @@ import type {
   LostCapture,
   RecoverySpool,
   SpoolOptions,
+  WaitingQueue,
 } from './spool-roles.js';
-import { UploadClaims } from './upload-claims.js';
 
-export type { CaptureSpool, ClosedSegment, DeliverySpool, LostCapture, RecoverySpool, SpoolOptions };
+export type {
+  CaptureSpool,
+  ClosedSegment,
+  DeliverySpool,
+  LostCapture,
+  RecoverySpool,
+  SpoolOptions,
+  WaitingQueue,
+};
 
 /**
  * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
@@ -49,7 +58,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #runId = randomBytes(6).toString('hex');
   readonly #emit: Emit;
   readonly #index: SegmentIndex;
-  readonly #claims = new UploadClaims();
+  readonly #delivery: DeliveryQueue;
   readonly #quota: SpoolQuota;
   readonly #gaps: GapBook;
   readonly #timeline: CaptureTimeline;
@@ -64,6 +73,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     this.#cameraId = options.cameraId;
     this.#emit = options.emit;
     this.#index = new SegmentIndex(state.nextSequence);
+    this.#delivery = new DeliveryQueue(this.#index);
     this.#quota = new SpoolQuota(options.maxBytes, this.#index, options.sharedBound);
     this.#quota.join(this);
     this.#gaps = new GapBook(options.root, options.cameraId, state.gaps, options.emit);
@@ -129,6 +139,15 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     return join(this.#dir, SEGMENT_PATTERN);
   }
 
+  /** The segments waiting for delivery, in the order delivery asks for them. */
+  get queue(): WaitingQueue {
+    return this.#delivery;
+  }
+
+  holds(sequence: number): boolean {
+    return this.#index.has(sequence);
+  }
+
   pathOf(record: SegmentRecord): string {
     return join(this.#dir, record.name);
   }
@@ -170,6 +189,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     }
     await this.#declareHoleBefore(record);
     this.#timeline.captured(segmentEnd(record));
+    // Offered to delivery once journaled and within the bound, not before.
+    this.#delivery.hold(sequence);
     this.#index.add(record);
     this.#emit({
       type: 'segment',
@@ -194,6 +215,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     // ffmpeg has just begun the next segment: make sure the disk can take it.
     this.#disk.noteClosed(sequence, bytes);
     await this.#disk.keepRoom();
+    this.#delivery.offer(sequence, true);
     return record;
   }
 
@@ -213,10 +235,12 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
         message: `two earlier runs both used sequence ${record.sequence}: adopting ${fromPath} as ${sequence}`,
       });
     }
+    this.#delivery.hold(adopted.sequence);
     this.#index.add(adopted);
     this.#timeline.captured(segmentEnd(adopted));
     await this.#record({ op: 'add', segment: adopted });
     await rename(fromPath, this.pathOf(adopted));
+    this.#delivery.offer(adopted.sequence, false);
     this.#emit({ type: 'segment', phase: 'adopted', sequence: adopted.sequence, bytes: adopted.bytes });
     return adopted;
   }
@@ -237,16 +261,16 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** Single flight: the segment to send, or undefined when it is gone or already being uploaded. */
   beginUpload(sequence: number): SegmentRecord | undefined {
-    return this.#claims.claim(sequence, this.#index.has(sequence)) ? this.#index.get(sequence) : undefined;
+    return this.#delivery.claim(sequence) ? this.#index.get(sequence) : undefined;
   }
 
   endUpload(sequence: number): void {
-    this.#claims.release(sequence);
+    this.#delivery.release(sequence);
   }
 
   /** The ingest acknowledged it: forget it, drop the gaps it announced, delete the file. */
   async delivered(sequence: number, announced: readonly GapRecord[]): Promise<void> {
-    const record = this.#index.remove(sequence);
+    const record = this.#remove(sequence);
     const entries: JournalEntry[] = [{ op: 'del', sequence }];
     if (this.#gaps.settle(announced)) entries.push({ op: 'gaps', gaps: this.#gaps.list });
     await this.#record(...entries);
@@ -255,7 +279,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** The ingest refused it for good (4xx): keep it in rejected/, record and announce the loss. */
   async reject(sequence: number, status: number, body: string): Promise<void> {
-    const record = this.#index.remove(sequence);
+    const record = this.#remove(sequence);
     if (!record) return;
     const kept = { root: this.#root, cameraId: this.#cameraId, path: this.pathOf(record), name: record.name };
     const usage = await keepRejected(kept, { status, body, sequence }, this.#quota.maxBytes / 4, this.#emit);
@@ -268,7 +292,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** Drop the oldest pending segment that is not being uploaded, loudly; false when none could go. */
   async evictOldest(reason: LossReason, keep?: number): Promise<boolean> {
-    const sequence = evictionCandidate(this.#index, this.#claims, keep);
+    const sequence = evictionCandidate(this.#index, this.#delivery, keep);
     if (sequence === undefined) return false;
     await this.drop(sequence, reason);
     return true;
@@ -281,7 +305,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** Remove one pending segment undelivered: the loss is logged, ledgered and announced. */
   async drop(sequence: number, reason: LossReason): Promise<void> {
-    const record = this.#index.remove(sequence);
+    const record = this.#remove(sequence);
     if (!record) return;
     await unlink(this.pathOf(record)).catch(() => {});
     await this.#lose(gapOf(record, reason), { op: 'del', sequence });
@@ -321,6 +345,13 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
       return { removed: true, pending: 0 };
     }
     return { removed: false, pending: this.#index.size };
+  }
+
+  /** Out of the index, and so out of delivery's reach. */
+  #remove(sequence: number): SegmentRecord | undefined {
+    const record = this.#index.remove(sequence);
+    if (record) this.#delivery.removed(sequence);
+    return record;
   }
 
   /** The closed segment's record; undefined (said, and a lost one recorded) when there is none. */
