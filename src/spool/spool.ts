@@ -49,7 +49,7 @@ export type {
  * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
  * The journal on disk is the source of truth; the index is its in-memory copy, rebuilt by
  * adoption on any start. Capture, delivery and recovery each see it through their own role; the
- * jobs themselves live in their own modules (index, quota, gaps, claims, disk healing).
+ * jobs themselves live in their own modules (index, delivery queue, quota, gaps, disk healing).
  */
 export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #root: string;
