@@ -2,24 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LossReason, UncapturedReason } from '../types.js';
-import { type CameraState, type LastRun, readCameraState, writeCameraState } from './camera-state.js';
+import { type CameraState, readCameraState } from './camera-state.js';
 import { CaptureTimeline } from './capture-timeline.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { DiskHealing } from './disk-healing.js';
 import { fsyncDir } from './fsutil.js';
 import { GapBook } from './gap-book.js';
-import {
-  type GapRecord,
-  type JournalData,
-  type JournalEntry,
-  JournalWriter,
-  type SegmentRecord,
-} from './journal.js';
+import type { GapRecord, JournalEntry, SegmentRecord } from './journal.js';
 import { SEGMENT_PATTERN } from './naming.js';
 import { currentOwner } from './owner.js';
 import { SpoolQuota } from './quota.js';
 import { rejectedUsage } from './rejected.js';
 import { createRunDir } from './run-dir.js';
+import { RunRecord } from './run-record.js';
 import { SegmentIndex } from './segment-index.js';
 import { addClosed, adoptSegment } from './segment-intake.js';
 import { SpoolLosses } from './spool-losses.js';
@@ -54,38 +49,30 @@ export type {
 export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   readonly #p: SpoolParts;
   readonly #losses: SpoolLosses;
-  readonly #journal: JournalWriter;
-  #ffmpegPid: number | undefined;
+  readonly #run: RunRecord;
   #closed: Promise<{ removed: boolean; pending: number }> | undefined;
 
   private constructor(options: SpoolOptions, dir: string, state: CameraState) {
     const { root, cameraId, emit } = options;
     const index = new SegmentIndex(state.nextSequence);
-    const journal = new JournalWriter(dir, () => this.#snapshot());
+    const gaps = new GapBook(root, cameraId, state.gaps, emit);
+    const timeline = new CaptureTimeline(state.lastRun);
+    const runId = randomBytes(6).toString('hex');
+    const run = new RunRecord({ root, dir, cameraId, runId, index, gaps, timeline });
     const disk = new DiskHealing({
       dir,
       emit,
       evictOldest: (reason, keep) => this.#losses.evictOldest(reason, keep),
       pendingCount: () => index.size,
-      rewriteJournal: () => journal.rewrite(),
+      rewriteJournal: () => run.rewrite(),
     });
-    this.#p = {
-      root,
-      dir,
-      cameraId,
-      runId: randomBytes(6).toString('hex'),
-      emit,
-      index,
-      delivery: new DeliveryQueue(index),
-      quota: new SpoolQuota(options.maxBytes, index, options.sharedBound),
-      gaps: new GapBook(root, cameraId, state.gaps, emit),
-      timeline: new CaptureTimeline(state.lastRun),
-      disk,
-      record: (...entries: JournalEntry[]) => disk.write(() => journal.append(...entries)),
-    };
-    this.#journal = journal;
+    const delivery = new DeliveryQueue(index);
+    const quota = new SpoolQuota(options.maxBytes, index, options.sharedBound);
+    const record = (...entries: JournalEntry[]) => disk.write(() => run.append(...entries));
+    this.#p = { root, dir, cameraId, runId, emit, index, delivery, quota, gaps, timeline, disk, record };
+    this.#run = run;
     this.#losses = new SpoolLosses(this.#p);
-    this.#p.quota.join(this.#losses);
+    quota.join(this.#losses);
   }
 
   /**
@@ -96,10 +83,9 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     const dir = createRunDir(options.root, options.cameraId);
     const spool = new Spool(options, dir, await readCameraState(options.root, options.cameraId));
     spool.#p.quota.rejectedBytes = (await rejectedUsage(options.root, options.cameraId)).bytes;
-    await spool.#p.disk.write(() => spool.#journal.rewrite());
-    // The carried gaps are in this run's journal now: the state file need not hold them twice.
-    // It says this run is running, so a kill is told from a stop by the next start.
-    await spool.#writeCameraState('running');
+    await spool.#p.disk.write(() => spool.#run.rewrite());
+    // The carried gaps are in this run's journal now; the state file says this run is running.
+    await spool.#run.remember('running');
     return spool;
   }
 
@@ -154,7 +140,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** Record ffmpeg's pid so a later start can kill it if this relay dies without it. */
   async setFfmpegPid(pid: number | undefined): Promise<void> {
-    this.#ffmpegPid = pid;
+    this.#run.ffmpegPid = pid;
     await this.#p.record({ op: 'owner', owner: currentOwner(pid) });
   }
 
@@ -186,8 +172,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
   /** Persist after a batch of adoptions, and remember the sequence for the next run. */
   async commitAdoption(): Promise<void> {
     await fsyncDir(this.#p.dir);
-    await this.#p.disk.write(() => this.#journal.rewrite());
-    await this.#writeCameraState();
+    await this.#p.disk.write(() => this.#run.rewrite());
+    await this.#run.remember();
   }
 
   /** Single flight: the segment to send, or undefined when it is gone or already being uploaded. */
@@ -235,35 +221,12 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     const { quota, gaps, index, dir } = this.#p;
     quota.leave();
     await gaps.flush();
-    await this.#journal.close();
-    await this.#writeCameraState(ended);
+    await this.#run.closeJournal();
+    await this.#run.remember(ended);
     if (index.size === 0 && gaps.size === 0) {
       await rm(dir, { recursive: true, force: true });
       return { removed: true, pending: 0 };
     }
     return { removed: false, pending: index.size };
-  }
-
-  #snapshot(): JournalData {
-    const { cameraId, runId, index, gaps, timeline } = this.#p;
-    return {
-      version: 2,
-      cameraId,
-      runId,
-      owner: currentOwner(this.#ffmpegPid),
-      nextSequence: index.nextSequence,
-      segments: [...index.records()],
-      gaps: gaps.list,
-      capturedUntil: timeline.capturedUntil,
-    };
-  }
-
-  async #writeCameraState(ended: LastRun['ended'] = 'running'): Promise<void> {
-    const { root, cameraId, runId, index, timeline } = this.#p;
-    await writeCameraState(root, cameraId, {
-      nextSequence: index.nextSequence,
-      gaps: [],
-      lastRun: { runId, ended, capturedUntil: timeline.capturedUntil },
-    }).catch(() => {});
   }
 }
