@@ -6,7 +6,7 @@ import { gapOf } from './losses.js';
 import { evictionCandidate } from './quota.js';
 import { keepRejected } from './rejected.js';
 import type { BoundedSpool } from './shared-bound.js';
-import { pathIn, type SpoolParts } from './spool-parts.js';
+import { pathIn, type SpoolParts, takeOut } from './spool-parts.js';
 import type { LostCapture } from './spool-roles.js';
 
 /**
@@ -44,16 +44,9 @@ export class SpoolLosses implements BoundedSpool {
     return true;
   }
 
-  /** Out of the index, and so out of delivery's reach. */
-  remove(sequence: number): SegmentRecord | undefined {
-    const record = this.#p.index.remove(sequence);
-    if (record) this.#p.delivery.removed(sequence);
-    return record;
-  }
-
   /** Remove one pending segment undelivered: the loss is logged, ledgered and announced. */
   async drop(sequence: number, reason: LossReason): Promise<void> {
-    const record = this.remove(sequence);
+    const record = takeOut(this.#p, sequence);
     if (!record) return;
     await unlink(pathIn(this.#p, record)).catch(() => {});
     await this.lose(gapOf(record, reason), { op: 'del', sequence });
@@ -62,7 +55,7 @@ export class SpoolLosses implements BoundedSpool {
 
   /** The ingest refused it for good (4xx): keep it in rejected/, record and announce the loss. */
   async reject(sequence: number, status: number, body: string): Promise<void> {
-    const record = this.remove(sequence);
+    const record = takeOut(this.#p, sequence);
     if (!record) return;
     const { root, cameraId, quota, emit } = this.#p;
     const kept = { root, cameraId, path: pathIn(this.#p, record), name: record.name };

@@ -31,3 +31,13 @@ export interface SpoolParts {
 export function pathIn(parts: Pick<SpoolParts, 'dir'>, record: SegmentRecord): string {
   return join(parts.dir, record.name);
 }
+
+/** Out of the index, and so out of delivery's reach: undefined when it was not pending. */
+export function takeOut(
+  parts: Pick<SpoolParts, 'index' | 'delivery'>,
+  sequence: number,
+): SegmentRecord | undefined {
+  const record = parts.index.remove(sequence);
+  if (record) parts.delivery.removed(sequence);
+  return record;
+}

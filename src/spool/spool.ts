@@ -18,7 +18,7 @@ import { RunRecord } from './run-record.js';
 import { SegmentIndex } from './segment-index.js';
 import { addClosed, adoptSegment } from './segment-intake.js';
 import { SpoolLosses } from './spool-losses.js';
-import { pathIn, type SpoolParts } from './spool-parts.js';
+import { pathIn, type SpoolParts, takeOut } from './spool-parts.js';
 import type {
   CaptureSpool,
   ClosedSegment,
@@ -186,7 +186,7 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
 
   /** The ingest acknowledged it: forget it, drop the gaps it announced, delete the file. */
   async delivered(sequence: number, announced: readonly GapRecord[]): Promise<void> {
-    const record = this.#losses.remove(sequence);
+    const record = takeOut(this.#p, sequence);
     const entries: JournalEntry[] = [{ op: 'del', sequence }];
     if (this.#p.gaps.settle(announced)) entries.push({ op: 'gaps', gaps: this.#p.gaps.list });
     await this.#p.record(...entries);
