@@ -64,11 +64,9 @@ describe('UploadPool (asking each camera’s spool for its next segment)', () =>
 
   it('never has more than `concurrency` requests in flight over all cameras', async () => {
     const pool = new UploadPool({ concurrency: 2, order: 'fifo', perCameraLimit: 1 });
-    const [a, b, c] = ['a', 'b', 'c'].map((camera) => manualCamera(pool, camera)) as [
-      ReturnType<typeof manualCamera>,
-      ReturnType<typeof manualCamera>,
-      ReturnType<typeof manualCamera>,
-    ];
+    const a = manualCamera(pool, 'a');
+    const b = manualCamera(pool, 'b');
+    const c = manualCamera(pool, 'c');
     for (const camera of [a, b, c]) camera.add(1, true);
     await Promise.all([a.started(1), b.started(1)]);
     expect(c.attempts).toHaveLength(0);
