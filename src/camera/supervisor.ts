@@ -2,7 +2,6 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BackoffPolicy, sleep } from '../backoff.js';
 import { CaptureError } from '../errors.js';
-import type { SegmentRecord } from '../spool/journal.js';
 import { segmentSequence } from '../spool/naming.js';
 import { type SegmentProber, salvagePartial, settleSalvage } from '../spool/salvage.js';
 import type { CaptureSpool } from '../spool/spool.js';
@@ -36,8 +35,6 @@ export interface SupervisorOptions {
   readonly settings: CaptureSettings;
   readonly spool: CaptureSpool;
   readonly emit: Emit;
-  /** A segment is closed, durable and journaled: hand it to the uploader. */
-  readonly onSegment: (record: SegmentRecord) => void;
   /** Consecutive failed runs tolerated before giving up (Infinity: never). */
   readonly maxRestarts: number;
   readonly restartBackoff: BackoffPolicy;
@@ -220,7 +217,6 @@ export class CaptureSupervisor {
       this.#relaying = true;
       this.#o.emit({ type: 'state', state: 'relaying' });
     }
-    this.#o.onSegment(record);
   }
 
   /**
@@ -283,8 +279,8 @@ export class CaptureSupervisor {
       const file = join(spool.dir, name);
       const salvage = await salvagePartial(file, prober).catch(() => undefined);
       if (!salvage) continue;
-      const record = await settleSalvage(salvage, file, sequence, this.#clock, target, emit);
-      if (record) this.#o.onSegment(record);
+      // Kept in the spool, which offers it to delivery like any segment capture closed.
+      await settleSalvage(salvage, file, sequence, this.#clock, target, emit);
     }
   }
 

@@ -112,7 +112,7 @@ export class CameraUnit {
     // Probes run inside the stop's budget: at the deadline they give up, and the file is kept.
     const prober = ffmpegProber(ffmpeg.path, budget.hard);
     // Other cameras' stale dirs are the fleet's sweep, once per process before any camera starts.
-    const adopted = await adoptOrphans({
+    await adoptOrphans({
       spool,
       staleAfterMs: config.staleAfterMs,
       prober,
@@ -130,6 +130,8 @@ export class CameraUnit {
       };
     });
 
+    // Its spool is the only queue: the uploader's seat in the pool asks it for the next segment,
+    // the adopted backlog and each segment capture closes alike.
     const uploader = new Uploader({
       spool,
       api,
@@ -141,7 +143,6 @@ export class CameraUnit {
       registration: { cameraId: id, name: cameraNameOf(config, id), kind: config.source.kind },
       onFatal: fail,
     });
-    for (const record of adopted) uploader.enqueue(record);
 
     const supervisor = new CaptureSupervisor({
       ffmpeg,
@@ -149,7 +150,6 @@ export class CameraUnit {
       settings: captureSettingsOf(config),
       spool,
       emit,
-      onSegment: (record) => uploader.enqueue(record, true),
       maxRestarts: config.maxRestarts,
       restartBackoff: { baseMs: 1000, capMs: 30_000, retryAfterCapMs: 0 },
       stallTimeoutMs: config.stallTimeoutMs,

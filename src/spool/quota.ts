@@ -1,7 +1,7 @@
 import type { LossReason } from '../types.js';
+import type { DeliveryQueue } from './delivery-queue.js';
 import type { SegmentIndex } from './segment-index.js';
 import type { BoundedSpool, SharedSpoolBound } from './shared-bound.js';
-import type { UploadClaims } from './upload-claims.js';
 
 /** Drops one pending segment, loudly; the quota decides which, the spool how. */
 export type EvictOldest = (reason: LossReason, keep?: number) => Promise<boolean>;
@@ -55,11 +55,11 @@ export class SpoolQuota {
 /** The oldest pending segment that may be evicted: not being uploaded, not the one kept. */
 export function evictionCandidate(
   index: SegmentIndex,
-  claims: UploadClaims,
+  delivery: DeliveryQueue,
   keep: number | undefined,
 ): number | undefined {
   for (const record of index.records()) {
-    if (!claims.has(record.sequence) && record.sequence !== keep) return record.sequence;
+    if (!delivery.sending(record.sequence) && record.sequence !== keep) return record.sequence;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { Emit } from '../telemetry/events.js';
 import type { LossReason, UncapturedReason } from '../types.js';
+import type { DeliveryQueue } from './delivery-queue.js';
 import type { GapRecord, SegmentRecord } from './journal.js';
 import type { SharedSpoolBound } from './shared-bound.js';
 
@@ -53,8 +54,18 @@ export interface CaptureSpool {
   expectHole(reason: UncapturedReason): void;
 }
 
-/** What delivery (the uploader) does with the spool: read, claim and settle segments. */
+/** The spool's waiting segments as delivery's scheduler asks for them (see delivery-queue.ts). */
+export type WaitingQueue = Pick<
+  DeliveryQueue,
+  'waitingCount' | 'oldestWaiting' | 'newestWaiting' | 'handOut' | 'giveBack' | 'listen'
+>;
+
+/** What delivery (the uploader) does with the spool: take, claim and settle segments. */
 export interface DeliverySpool {
+  /** The only record of what waits to be sent: delivery asks it for the next segment. */
+  readonly queue: WaitingQueue;
+  /** Still pending (not delivered, rejected or evicted). */
+  holds(sequence: number): boolean;
   gaps(): readonly GapRecord[];
   pathOf(record: SegmentRecord): string;
   /** Claim a pending segment for one request: its record, or undefined when gone or claimed. */

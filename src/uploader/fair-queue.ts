@@ -4,84 +4,52 @@ import type { UploadJob, UploadScheduler } from './upload-scheduler.js';
 /** p-queue's task: what its `add` wraps our function in. */
 type RunFunction = () => Promise<unknown>;
 
-/** What the pool adds to p-queue with each segment's task. */
-export type SegmentTaskOptions = QueueAddOptions & {
-  readonly camera: string;
-  readonly sequence: number;
-  /** Capture just closed it. */
-  readonly live: boolean;
-  /** It waited out a retry and goes back in line at its place (its camera kept its turn). */
-  readonly again: boolean;
-};
-
 /**
- * p-queue's `queueClass` for the upload pool: the scheduler decides which segment goes next
- * (fair across cameras, ordered within each, live first when asked). p-queue calls `dequeue()`
- * whenever `size` > 0 and a slot is free, and runs what it returns at once, so `size` counts only
- * segments that may go now: while every camera with work is at its share, it is 0 and p-queue
- * waits for a task to end (or the next `add`) before asking again.
+ * p-queue's `queueClass` for the upload pool. Its tasks are turns, not segments: each runs
+ * whichever segment the scheduler hands out when p-queue dequeues it, and the segments themselves
+ * stay in their spools (the scheduler asks them). p-queue calls `dequeue()` whenever `size` > 0
+ * and a slot is free, and runs what it returns at once, so `size` counts only segments that may
+ * go now: while every camera with work is at its share, it is 0 and p-queue waits for a task to
+ * end (or to be told to look again) before asking again.
  */
-export class FairQueue implements Queue<RunFunction, SegmentTaskOptions> {
+export class FairQueue implements Queue<RunFunction, QueueAddOptions> {
   readonly #scheduler: UploadScheduler;
-  /** p-queue's task of each waiting segment. */
-  readonly #runs = new Map<string, RunFunction>();
-  /** The job each task was handed out as, until the task reads it (`take`). */
-  readonly #handedOut = new Map<string, UploadJob>();
+  /** p-queue's waiting tasks: interchangeable turns. */
+  readonly #turns: RunFunction[] = [];
+  /** The job handed out with the turn p-queue is starting (it runs the turn at once). */
+  #handedOut: UploadJob | undefined;
 
   constructor(scheduler: UploadScheduler) {
     this.#scheduler = scheduler;
   }
 
   get size(): number {
-    return this.#scheduler.ready();
+    return Math.min(this.#turns.length, this.#scheduler.ready());
   }
 
-  enqueue(run: RunFunction, options?: Partial<SegmentTaskOptions>): void {
-    const { camera, sequence, live = false, again = false } = options ?? {};
-    if (camera === undefined || sequence === undefined)
-      throw new TypeError('a segment task needs its camera and sequence');
-    if (again) this.#scheduler.retry(camera, sequence);
-    else this.#scheduler.add(camera, sequence, live);
-    this.#runs.set(key(camera, sequence), run);
+  enqueue(run: RunFunction): void {
+    this.#turns.push(run);
   }
 
   dequeue(): RunFunction | undefined {
-    for (let job = this.#scheduler.next(); job; job = this.#scheduler.next()) {
-      const id = key(job.camera, job.sequence);
-      const run = this.#runs.get(id);
-      this.#runs.delete(id);
-      if (run) {
-        this.#handedOut.set(id, job);
-        return run;
-      }
-      // Handed out with no task (cannot happen while the pool adds each segment once): settled.
-      this.#scheduler.finish(job.camera, job.sequence);
-    }
-    return undefined;
+    if (this.#turns.length === 0) return undefined;
+    const job = this.#scheduler.next();
+    if (!job) return undefined;
+    this.#handedOut = job;
+    return this.#turns.shift();
   }
 
-  /** The job a task was handed out as (its `live` is decided when it goes, not when it was added). */
-  take(camera: string, sequence: number): UploadJob | undefined {
-    const id = key(camera, sequence);
-    const job = this.#handedOut.get(id);
-    this.#handedOut.delete(id);
+  /** The job the starting turn was handed out with. */
+  take(): UploadJob | undefined {
+    const job = this.#handedOut;
+    this.#handedOut = undefined;
     return job;
   }
 
-  /** A camera left: its waiting segments stay in its spool for the next run. */
-  removeCamera(camera: string): void {
-    this.#scheduler.removeCamera(camera);
-    for (const id of this.#runs.keys()) if (id.startsWith(`${camera}\0`)) this.#runs.delete(id);
-  }
-
   filter(): RunFunction[] {
-    return [...this.#runs.values()];
+    return this.#turns.slice(0, this.size);
   }
 
   /** The order is the scheduler's: p-queue's priorities are not used. */
   setPriority(): void {}
-}
-
-function key(camera: string, sequence: number): string {
-  return `${camera}\0${sequence}`;
 }

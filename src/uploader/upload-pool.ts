@@ -1,8 +1,8 @@
 import PQueue from 'p-queue';
-import { FairQueue, type SegmentTaskOptions } from './fair-queue.js';
+import { FairQueue } from './fair-queue.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Pace } from './transport.js';
-import { type UploadJob, type UploadOrder, UploadScheduler } from './upload-scheduler.js';
+import { type UploadJob, type UploadOrder, UploadScheduler, type WaitingQueue } from './upload-scheduler.js';
 
 /** What a camera does with a job: one attempt, and how to wait before the next one if any. */
 export interface PoolWorker {
@@ -17,13 +17,11 @@ export interface PoolWorker {
 
 /** One camera's seat in the pool. */
 export interface PoolMember {
-  /** Queue a spooled segment; `live` when capture just closed it. */
-  add(sequence: number, live: boolean): void;
-  /** Segments queued or active. */
+  /** Segments waiting in the camera's spool or active. */
   readonly size: number;
-  /** Resolves when nothing of this camera is queued or active. */
+  /** Resolves when nothing of this camera is waiting or active. */
   idle(): Promise<void>;
-  /** Stop handing out this camera's jobs; resolves once its running attempts have returned. */
+  /** Stop handing out this camera's segments; resolves once its running attempts have returned. */
   leave(): Promise<void>;
 }
 
@@ -42,20 +40,25 @@ interface Seat {
   readonly running: Set<Promise<void>>;
   readonly idleWaiters: Array<() => void>;
   left: boolean;
+  unlisten: () => void;
 }
 
 /**
  * The one upload pool of the process: every camera's segments go through one p-queue, at most
  * `concurrency` requests at once, in the order its queueClass (the scheduler) decides: fair
- * across cameras, ordered within each, live first when asked. A failing camera's retries wait
- * outside the queue's slots, so its trouble never holds up the others.
+ * across cameras, ordered within each, live first when asked. The segments stay in each camera's
+ * spool: p-queue's tasks are turns, and the scheduler asks the spools which segment a turn sends.
+ * A failing camera's retries wait outside the queue's slots, so its trouble never holds up the others.
  */
 export class UploadPool {
   readonly #limiter: RateLimiter | undefined;
   readonly #scheduler: UploadScheduler;
   readonly #fair: FairQueue;
-  readonly #queue: PQueue<FairQueue, SegmentTaskOptions>;
+  readonly #queue: PQueue<FairQueue>;
   readonly #seats = new Map<string, Seat>();
+  /** Turns queued or running: at least the concurrency, so a free slot always finds one. */
+  #turns = 0;
+  #lookScheduled = false;
   /** Segments back from a retry wait, put back in line together (see #requeueSoon). */
   #again: Array<{ readonly job: UploadJob; readonly seat: Seat }> = [];
 
@@ -73,24 +76,35 @@ export class UploadPool {
     this.#queue = new PQueue({ concurrency: options.concurrency, queueClass: PoolQueue });
     this.#scheduler = scheduler;
     this.#fair = fair!;
+    this.#addTurns(options.concurrency);
   }
 
   /** New limits (a reload); requests in flight beyond them finish, no new ones start. */
   resize(concurrency: number, perCameraLimit: number): void {
     this.#scheduler.setPerCameraLimit(perCameraLimit);
+    this.#addTurns(concurrency - this.#turns);
     // Setting it makes p-queue look for work again, under the new per-camera limit too.
     this.#queue.concurrency = concurrency;
   }
 
-  join(camera: string, worker: PoolWorker): PoolMember {
+  /** Seat a camera whose segments wait in `queue` (its spool's): they go as the scheduler picks. */
+  join(camera: string, worker: PoolWorker, queue: WaitingQueue): PoolMember {
     if (this.#seats.has(camera)) throw new Error(`camera ${camera} already has a seat in the upload pool`);
-    const seat: Seat = { worker, running: new Set(), idleWaiters: [], left: false };
+    const seat: Seat = { worker, running: new Set(), idleWaiters: [], left: false, unlisten: () => {} };
     this.#seats.set(camera, seat);
     const scheduler = this.#scheduler;
+    scheduler.addCamera(camera, queue);
+    // The spool says when its waiting segments change: one closed (the new live edge) or adopted
+    // is work to look for, one evicted may leave the camera idle.
+    seat.unlisten = queue.listen((closed) => {
+      if (seat.left) return;
+      if (closed !== undefined) scheduler.closed(camera, closed);
+      this.#lookSoon();
+      this.#wakeIdle(camera, seat);
+    });
+    // Its spool may hold a backlog already (adopted at start).
+    this.#lookSoon();
     return {
-      add: (sequence, live) => {
-        if (!seat.left) this.#add({ camera, sequence, live }, false);
-      },
       get size() {
         return scheduler.size(camera);
       },
@@ -100,7 +114,8 @@ export class UploadPool {
           : new Promise<void>((resolve) => seat.idleWaiters.push(resolve)),
       leave: async () => {
         seat.left = true;
-        this.#fair.removeCamera(camera);
+        seat.unlisten();
+        scheduler.removeCamera(camera);
         this.#wakeIdle(camera, seat);
         await Promise.all(seat.running);
         if (this.#seats.get(camera) === seat) this.#seats.delete(camera);
@@ -108,16 +123,40 @@ export class UploadPool {
     };
   }
 
-  /** Hand a segment to p-queue; its task runs when the queue class hands it out. */
-  #add(job: UploadJob, again: boolean): void {
-    const { camera, sequence, live } = job;
-    void this.#queue.add(() => this.#run(camera, sequence), { camera, sequence, live, again });
+  #addTurns(count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.#turns++;
+      void this.#queue.add(this.#turn);
+    }
   }
 
-  async #run(camera: string, sequence: number): Promise<void> {
-    const job = this.#fair.take(camera, sequence);
+  /** One of p-queue's tasks: sends the segment it was handed out with, then queues a turn again. */
+  readonly #turn = async (): Promise<void> => {
+    const job = this.#fair.take();
+    try {
+      if (job) await this.#run(job);
+    } finally {
+      void this.#queue.add(this.#turn);
+    }
+  };
+
+  /**
+   * p-queue looks for work when a task is added or ends, or when it is started: a spool's new
+   * segment is none of these, so it is told to look again (soon, outside the spool's own call).
+   */
+  #lookSoon(): void {
+    if (this.#lookScheduled) return;
+    this.#lookScheduled = true;
+    queueMicrotask(() => {
+      this.#lookScheduled = false;
+      this.#queue.pause();
+      this.#queue.start();
+    });
+  }
+
+  async #run(job: UploadJob): Promise<void> {
+    const { camera, sequence } = job;
     const seat = this.#seats.get(camera);
-    if (!job) return;
     if (!seat || seat.left) {
       this.#scheduler.finish(camera, sequence);
       return;
@@ -160,9 +199,9 @@ export class UploadPool {
   }
 
   /**
-   * When the ingest is back, every waiting segment is released at once: all go back in line
-   * first (the queue paused meanwhile), then the scheduler picks, so they go in its order rather
-   * than in wake-up order.
+   * When the ingest is back, every waiting segment is released at once: all go back to their
+   * spools first, then p-queue looks again and the scheduler picks, so they go in its order
+   * rather than in wake-up order.
    */
   #requeueSoon(job: UploadJob, seat: Seat): void {
     this.#again.push({ job, seat });
@@ -170,10 +209,9 @@ export class UploadPool {
     setImmediate(() => {
       const again = this.#again;
       this.#again = [];
-      this.#queue.pause();
       // A camera that left meanwhile (and maybe joined again: a new seat) takes no old job back.
-      for (const { job, seat } of again) if (!seat.left) this.#add(job, true);
-      this.#queue.start();
+      for (const { job, seat } of again) if (!seat.left) this.#scheduler.retry(job.camera, job.sequence);
+      this.#lookSoon();
     });
   }
 

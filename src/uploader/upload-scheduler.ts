@@ -1,6 +1,7 @@
+import type { WaitingQueue } from '../spool/spool-roles.js';
 import type { UploadOrder } from '../types.js';
 
-export type { UploadOrder };
+export type { UploadOrder, WaitingQueue };
 
 /** One segment handed out to be sent. `live`: the newest segment of its camera, closed in this run. */
 export interface UploadJob {
@@ -9,28 +10,29 @@ export interface UploadJob {
   readonly live: boolean;
 }
 
-interface CameraQueue {
-  /** Waiting segments, ascending by sequence. */
-  readonly waiting: number[];
+/** What the scheduler keeps of a camera: policy only; its segments are its spool's. */
+interface CameraTurn {
+  readonly queue: WaitingQueue;
   /** Handed out and not yet finished: in flight or waiting out a retry. */
-  readonly active: Set<number>;
+  active: number;
+  /** When the camera was last served (a tick): the one served longest ago goes first. */
+  servedAt: number;
   /** The newest segment capture closed in this run, until it is finished: the camera's live edge. */
   live: number | undefined;
 }
 
 /**
- * Which segment goes next, across every camera of the process: a pure policy object with no
- * I/O, driven by the upload pool (and by tests, step by step). Fair: the camera served longest
- * ago goes first, so a long backlog cannot starve another camera's live segments. Ordered: a
- * camera has at most `perCameraLimit` segments active, and with 1 (and fifo) they go strictly in sequence order,
- * a retry included — a segment waiting out its backoff keeps its camera's turn.
+ * Which segment goes next, across every camera of the process: a policy object with no I/O,
+ * driven by the upload pool (and by tests, step by step). It asks each camera's spool for its
+ * waiting segments and keeps none of its own. Fair: the camera served longest ago goes first, so
+ * a long backlog cannot starve another camera's live segments. Ordered: a camera has at most
+ * `perCameraLimit` segments active, and with 1 (and fifo) they go strictly in sequence order, a
+ * retry included — a segment waiting out its backoff keeps its camera's turn.
  */
 export class UploadScheduler {
   readonly #order: UploadOrder;
   #perCameraLimit: number;
-  readonly #cameras = new Map<string, CameraQueue>();
-  /** When each camera was last served (a tick): the one served longest ago goes first. */
-  readonly #servedAt = new Map<string, number>();
+  readonly #cameras = new Map<string, CameraTurn>();
   #tick = 0;
 
   constructor(order: UploadOrder, perCameraLimit: number) {
@@ -43,37 +45,40 @@ export class UploadScheduler {
     this.#perCameraLimit = Math.max(1, limit);
   }
 
-  /** Queue a segment; `live` when capture just closed it (false for a backlog adopted at start). */
-  add(camera: string, sequence: number, live: boolean): void {
-    let queue = this.#cameras.get(camera);
-    if (!queue) {
-      queue = { waiting: [], active: new Set(), live: undefined };
-      this.#cameras.set(camera, queue);
-      this.#servedAt.set(camera, 0);
-    }
-    // Only the newest captured segment is the live edge: the one before it is backlog now.
-    if (live && (queue.live === undefined || sequence > queue.live)) queue.live = sequence;
-    if (queue.active.has(sequence)) return;
-    insertSorted(queue.waiting, sequence);
+  /** A camera's segments come from `queue` (its spool) until it is removed. */
+  addCamera(camera: string, queue: WaitingQueue): void {
+    this.#cameras.set(camera, { queue, active: 0, servedAt: 0, live: undefined });
   }
 
-  /** The next segment to send, marked active; undefined when nothing may go now. */
+  /** The camera leaves (stopped): its waiting segments stay in its spool for the next run. */
+  removeCamera(camera: string): void {
+    this.#cameras.delete(camera);
+  }
+
+  /** Capture closed `sequence`: the newest such segment is the camera's live edge. */
+  closed(camera: string, sequence: number): void {
+    const turn = this.#cameras.get(camera);
+    // Only the newest captured segment is the live edge: the one before it is backlog now.
+    if (turn && (turn.live === undefined || sequence > turn.live)) turn.live = sequence;
+  }
+
+  /** The next segment to send, handed out (its spool offers it no more); undefined when none may go. */
   next(): UploadJob | undefined {
     const tiers: Array<'live' | 'any'> = this.#order === 'live-first' ? ['live', 'any'] : ['any'];
     for (const tier of tiers) {
-      let best: { camera: string; queue: CameraQueue; pick: number } | undefined;
-      for (const [camera, queue] of this.#cameras) {
-        if (queue.active.size >= this.#perCameraLimit) continue;
-        if (best && this.#servedAt.get(camera)! >= this.#servedAt.get(best.camera)!) continue;
-        const pick = tier === 'live' ? this.#waitingLive(queue) : queue.waiting[0];
-        if (pick !== undefined) best = { camera, queue, pick };
+      let best: { camera: string; turn: CameraTurn; pick: number } | undefined;
+      for (const [camera, turn] of this.#cameras) {
+        if (turn.active >= this.#perCameraLimit) continue;
+        if (best && turn.servedAt >= best.turn.servedAt) continue;
+        const pick = tier === 'live' ? waitingLive(turn) : turn.queue.oldestWaiting();
+        if (pick !== undefined) best = { camera, turn, pick };
       }
       if (!best) continue;
-      const { camera, queue, pick } = best;
-      queue.waiting.splice(queue.waiting.indexOf(pick), 1);
-      queue.active.add(pick);
-      this.#servedAt.set(camera, ++this.#tick);
-      return { camera, sequence: pick, live: pick === queue.live };
+      const { camera, turn, pick } = best;
+      turn.queue.handOut(pick);
+      turn.active++;
+      turn.servedAt = ++this.#tick;
+      return { camera, sequence: pick, live: pick === turn.live };
     }
     return undefined;
   }
@@ -81,54 +86,40 @@ export class UploadScheduler {
   /** How many segments may be handed out now (0 while every camera with work is at its limit). */
   ready(): number {
     let ready = 0;
-    for (const queue of this.#cameras.values()) {
-      ready += Math.min(queue.waiting.length, Math.max(0, this.#perCameraLimit - queue.active.size));
+    for (const turn of this.#cameras.values()) {
+      ready += Math.min(turn.queue.waitingCount, Math.max(0, this.#perCameraLimit - turn.active));
     }
     return ready;
   }
 
-  /** The job is over for good (delivered, rejected, dropped, or left for the next run). */
+  /**
+   * The job is over (delivered, rejected, dropped, or left for the next run): its place is free.
+   * One left for the next run stays handed out, so this run does not offer it again.
+   */
   finish(camera: string, sequence: number): void {
-    const queue = this.#cameras.get(camera);
-    if (!queue) return;
-    queue.active.delete(sequence);
-    if (queue.live === sequence) queue.live = undefined;
+    const turn = this.#cameras.get(camera);
+    if (!turn) return;
+    turn.active = Math.max(0, turn.active - 1);
+    if (turn.live === sequence) turn.live = undefined;
   }
 
-  /** The job failed and waited out its backoff: it goes back in line, at its place in order. */
+  /** The job failed and waited out its backoff: its spool offers it again, at its place in order. */
   retry(camera: string, sequence: number): void {
-    const queue = this.#cameras.get(camera);
-    if (!queue?.active.delete(sequence)) return;
+    const turn = this.#cameras.get(camera);
+    if (!turn) return;
+    turn.active = Math.max(0, turn.active - 1);
     // Still the live edge if nothing newer was captured meanwhile.
-    insertSorted(queue.waiting, sequence);
-  }
-
-  /** The camera leaves (stopped): its waiting segments stay in its spool for the next run. */
-  removeCamera(camera: string): void {
-    this.#cameras.delete(camera);
-    this.#servedAt.delete(camera);
+    turn.queue.giveBack(sequence);
   }
 
   /** Segments waiting plus active, for one camera. */
   size(camera: string): number {
-    const queue = this.#cameras.get(camera);
-    return queue ? queue.waiting.length + queue.active.size : 0;
-  }
-
-  /** The camera's live edge, when it is waiting to be sent. */
-  #waitingLive(queue: CameraQueue): number | undefined {
-    return queue.live !== undefined && queue.waiting.at(-1) === queue.live ? queue.live : undefined;
+    const turn = this.#cameras.get(camera);
+    return turn ? turn.queue.waitingCount + turn.active : 0;
   }
 }
 
-/** Insert into an ascending list, once (adoption may add older segments, retries put one back). */
-function insertSorted(list: number[], value: number): void {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (list[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  if (list[low] !== value) list.splice(low, 0, value);
+/** The camera's live edge, when it is the newest segment waiting to be sent. */
+function waitingLive(turn: CameraTurn): number | undefined {
+  return turn.live !== undefined && turn.queue.newestWaiting() === turn.live ? turn.live : undefined;
 }

@@ -56,8 +56,7 @@ export class Uploader {
   readonly #o: UploaderOptions;
   readonly #member: PoolMember;
   readonly #abort = new AbortController();
-  /** Sequences queued in the pool: the records themselves are the spool's. */
-  readonly #queued = new Set<number>();
+  /** Attempt state only: which segments wait is the spool's to say (its queue). */
   readonly #attempts = new Map<number, number>();
   readonly #retrying = new Set<number>();
   /** Segments whose local failure was said already. */
@@ -71,7 +70,6 @@ export class Uploader {
   readonly #committing = new Set<Promise<void>>();
   #delivered = 0;
   #bytesSent = 0;
-  #stopped = false;
   /** The pacer's episode in which this camera's segment found the ingest down. */
   #faultEpisode = -1;
   /** A HEAD on this camera's ingest path, when the pacer asks on its behalf. */
@@ -93,10 +91,16 @@ export class Uploader {
     const probeTimeoutMs = Math.min(PROBE_INTERVAL_MS, options.uploadTimeoutMs);
     this.#probe = async (signal) =>
       answersAgain(await options.transport.send(options.api.probe(probeTimeoutMs, signal)));
-    this.#member = options.pool.join(options.registration?.cameraId ?? '', {
-      attempt: (job, pace) =>
-        this.#attempt(job, pace).catch((error: unknown) => this.#localFailure(job, error)),
-    });
+    // From here the pool asks the spool for this camera's segments: those waiting now (adopted)
+    // and each one capture closes.
+    this.#member = options.pool.join(
+      options.registration?.cameraId ?? '',
+      {
+        attempt: (job, pace) =>
+          this.#attempt(job, pace).catch((error: unknown) => this.#localFailure(job, error)),
+      },
+      options.spool.queue,
+    );
   }
 
   get delivered(): number {
@@ -113,14 +117,7 @@ export class Uploader {
     return this.#registration?.state;
   }
 
-  /** Queue a spooled segment; `live` when capture just closed it. Queued twice is queued once. */
-  enqueue(record: SegmentRecord, live = false): void {
-    if (this.#stopped || this.#queued.has(record.sequence)) return;
-    this.#queued.add(record.sequence);
-    this.#member.add(record.sequence, live);
-  }
-
-  /** Wait until everything queued is delivered, or `timeoutMs` passes; true when all went out. */
+  /** Wait until everything spooled is delivered, or `timeoutMs` passes; true when all went out. */
   async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     const idle = this.#member.idle().then(async () => {
       await this.#committed();
@@ -139,7 +136,6 @@ export class Uploader {
 
   /** Stop at once: abort requests and backoff waits; whatever is left stays in the spool. */
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#abort.abort();
     await this.#member.leave();
     await this.#committed();
@@ -167,7 +163,7 @@ export class Uploader {
 
   async #attempt(job: UploadJob, pace: Pace | undefined): Promise<(() => Promise<void>) | undefined> {
     const signal = this.#abort.signal;
-    if (signal.aborted || !this.#queued.has(job.sequence)) return undefined;
+    if (signal.aborted) return undefined;
     const { retry } = this.#o;
     // The ingest is away and this camera found it so: its segments wait for the probe.
     if (retry.away && retry.episode === this.#faultEpisode) return () => retry.untilBack(signal);
@@ -175,12 +171,12 @@ export class Uploader {
     if (registration?.state === 'pending') {
       const plan = await registration.ensure(signal);
       if (signal.aborted) return undefined;
-      if (plan) return () => this.#retryWait(plan, signal);
+      if (plan) return this.#afterWait(job.sequence, () => this.#retryWait(plan, signal));
       // Still pending: the verdict was fatal, and the relay stops.
       if (registration.state === 'pending') return undefined;
     }
     const { spool, api, transport } = this.#o;
-    // Evicted, rejected or delivered meanwhile, or another request has it: nothing to do.
+    // Evicted, rejected or delivered since it was handed out: nothing to do.
     const record = spool.beginUpload(job.sequence);
     if (!record) return this.#forget(job.sequence);
     let retryPlan: RetryPlan | undefined;
@@ -201,7 +197,7 @@ export class Uploader {
     }
     if (retryPlan === undefined) return this.#forget(record.sequence);
     const plan = retryPlan;
-    return () => this.#retryWait(plan, signal);
+    return this.#afterWait(record.sequence, () => this.#retryWait(plan, signal));
   }
 
   /** Sit out a plan; a fault of the ingest marks this camera as one that holds its segments. */
@@ -229,12 +225,22 @@ export class Uploader {
       { baseMs: LOCAL_RETRY_BASE_MS, capMs: LOCAL_RETRY_CAP_MS, retryAfterCapMs: 0 },
       attempt,
     );
-    return () => sleep(Math.max(LOCAL_RETRY_BASE_MS, delayMs), this.#abort.signal);
+    return this.#afterWait(job.sequence, () =>
+      sleep(Math.max(LOCAL_RETRY_BASE_MS, delayMs), this.#abort.signal),
+    );
+  }
+
+  /** A wait, after which a segment the spool no longer holds (evicted meanwhile) is forgotten. */
+  #afterWait(sequence: number, wait: () => Promise<void>): () => Promise<void> {
+    return async () => {
+      await wait();
+      // Its spool offers it no more: nothing of it is kept here either.
+      if (!this.#o.spool.holds(sequence)) this.#forget(sequence);
+    };
   }
 
   #forget(sequence: number): undefined {
     this.#localFailures.delete(sequence);
-    this.#queued.delete(sequence);
     this.#attempts.delete(sequence);
     this.#retrying.delete(sequence);
     return undefined;

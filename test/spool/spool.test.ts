@@ -76,6 +76,38 @@ describe('Spool', () => {
     expect(spool.beginUpload(99)).toBeUndefined();
   });
 
+  it('is the only queue: offers its segments oldest first, each once, and never one it evicted', async () => {
+    const spool = await Spool.create({
+      root: mkdtempSync(join(tmpdir(), 'spool-')),
+      cameraId: 'cam',
+      maxBytes: 1200,
+      emit,
+    });
+    const told: Array<number | undefined> = [];
+    spool.queue.listen((closed) => told.push(closed));
+    const close = async () => {
+      const name = segmentName(spool.nextSequence);
+      writeFileSync(join(spool.dir, name), Buffer.alloc(500, 1));
+      await spool.addClosed({ name, start: new Date(), durationS: 1 });
+    };
+    await close();
+    await close();
+    // Delivery takes 0; then 1 is evicted to make room for 2 (0 is being sent, so it stays).
+    expect(spool.queue.oldestWaiting()).toBe(0);
+    spool.queue.handOut(0);
+    expect(spool.beginUpload(0)).toMatchObject({ sequence: 0 });
+    await close();
+    expect(spool.holds(1)).toBe(false);
+    expect([spool.queue.oldestWaiting(), spool.queue.newestWaiting(), spool.queue.waitingCount]).toEqual([
+      2, 2, 1,
+    ]);
+    // Told of each segment closed, and of the eviction (a segment gone).
+    expect(told).toEqual([0, 1, undefined, 2]);
+    spool.endUpload(0);
+    await spool.delivered(0, []);
+    expect(spool.queue.oldestWaiting()).toBe(2);
+  });
+
   it('one journal line per change, not a rewrite: the cost does not grow with the backlog', async () => {
     const root = mkdtempSync(join(tmpdir(), 'spool-'));
     const spool = await spoolWith(root, 50);

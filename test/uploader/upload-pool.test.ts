@@ -1,15 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { type PoolWorker, UploadPool } from '../../src/uploader/upload-pool.js';
 import type { UploadJob } from '../../src/uploader/upload-scheduler.js';
+import { segmentQueue } from '../helpers/segment-queue.js';
 
-/** A worker whose attempts the test settles by hand: each attempt waits for a verdict. */
-function manualWorker() {
+/**
+ * A camera whose attempts the test settles by hand: each attempt waits for a verdict; settled
+ * without a wait, the segment was delivered and leaves its spool.
+ */
+function manualCamera(pool: UploadPool, camera: string) {
+  const spool = segmentQueue();
   const attempts: Array<{ job: UploadJob; settle: (retry?: Promise<void>) => void }> = [];
   let onAttempt: (() => void) | undefined;
   const worker: PoolWorker = {
     attempt: (job) =>
       new Promise((resolve) => {
-        attempts.push({ job, settle: (retry) => resolve(retry ? () => retry : undefined) });
+        attempts.push({
+          job,
+          settle: (retry) => {
+            if (!retry) spool.remove(job.sequence);
+            resolve(retry ? () => retry : undefined);
+          },
+        });
         onAttempt?.();
       }),
   };
@@ -22,18 +33,17 @@ function manualWorker() {
       onAttempt = check;
       check();
     });
-  return { worker, attempts, started };
+  const seat = pool.join(camera, worker, spool.queue);
+  return { seat, spool, add: spool.add, attempts, started };
 }
 
-describe('UploadPool', () => {
+describe('UploadPool (asking each camera’s spool for its next segment)', () => {
   it('segments released together (the ingest is back) go in the scheduler’s order, not in wake-up order', async () => {
     const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
-    const a = manualWorker();
-    const b = manualWorker();
-    const seatA = pool.join('a', a.worker);
-    const seatB = pool.join('b', b.worker);
-    seatA.add(1, false);
-    seatB.add(1, false);
+    const a = manualCamera(pool, 'a');
+    const b = manualCamera(pool, 'b');
+    a.add(1, false);
+    b.add(1, false);
     let back!: () => void;
     const gate = new Promise<void>((resolve) => (back = resolve));
     await a.started(1);
@@ -54,11 +64,10 @@ describe('UploadPool', () => {
 
   it('never has more than `concurrency` requests in flight over all cameras', async () => {
     const pool = new UploadPool({ concurrency: 2, order: 'fifo', perCameraLimit: 1 });
-    const a = manualWorker();
-    const b = manualWorker();
-    const c = manualWorker();
-    const seats = [pool.join('a', a.worker), pool.join('b', b.worker), pool.join('c', c.worker)];
-    for (const seat of seats) seat.add(1, true);
+    const a = manualCamera(pool, 'a');
+    const b = manualCamera(pool, 'b');
+    const c = manualCamera(pool, 'c');
+    for (const camera of [a, b, c]) camera.add(1, true);
     await Promise.all([a.started(1), b.started(1)]);
     expect(c.attempts).toHaveLength(0);
     a.attempts[0]!.settle();
@@ -68,22 +77,20 @@ describe('UploadPool', () => {
 
   it('a camera waiting out a retry holds no slot: the others go on meanwhile', async () => {
     const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
-    const failing = manualWorker();
-    const healthy = manualWorker();
-    const f = pool.join('failing', failing.worker);
-    const h = pool.join('healthy', healthy.worker);
-    f.add(1, false);
-    f.add(2, false);
+    const failing = manualCamera(pool, 'failing');
+    const healthy = manualCamera(pool, 'healthy');
+    failing.add(1, false);
+    failing.add(2, false);
     await failing.started(1);
     let endBackoff!: () => void;
     failing.attempts[0]!.settle(new Promise((resolve) => (endBackoff = resolve)));
-    h.add(1, true);
+    healthy.add(1, true);
     await healthy.started(1);
     healthy.attempts[0]!.settle();
-    h.add(2, true);
+    healthy.add(2, true);
     await healthy.started(2);
     healthy.attempts[1]!.settle();
-    await h.idle();
+    await healthy.seat.idle();
     // The failing camera's segment 1 goes again after its backoff, still before its segment 2.
     endBackoff();
     await failing.started(2);
@@ -92,41 +99,67 @@ describe('UploadPool', () => {
     await failing.started(3);
     expect(failing.attempts[2]!.job.sequence).toBe(2);
     failing.attempts[2]!.settle();
-    await f.idle();
-    expect(f.size).toBe(0);
+    await failing.seat.idle();
+    expect(failing.seat.size).toBe(0);
+  });
+
+  it('a segment evicted while its camera waits is never handed out, and the camera goes idle', async () => {
+    const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
+    const a = manualCamera(pool, 'a');
+    for (const sequence of [1, 2, 3]) a.add(sequence, true);
+    await a.started(1);
+    // The spool evicts 2 while 1 is in flight, then 3 once 1 is delivered but before it is sent.
+    a.spool.remove(2);
+    a.attempts[0]!.settle();
+    a.spool.remove(3);
+    await a.seat.idle();
+    expect(a.attempts.map((x) => x.job.sequence)).toEqual([1]);
+    expect(a.seat.size).toBe(0);
+  });
+
+  it('a camera whose last waiting segment is evicted goes idle while others hold every slot', async () => {
+    const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
+    const busy = manualCamera(pool, 'busy');
+    const other = manualCamera(pool, 'other');
+    busy.add(1, true);
+    await busy.started(1);
+    other.add(1, true);
+    const idle = other.seat.idle();
+    other.spool.remove(1);
+    await idle;
+    busy.attempts[0]!.settle();
+    await busy.seat.idle();
+    expect(other.attempts).toHaveLength(0);
   });
 
   it('leave() stops handing out the camera and waits for its running attempt', async () => {
     const pool = new UploadPool({ concurrency: 4, order: 'fifo', perCameraLimit: 1 });
-    const w = manualWorker();
-    const seat = pool.join('a', w.worker);
-    seat.add(1, false);
-    seat.add(2, false);
-    await w.started(1);
+    const a = manualCamera(pool, 'a');
+    a.add(1, false);
+    a.add(2, false);
+    await a.started(1);
     let left = false;
-    const leaving = seat.leave().then(() => {
+    const leaving = a.seat.leave().then(() => {
       left = true;
     });
-    await seat.idle();
+    await a.seat.idle();
     expect(left).toBe(false);
-    w.attempts[0]!.settle();
+    a.attempts[0]!.settle();
     await leaving;
-    expect(w.attempts).toHaveLength(1);
+    expect(a.attempts).toHaveLength(1);
     // The camera may join again (a restart at a reload).
-    expect(() => pool.join('a', manualWorker().worker)).not.toThrow();
+    expect(() => manualCamera(pool, 'a')).not.toThrow();
   });
 
   it('a camera at its share gets nothing more though slots are free; the next camera does', async () => {
     const pool = new UploadPool({ concurrency: 4, order: 'fifo', perCameraLimit: 1 });
-    const a = manualWorker();
-    const b = manualWorker();
-    const seatA = pool.join('a', a.worker);
-    const seatB = pool.join('b', b.worker);
-    seatA.add(1, false);
-    seatA.add(2, false);
+    const a = manualCamera(pool, 'a');
+    const b = manualCamera(pool, 'b');
+    a.add(1, false);
+    a.add(2, false);
     await a.started(1);
     // The queue class hands out nothing of a (at its share): b's segment, added after, goes first.
-    seatB.add(1, false);
+    b.add(1, false);
     await b.started(1);
     expect(a.attempts).toHaveLength(1);
     a.attempts[0]!.settle();
@@ -134,24 +167,54 @@ describe('UploadPool', () => {
     expect(a.attempts[1]!.job.sequence).toBe(2);
     a.attempts[1]!.settle();
     b.attempts[0]!.settle();
-    await Promise.all([seatA.idle(), seatB.idle()]);
-    expect(seatA.size + seatB.size).toBe(0);
+    await Promise.all([a.seat.idle(), b.seat.idle()]);
+    expect(a.seat.size + b.seat.size).toBe(0);
   });
 
   it('a reload that raises the concurrency starts the waiting requests at once', async () => {
     const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
-    const a = manualWorker();
-    const b = manualWorker();
-    const seatA = pool.join('a', a.worker);
-    const seatB = pool.join('b', b.worker);
-    seatA.add(1, false);
-    seatB.add(1, false);
+    const a = manualCamera(pool, 'a');
+    const b = manualCamera(pool, 'b');
+    a.add(1, false);
+    b.add(1, false);
     await a.started(1);
     expect(b.attempts).toHaveLength(0);
     pool.resize(2, 1);
     await b.started(1);
     a.attempts[0]!.settle();
     b.attempts[0]!.settle();
-    await Promise.all([seatA.idle(), seatB.idle()]);
+    await Promise.all([a.seat.idle(), b.seat.idle()]);
+  });
+
+  it('a reload that raises the per-camera limit sends more of one camera at once', async () => {
+    const pool = new UploadPool({ concurrency: 4, order: 'fifo', perCameraLimit: 1 });
+    const a = manualCamera(pool, 'a');
+    for (const sequence of [1, 2, 3]) a.add(sequence, false);
+    await a.started(1);
+    pool.resize(4, 3);
+    await a.started(3);
+    expect(a.attempts.map((x) => x.job.sequence)).toEqual([1, 2, 3]);
+    for (const attempt of a.attempts) attempt.settle();
+    await a.seat.idle();
+  });
+
+  it('a backlog already in the spool when the camera joins goes without being queued', async () => {
+    const pool = new UploadPool({ concurrency: 1, order: 'fifo', perCameraLimit: 1 });
+    const spool = segmentQueue();
+    for (const sequence of [4, 2, 3]) spool.add(sequence, false);
+    const sent: number[] = [];
+    const seat = pool.join(
+      'a',
+      {
+        attempt: async (job) => {
+          sent.push(job.sequence);
+          spool.remove(job.sequence);
+          return undefined;
+        },
+      },
+      spool.queue,
+    );
+    await seat.idle();
+    expect(sent).toEqual([2, 3, 4]);
   });
 });

@@ -82,13 +82,12 @@ async function setup(options: { maxBytes?: number; cloud?: string } = {}) {
     onFatal: (e) => auth.push(e),
   });
   let seq = spool.nextSequence;
-  /** Close a segment of `bytes` and queue it; `vanish` deletes its file first (behind the relay's back). */
+  /** Close a segment of `bytes` (the spool offers it to the uploader); `vanish` deletes its file (behind the relay's back). */
   const close = async (bytes = 1000, vanish = false) => {
     const name = segmentName(seq++);
     writeFileSync(join(spool.dir, name), Buffer.alloc(bytes, 0x47));
     const record = await spool.addClosed({ name, start: new Date('2026-11-22T10:00:00Z'), durationS: 2 });
     if (vanish) rmSync(join(spool.dir, name));
-    if (record) uploader.enqueue(record);
     return record!;
   };
   return { root, spool, uploader, events, auth, close };
@@ -228,17 +227,23 @@ describe('Uploader (request/response handling, undici against a real local serve
   });
 
   it('drops a segment whose file is gone, and only that: the next one is delivered', async () => {
-    let calls = 0;
-    ingest((_req, res) => {
-      calls++;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sent: number[] = [];
+    ingest(async (req, res) => {
+      sent.push(Number(req.headers['x-segment-sequence']));
+      await gate;
       res.writeHead(204).end();
     });
     const { spool, uploader, events, close } = await setup();
-    // Closed and journaled, then deleted before its upload.
+    // The camera's one slot is taken by the first segment's request.
+    const first = await close();
+    // Closed and journaled, then deleted while it waits its turn.
     const gone = await close(1000, true);
-    await close();
+    const last = await close();
+    release();
     expect(await uploader.drain(5000)).toBe(true);
-    expect(calls).toBe(1);
+    expect(sent).toEqual([first.sequence, last.sequence]);
     expect(spool.pendingCount).toBe(0);
     const dropped = events.filter((e) => e.type === 'segment' && e.phase === 'evicted');
     expect(dropped).toMatchObject([{ sequence: gone.sequence, reason: 'unreadable' }]);
