@@ -191,7 +191,7 @@ describe('the test camera', () => {
     await expect(other.stall()).rejects.toThrow(/not running/);
   });
 
-  it('with mounts: N serves the one encoder on N paths (bitrate and pattern passed to x264)', async () => {
+  it('with mounts: N serves N paths, an encoder each (bitrate and pattern passed to x264)', async () => {
     const many = await startCamera({
       mounts: 3,
       bitrateKbps: 1500,

@@ -35,6 +35,8 @@ export interface CameraSession {
 interface LoggedFrame {
   at: number;
   pts: number;
+  /** The mount whose media pushed it; '*' (or absent) for every mount of one shared media. */
+  mount: string | undefined;
 }
 
 /** Parse the camera's frame log (test/helpers/rtsp-camera.py --frame-log). */
@@ -42,8 +44,8 @@ export function readCameraLog(path: string): CameraSession[] {
   const frames: LoggedFrame[] = [];
   const sessions = new Map<string, { playAt: number; closeAt: number | undefined; path?: string }>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const [kind, a, b, c] = line.trim().split(' ');
-    if (kind === 'F') frames.push({ at: Number(a) * 1000, pts: Number(b) });
+    const [kind, a, b, c, d] = line.trim().split(' ');
+    if (kind === 'F') frames.push({ at: Number(a) * 1000, pts: Number(b), mount: d });
     else if (kind === 'START' || kind === 'STOP') {
       // A camera process ended (or a new one began after a kill): its sessions ended with it.
       for (const session of sessions.values()) session.closeAt ??= Number(b) * 1000;
@@ -54,9 +56,15 @@ export function readCameraLog(path: string): CameraSession[] {
       if (session) session.closeAt = Number(b) * 1000;
     }
   }
-  const frameS = medianStep(frames.map((f) => f.pts));
+  // Each mount's media has its own PTS timeline: the frame interval is measured within one.
+  const firstMount = frames[0]?.mount;
+  const frameS = medianStep(frames.filter((f) => f.mount === firstMount).map((f) => f.pts));
   return [...sessions].map(([client, { playAt, closeAt, path: mount }]) => {
-    const seen = frames.filter((f) => f.at >= playAt && (closeAt === undefined || f.at <= closeAt));
+    // A mount with an encoder of its own logs its own frames: only those were this session's.
+    const ofMount = (f: LoggedFrame) => f.mount === undefined || f.mount === '*' || f.mount === mount;
+    const seen = frames.filter(
+      (f) => ofMount(f) && f.at >= playAt && (closeAt === undefined || f.at <= closeAt),
+    );
     // A new media re-sends its preroll frame on PLAY: the same PTS twice is one frame.
     const distinct = new Set(seen.map((f) => f.pts)).size;
     // A pause of more than three frame intervals (a stalled camera) splits the stretches.

@@ -5,8 +5,10 @@ Run with Debian's /usr/bin/python3 (it has the `gi` bindings). Prints exactly on
 `READY rtsp://127.0.0.1:<port><path>` once serving, then `STALLED` / `RESUMED` to acknowledge
 each SIGUSR1 (stall: RTSP sessions stay open, no frames flow) and SIGUSR2 (resume).
 SIGTERM/SIGINT exit cleanly. With --exit-on-stdin-eof it also exits when its parent goes away.
-With --mounts N it also serves <path>-2 ... <path>-N, all fed by the one encoder (many cameras
-for the price of one, for the scale benchmark).
+With --mounts N it also serves <path>-2 ... <path>-N, each with its own encoder, as the channels
+of a recorder; with --one-media too, all N share one encoder (many cameras for the price of one,
+for the scale benchmark) — but gst-rtsp-server 1.22 then aborts now and then when clients of two
+mounts join at once (gst_rtsp_media_get_rates: assertion failed), so tests do not use it.
 With --user/--password only that account may play the stream (RTSP basic, or --auth digest);
 anyone else gets 401 Unauthorized, as a real camera answers a wrong password.
 
@@ -18,7 +20,8 @@ seconds since the epoch, as Python's time.time()), so a test can tell what a cli
   START <pid> <t> / STOP <pid> <t>   this camera process began / quit (sessions end with it)
   PLAY <client> <t> <path>   a client's PLAY request is about to be handled (path: its mount)
   CLOSE <client> <t>         that client's connection closed (teardown or gone)
-  F <t> <pts> <key>          a frame entered the payloader: buffer PTS (s), 1 for a keyframe
+  F <t> <pts> <key> <path>   a frame entered the payloader: buffer PTS (s), 1 for a keyframe,
+                             the mount it was for (`*`: every mount, with --one-media)
 Frames dropped by a stall never reach the payloader, so they are not logged.
 """
 import argparse
@@ -45,7 +48,8 @@ def parse_args():
     parser.add_argument("--keyint", type=int, default=0, help="frames between keyframes (default: fps)")
     parser.add_argument("--bitrate", type=int, default=0, help="x264 bitrate, kbit/s (default: x264enc's)")
     parser.add_argument("--pattern", default="ball", help="videotestsrc pattern (snow: incompressible)")
-    parser.add_argument("--mounts", type=int, default=1, help="serve this many paths from one encoder")
+    parser.add_argument("--mounts", type=int, default=1, help="serve this many paths, an encoder each")
+    parser.add_argument("--one-media", action="store_true", help="with --mounts: one encoder for all")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="quit when stdin closes")
     parser.add_argument("--user", help="require this user (with --password) to play the stream")
     parser.add_argument("--password", default="")
@@ -78,7 +82,7 @@ class SharedFactory(GstRtspServer.RTSPMediaFactory):
         return "shared"
 
 
-def require_account(server, factory, args):
+def account(args):
     """Only args.user with args.password may DESCRIBE/PLAY; the server answers 401 otherwise."""
     auth = GstRtspServer.RTSPAuth()
     token = GstRtspServer.RTSPToken()
@@ -89,7 +93,11 @@ def require_account(server, factory, args):
     else:
         auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
         auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
-    server.set_auth(auth)
+    return auth
+
+
+def require_account(factory):
+    """The viewer role (see account) may reach and build this factory's media."""
     role = "viewer, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"
     factory.add_role_from_structure(Gst.Structure.from_string(role)[0])
 
@@ -109,10 +117,7 @@ def main() -> int:
         f"! rtph264pay name=pay0 pt=96 config-interval=-1 "
         f"{AUDIO_BRANCHES[args.audio]})"
     )
-    factory = SharedFactory() if args.mounts > 1 else GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch)
-    # One pipeline for all clients, like a camera's single encoder.
-    factory.set_shared(True)
+    paths = [args.path] + [f"{args.path}-{n}" for n in range(2, args.mounts + 1)]
 
     # The valve of every live media: a stall must reach media built before and after the signal.
     valves = {}
@@ -123,11 +128,11 @@ def main() -> int:
 
     log = open(args.frame_log, "a", buffering=1) if args.frame_log else None
 
-    def on_frame(_pad, info):
+    def on_frame(_pad, info, mount):
         buf = info.get_buffer()
         key = 0 if buf.has_flags(Gst.BufferFlags.DELTA_UNIT) else 1
         pts = buf.pts / Gst.SECOND if buf.pts != Gst.CLOCK_TIME_NONE else -1
-        log.write(f"F {time.time():.6f} {pts:.6f} {key}\n")
+        log.write(f"F {time.time():.6f} {pts:.6f} {key} {mount}\n")
         return Gst.PadProbeReturn.OK
 
     def hold_prepared(media):
@@ -138,32 +143,44 @@ def main() -> int:
             media.prepare(None)
         return GLib.SOURCE_REMOVE
 
-    def on_configure(_factory, media):
+    def on_configure(_factory, media, mount):
         gates = [media.get_element().get_by_name(n) for n in ("gate", "agate")]
         gates = [g for g in gates if g is not None]
         for valve in gates:
             valve.set_property("drop", stalled[0])
         valves[media] = gates
         media.connect("unprepared", on_unprepared)
-        if args.mounts > 1:
-            # Like a recorder's encoder, the shared media runs while no client watches: else
-            # the last client leaving unprepares it while another mount's client is joining
-            # it, and that client gets an error a real camera never gives (one held prepare).
+        if args.one_media:
+            # Like a recorder's encoder, the one media runs while no client watches: else the
+            # last client leaving unprepares it while another mount's client is joining it,
+            # and that client gets an error a real camera never gives (one held prepare).
             GLib.idle_add(hold_prepared, media)
         if log:
             pay = media.get_element().get_by_name("pay0")
-            pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_frame)
+            pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, on_frame, mount)
 
-    factory.connect("media-configure", on_configure)
+    def factory_for(mount):
+        factory = SharedFactory() if args.one_media else GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        # One pipeline for all clients of a mount, like a camera's encoder.
+        factory.set_shared(True)
+        factory.connect("media-configure", on_configure, mount)
+        if args.user:
+            require_account(factory)
+        return factory
 
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     if args.user:
-        require_account(server, factory, args)
-    server.get_mount_points().add_factory(args.path, factory)
-    for n in range(2, args.mounts + 1):
-        server.get_mount_points().add_factory(f"{args.path}-{n}", factory)
+        server.set_auth(account(args))
+    if args.one_media:
+        shared = factory_for("*")
+        for path in paths:
+            server.get_mount_points().add_factory(path, shared)
+    else:
+        for path in paths:
+            server.get_mount_points().add_factory(path, factory_for(path))
 
     if log:
         log.write(f"START {os.getpid()} {time.time():.6f}\n")
