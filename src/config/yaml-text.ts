@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Alias, Document, ErrorCode } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { tooDeepAt } from './yaml-depth.js';
 
 /**
  * Aliases a file may expand to, counted as the yaml package counts them (an alias of a list of
@@ -49,13 +50,16 @@ const ALIAS_BOMB = `aliases that expand past ${MAX_ALIAS_COUNT} values (an alias
 export function parseYamlText(text: string, where: string): unknown {
   // Loaded here, not at start-up: a relay run without --config never pays yaml's memory.
   // Required (not imported) because yargs calls the config parser synchronously.
+  // Refused before the parser sees it: at its stack's edge V8 may abort instead of throwing.
+  const deep = tooDeepAt(text);
+  if (deep) throw invalid(where, TOO_DEEP, deep);
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   let doc: Document;
   try {
     doc = parseDocument(text, { lineCounter, logLevel: 'error', prettyErrors: false, uniqueKeys: true });
   } catch (error) {
-    // Deep enough nesting ([[[[…) overflows the parser's stack.
+    // Nesting the count above missed, deep enough to overflow the parser's stack.
     if (error instanceof RangeError) throw invalid(where, TOO_DEEP, undefined);
     throw error;
   }
