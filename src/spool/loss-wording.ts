@@ -44,25 +44,39 @@ export function saidLostCapture(
 
 /** Time with no video before segment `sequence`, declared to the cloud. */
 export function saidHole(emit: Emit, sequence: number, hole: GapRecord): void {
+  saidUncaptured(
+    emit,
+    sequence,
+    hole,
+    'warn',
+    (s) => `${s} s before segment ${sequence}`,
+    'declared to the cloud',
+  );
+}
+
+/** The frames a stop cut off (on their way to ffmpeg): expected at every stop, so said as info. */
+export function saidStopTail(emit: Emit, tail: GapRecord): void {
+  const level = tail.reason === 'relay-stopped' ? 'info' : 'warn';
+  const where = (s: number) => `the last ${s} s before the stop`;
+  saidUncaptured(emit, tail.seqFrom, tail, level, where, 'declared to the cloud with the next segment sent');
+}
+
+/** The `uncaptured` event and its log line, in one wording for every hole. */
+function saidUncaptured(
+  emit: Emit,
+  sequence: number,
+  hole: GapRecord,
+  level: 'info' | 'warn',
+  where: (seconds: number) => string,
+  fate: string,
+): void {
   const seconds = round3((Date.parse(hole.end) - Date.parse(hole.start)) / 1000);
   const { reason } = hole;
   emit({ type: 'segment', phase: 'uncaptured', sequence, reason, durationS: seconds });
   emit({
     type: 'log',
-    level: 'warn',
-    message: `no video for ${seconds} s before segment ${sequence} (${reason}, from ${hole.start}): declared to the cloud`,
-  });
-}
-
-/** The frames a stop cut off (on their way to ffmpeg): expected at every stop, so said as info. */
-export function saidStopTail(emit: Emit, tail: GapRecord): void {
-  const seconds = round3((Date.parse(tail.end) - Date.parse(tail.start)) / 1000);
-  const { reason } = tail;
-  emit({ type: 'segment', phase: 'uncaptured', sequence: tail.seqFrom, reason, durationS: seconds });
-  emit({
-    type: 'log',
-    level: reason === 'relay-stopped' ? 'info' : 'warn',
-    message: `no video for the last ${seconds} s before the stop (${reason}, from ${tail.start}): declared to the cloud with the next segment sent`,
+    level,
+    message: `no video for ${where(seconds)} (${reason}, from ${hole.start}): ${fate}`,
   });
 }
 

@@ -29,15 +29,8 @@ import type {
   WaitingQueue,
 } from './spool-roles.js';
 
-export type {
-  CaptureSpool,
-  ClosedSegment,
-  DeliverySpool,
-  LostCapture,
-  RecoverySpool,
-  SpoolOptions,
-  WaitingQueue,
-};
+// The roles are part of the spool's face: importers need not know where they are written.
+export type * from './spool-roles.js';
 
 /**
  * One camera's spool for one run: a 0700 dir of closed segments plus an append-only journal.
