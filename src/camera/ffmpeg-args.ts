@@ -46,6 +46,7 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): string[] {
     // key=value progress on stderr: the live fps, and proof of life between segments.
     '-progress',
     'pipe:2',
+    ...tailKeepingArgs(input),
     ...inputArgs(input),
     '-map',
     '0:v:0',
@@ -53,6 +54,23 @@ export function buildFfmpegArgs(input: FfmpegArgsInput): string[] {
     ...encodeArgs(input.settings),
     ...segmentArgs(input),
   ];
+}
+
+/**
+ * A stop interrupts ffmpeg (SIGINT), and an interrupted ffmpeg flushes its encoders but drops
+ * the frames still ahead of them. When it decodes, two places held the last frames the camera
+ * sent before a stop (a 10 fps camera, SIGINT after 5 s):
+ * - the decoder's frame threads, a frame per thread (0.2 s, ffmpeg 5.1 and 4.1): slice threads
+ *   decode without holding frames, in parallel where the camera encodes slices;
+ * - ffmpeg 4.x's RTSP input keeps what it read while probing queued ahead of everything it reads
+ *   later, for the whole run (0.5 s): probing only the first packet leaves no queue (5.1 reads the
+ *   same either way). The SDP names the codecs and the decoder finds the size in the frames.
+ * Not with `--codec copy`: nothing is held there, and the segment muxer needs the size the probe
+ * finds. Capture only: `doctor` probes with `inputArgs` alone, to report the stream in full.
+ */
+function tailKeepingArgs({ source, settings }: Pick<FfmpegArgsInput, 'source' | 'settings'>): string[] {
+  if (settings.codec === 'copy') return [];
+  return [...(source.kind === 'rtsp' ? ['-probesize', '32'] : []), '-thread_type', 'slice'];
 }
 
 /** How ffmpeg opens the source (also what `doctor` probes it with, so both see the same). */

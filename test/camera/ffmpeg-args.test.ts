@@ -41,6 +41,21 @@ describe('buildFfmpegArgs', () => {
     expect(four).not.toContain('-timeout');
   });
 
+  it('keeps the last frames before a stop: RTSP probed from its first packet, slice-threaded decoding', () => {
+    const a = args('rtsp://cam/stream');
+    expect(flagValue(a, '-probesize')).toBe('32');
+    expect(flagValue(a, '-thread_type')).toBe('slice');
+    // Both are input options: before -i.
+    expect(a.indexOf('-probesize')).toBeLessThan(a.indexOf('-i'));
+    expect(a.indexOf('-thread_type')).toBeLessThan(a.indexOf('-i'));
+    // Nothing decoded with --codec copy, whose muxer needs the size the probe finds.
+    const copy = args('rtsp://cam/stream', { codec: 'copy' });
+    expect(copy).not.toContain('-thread_type');
+    expect(copy).not.toContain('-probesize');
+    // Other sources are probed as usual.
+    expect(args('http://cam/video.ts')).not.toContain('-probesize');
+  });
+
   it('encodes like the Python relay: H.264 baseline at --fps, GOP 2×fps, no audio', () => {
     const a = args('rtsp://cam/stream', { fps: 5 });
     expect(flagValue(a, '-c:v')).toBe('libx264');

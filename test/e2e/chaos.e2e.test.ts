@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { type CliProcess, killAllClis } from '../helpers/cli.js';
-import { expectRunAccounted, PER_STOP_S } from '../helpers/delivery.js';
+import { expectRunAccounted, perStopAllowanceS } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import {
   type Accounting,
@@ -21,12 +21,6 @@ import { closedSequences, newSpoolDir, spoolDirs, startRelay, waitForClosed } fr
  * again with ingest faults in between, then a clean SIGTERM. The oracle compares the camera's
  * frame log with what the ingest stored (ffprobe'd), run by run.
  */
-
-/**
- * What one SIGKILL may leave undeclared: the frames it cut off are declared by the next run's
- * `relay-killed` hole, so only rounding is left (see PER_STOP_S).
- */
-const PER_KILL_S = PER_STOP_S;
 
 const bundled = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 
@@ -82,7 +76,8 @@ async function judge(
     if (mode === 'loose' && r.sessions === 0 && r.segments === 0) continue; // killed before its ffmpeg started
     // One camera session and one PTS timeline per run: no ffmpeg restart hides anything here.
     if (mode === 'strict') expect(r, report).toMatchObject({ sessions: 1, ffmpegRuns: 1 });
-    expectRunAccounted(r, report, PER_KILL_S);
+    // A SIGKILL's cut-off frames are the next run's `relay-killed` hole: only rounding is left.
+    expectRunAccounted(r, report);
   }
   return accounting;
 }
@@ -247,7 +242,7 @@ describe('chaos: SIGKILL after SIGKILL with ingest faults between, then a clean 
         const [killed] = accounting.runs;
         // One whole segment and the partial one, about 2.4 s of it, reached the ingest.
         expect(killed!.segments).toBe(2);
-        expect(killed!.receivedS + killed!.declaredS).toBeGreaterThan(4 + 2.4 - PER_KILL_S);
+        expect(killed!.receivedS + killed!.declaredS).toBeGreaterThan(4 + 2.4 - perStopAllowanceS(killed!));
         console.log(`${name}: undeclared loss at the SIGKILL ${killed!.undeclaredS.toFixed(2)} s`);
       } finally {
         killAllClis();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
 import { killAllClis, startCli } from '../helpers/cli.js';
-import { BUNDLED_FFMPEG_PER_STOP_S, expectCameraDelivered } from '../helpers/delivery.js';
+import { expectCameraDelivered } from '../helpers/delivery.js';
 import { probeSegment } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
@@ -103,10 +103,7 @@ describe('relay end to end: RTSP camera → built CLI → trio-relay ingest-serv
       expect(relay.stderr()).toMatch(/ffmpeg N-\d+.*\(flag\)/);
       const accepted = ingest.accepted('cam-41');
       expect(accepted.map((r) => r.sequence)).toEqual(closedSequences(relay));
-      await expectCameraDelivered({
-        ...{ ingest, cameraId: 'cam-41', camera, spool, since },
-        perStopS: BUNDLED_FFMPEG_PER_STOP_S,
-      });
+      await expectCameraDelivered({ ingest, cameraId: 'cam-41', camera, spool, since });
       const probe = await probeSegment(join(ingest.outDir, 'cam-41', accepted[0]!.file!));
       expect(probe.firstVideoPacketIsKeyframe).toBe(true);
     } finally {

@@ -221,6 +221,8 @@ export interface RunAccount {
   holesS: number;
   /** streamed − received − declared: what went missing without a word (negative: excess). */
   undeclaredS: number;
+  /** The received video's frame interval (s): the unit of rounding between the two clocks. */
+  frameS: number;
   /** PTS timelines (ffmpeg runs) among the received segments. */
   ffmpegRuns: number;
   /** Arrivals whose PTS went back within one ffmpeg run (order as received, never sorted). */
@@ -322,6 +324,7 @@ export function account(input: {
       uncapturedS: round3(uncapturedS),
       holesS: round3(sum(timeline.runs.map((r) => r.holesS))),
       undeclaredS: round3(streamedS - receivedS - declaredS),
+      frameS: round3(timeline.frameS),
       ffmpegRuns: timeline.runs.length,
       outOfOrder: timeline.outOfOrder,
       ptsDuplicates: timeline.ptsDuplicates,
@@ -376,6 +379,7 @@ function timelines(segments: ReceivedSegment[]) {
     current.lastEndS = Math.max(current.lastEndS, end);
   }
   return {
+    frameS,
     outOfOrder,
     ptsDuplicates,
     runs: runs.map((t) => {
