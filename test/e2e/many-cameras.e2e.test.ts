@@ -1,18 +1,16 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../../src/ingest-server/ledger.js';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { type CliProcess, startCli } from '../helpers/cli.js';
 import { expectCameraDelivered, stopRelay } from '../helpers/delivery.js';
 import { allArrived, closedOf, writeFleetConfig } from '../helpers/fleet.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, TOKEN } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 /** Arrivals of one camera at the ingest after `since` (ms), in arrival order. */
 function arrivedAfter(rows: readonly LedgerEntry[], since: number): LedgerEntry[] {

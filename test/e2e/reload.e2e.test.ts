@@ -1,17 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, startCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { startCli } from '../helpers/cli.js';
 import { expectCameraDelivered } from '../helpers/delivery.js';
 import { allArrived, runsOf, writeFleetConfig } from '../helpers/fleet.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, type RelayEvent, TOKEN } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 const DRAIN_TIMEOUT_S = 3;
 
