@@ -1,4 +1,5 @@
 import { redact } from '../redact.js';
+import { round3 } from '../seconds.js';
 import { runToCompletion } from './exec.js';
 import { type CaptureSettings, inputArgs } from './ffmpeg-args.js';
 import type { FfmpegBinary } from './ffmpeg-locate.js';
@@ -89,8 +90,4 @@ function toFrames(packets: readonly { ptsS: number; key: boolean }[]): { ptsS: n
     else frames.push({ ...p });
   }
   return frames;
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

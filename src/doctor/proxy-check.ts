@@ -1,6 +1,6 @@
 import type { ProxyRoute } from '../config/proxy.js';
 import { redact, redactUrl } from '../redact.js';
-import { PROXY_AUTH_STATUSES } from '../uploader/classify.js';
+import { failedInTls, PROXY_AUTH_STATUSES } from '../uploader/classify.js';
 import type { HttpOutcome } from '../uploader/transport.js';
 
 /** The doctor's line about the proxy; `blocked`: the ingest could not be judged, the proxy is at fault. */
@@ -11,8 +11,6 @@ export interface ProxyCheck {
   readonly hint?: string | undefined;
   readonly blocked: boolean;
 }
-
-const TLS_CODE = /CERT|TLS|SSL|SELF_SIGNED|ALTNAME/i;
 
 /**
  * Which proxy the ingest's HEAD went through (redacted, and where it came from), judged from
@@ -64,7 +62,7 @@ export function checkProxy(route: ProxyRoute, outcome: HttpOutcome): ProxyCheck 
       blocked: false,
     };
   }
-  if (TLS_CODE.test(`${outcome.code} ${outcome.message}`)) {
+  if (failedInTls(outcome)) {
     // The ingest's TLS runs inside the tunnel: the tunnel opened.
     return {
       check: 'proxy',

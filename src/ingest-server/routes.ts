@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { isValidCameraId } from '../camera/camera-id.js';
 import { writeFileAtomic } from '../spool/fsutil.js';
+import { paddedSequence } from '../spool/naming.js';
 import { drain, firstChunk, readSmallBody, receiveBody, type Throttle } from './body.js';
 import type { CameraLimit } from './camera-limit.js';
 import type { Catalog } from './catalog.js';
@@ -280,12 +281,8 @@ export function segmentFileName(headers: SegmentHeaders, arrival: number, sha256
     .update(headers.idempotency_key ?? sha256)
     .digest('hex')
     .slice(0, 8);
-  const order = headers.sequence === null ? `a${pad(arrival)}` : pad(headers.sequence);
+  const order = headers.sequence === null ? `a${paddedSequence(arrival)}` : paddedSequence(headers.sequence);
   return `${order}-${tag}.ts`;
-}
-
-function pad(n: number): string {
-  return String(n).padStart(9, '0');
 }
 
 function outcome(

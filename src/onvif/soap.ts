@@ -1,5 +1,5 @@
-import { Agent, request } from 'undici';
 import { OnvifError } from '../errors.js';
+import { postToDevice } from '../uploader/http.js';
 import { type OnvifCredentials, securityHeader } from './wssecurity.js';
 import { findFirst, parseXml, textAt, type XmlElement } from './xml.js';
 
@@ -22,6 +22,9 @@ export interface SoapCallOptions {
  */
 const AUTH_SUBCODE = /NotAuthorized|FailedAuthentication|InvalidSecurity|FailedCheck/i;
 
+/** Largest answer read: profiles of a busy NVR fit many times over; anything bigger is not ONVIF. */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
 /**
  * One SOAP 1.2 request to an ONVIF service: `body` is the Body's content (namespaces declared
  * on its element). Resolves with the Body's first element; a refusal of the credentials is
@@ -37,7 +40,12 @@ export async function soapCall(url: string, body: string, options: SoapCallOptio
   let status: number;
   let text: string;
   try {
-    ({ status, text } = await post(url, envelope, options.signal));
+    ({ status, text } = await postToDevice(url, {
+      body: envelope,
+      contentType: 'application/soap+xml; charset=utf-8',
+      signal: options.signal,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+    }));
   } catch (error) {
     throw failure(error, where, options);
   }
@@ -70,45 +78,6 @@ export async function soapCall(url: string, body: string, options: SoapCallOptio
     );
   }
   return answer;
-}
-
-/** Largest answer read: profiles of a busy NVR fit many times over; anything bigger is not ONVIF. */
-const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-
-/**
- * Through undici, as the uploader's requests: `request` (not fetch, which refuses "bad ports" such
- * as 554 or 5060 that a camera's web service may use), over a connection of its own that the call
- * closes. Not the uploader's dispatcher: that one goes to the ingest, through its proxy and with
- * its CA, and a camera is on the local network.
- */
-async function post(
-  url: string,
-  body: string,
-  signal: AbortSignal,
-): Promise<{ status: number; text: string }> {
-  const dispatcher = new Agent();
-  try {
-    const response = await request(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/soap+xml; charset=utf-8' },
-      body,
-      signal,
-      dispatcher,
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) {
-        response.body.destroy();
-        throw new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
-      }
-      chunks.push(chunk);
-    }
-    return { status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') };
-  } finally {
-    await dispatcher.destroy().catch(() => undefined);
-  }
 }
 
 function failure(error: unknown, where: string, options: SoapCallOptions): unknown {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { round3 } from '../seconds.js';
 import type { Emit } from '../telemetry/events.js';
 import type { JournalData, SegmentRecord } from './journal.js';
-import { round3 } from './loss-wording.js';
 import { idempotencyKey, segmentSequence } from './naming.js';
 import { pidAlive } from './owner.js';
 import { AfterLastSegment, type SegmentProber, salvagePartial, settleSalvage } from './salvage.js';

@@ -1,3 +1,4 @@
+import { round3 } from '../seconds.js';
 import type { Emit } from '../telemetry/events.js';
 import type { LossReason } from '../types.js';
 import type { GapRecord, SegmentRecord } from './journal.js';
@@ -78,9 +79,4 @@ function saidUncaptured(
     level,
     message: `no video for ${where(seconds)} (${reason}, from ${hole.start}): ${fate}`,
   });
-}
-
-/** Seconds to the millisecond, as every duration the relay records or says. */
-export function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

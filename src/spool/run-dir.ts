@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import tmp from 'tmp';
 import { SpoolError } from '../errors.js';
+import { round3 } from '../seconds.js';
 import { fsyncPath } from './fsutil.js';
 import type { SegmentRecord } from './journal.js';
-import { round3 } from './loss-wording.js';
 import { idempotencyKey, spoolDirPrefix } from './naming.js';
 import type { ClosedSegment } from './spool-roles.js';
 

@@ -113,6 +113,18 @@ export const TLS_CERT_CODES: ReadonlyMap<string, string> = new Map([
   ['INVALID_PURPOSE', BAD_CERT],
 ]);
 
+/** Node's and OpenSSL's own TLS error codes, beside the certificate codes of the table above. */
+const TLS_LAYER_CODE = /^ERR_(TLS|SSL)_/;
+
+/**
+ * The exchange failed inside TLS: a certificate the table above names (what the relay stops on),
+ * or another TLS error by its code (a handshake the ingest broke off). The connection was open
+ * then: through a proxy, the tunnel to the ingest had opened. Judged by the error's code only.
+ */
+export function failedInTls(outcome: HttpOutcome): boolean {
+  return outcome.kind === 'error' && (TLS_CERT_CODES.has(outcome.code) || TLS_LAYER_CODE.test(outcome.code));
+}
+
 /**
  * Classify one HTTP exchange as SPEC's OK / TRANSIENT / FATAL (auth, TLS or unsendable, or this segment
  * only). An error is judged by its own code, never by something deeper in its cause chain.

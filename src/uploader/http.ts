@@ -1,4 +1,7 @@
-/** The uploader's undici transport (the ONVIF client has its own agent: no ingest proxy or CA for a LAN camera). */
+/**
+ * The process's one HTTP stack, the only module that imports undici: the uploader's transport to
+ * the ingest, and a one-off request for a device on the local network (the ONVIF client).
+ */
 import { type FileHandle, open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
@@ -273,4 +276,47 @@ function errorMessage(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const base = error instanceof Error ? error.message : String(error);
   return cause instanceof Error && cause.message !== base ? `${base} (${cause.message})` : base;
+}
+
+/** What {@link postToDevice} sends, and how much of the answer it reads. */
+export interface DevicePost {
+  readonly body: string;
+  readonly contentType: string;
+  /** Aborts the call; its reason is undici's error. */
+  readonly signal: AbortSignal;
+  /** Longer answers are refused: the call throws before reading more. */
+  readonly maxAnswerBytes: number;
+}
+
+/**
+ * One POST to a device on the local network, answer read whole: `request` (not fetch, which
+ * refuses "bad ports" such as 554 or 5060 that a camera's web service may use), over a connection
+ * of its own that the call closes. Not the transport's dispatcher: that one goes to the ingest,
+ * through its proxy and with its CA, and a camera is on the local network. Throws undici's own
+ * errors, for the caller to word.
+ */
+export async function postToDevice(url: string, post: DevicePost): Promise<{ status: number; text: string }> {
+  const dispatcher = new Agent();
+  try {
+    const response = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': post.contentType },
+      body: post.body,
+      signal: post.signal,
+      dispatcher,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > post.maxAnswerBytes) {
+        response.body.destroy();
+        throw new Error(`answer larger than ${post.maxAnswerBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    return { status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') };
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
+  }
 }

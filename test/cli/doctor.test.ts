@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, runCli } from '../helpers/cli.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { listenOnFreePort } from '../helpers/ports.js';
 import { newSpoolDir, TOKEN } from '../helpers/relay-run.js';
@@ -16,11 +17,7 @@ beforeAll(async () => {
   camera = await startCamera({ fps: 10, keyint: 20 });
   ingest = await startTestIngest();
 });
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-  await ingest.close();
-});
+cleanUpAfterAll(() => ingest.close());
 
 interface Check {
   check: string;

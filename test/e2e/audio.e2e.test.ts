@@ -1,16 +1,13 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
 import { expectCameraDelivered, stopRelay } from '../helpers/delivery.js';
 import { probeAudio, probeSegment } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, startRelay } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 /**
  * A camera with a microphone (a second RTP stream) through the built CLI: every segment at the

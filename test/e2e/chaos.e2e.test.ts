@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
 import { type CliProcess, killAllClis } from '../helpers/cli.js';
 import { expectRunAccounted, perStopAllowanceS } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
@@ -25,10 +26,7 @@ import { closedSequences, newSpoolDir, spoolDirs, startRelay, waitForClosed } fr
 const bundled = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 
 let camera: Camera;
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 /** Start a relay run of `cameraId` and record its window once it ends. */
 function run(

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, startCli } from '../helpers/cli.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { startCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { childPids } from '../helpers/proc.js';
 import { fastRelayArgs, newSpoolDir, waitForClosed } from '../helpers/relay-run.js';
@@ -23,10 +24,7 @@ beforeAll(async () => {
     startTestIngest(),
   ]);
 });
-afterAll(async () => {
-  killAllClis();
-  await Promise.all([stopAllCameras(), ingest.close()]);
-});
+cleanUpAfterAll(() => ingest.close());
 
 /** The relay's ffmpeg: the child (setpriv execs into it, keeping the pid) whose comm is ffmpeg. */
 function ffmpegPid(relayPid: number): number | undefined {

@@ -1,32 +1,22 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { IngestServer } from '../../src/ingest-server/server.js';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, startCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll, startIngestForTest } from '../helpers/cleanup.js';
+import { startCli } from '../helpers/cli.js';
 import { expectCameraDelivered, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
 import { movableClock } from '../helpers/faketime.js';
-import { startTestIngest } from '../helpers/ingest.js';
 import { closedSequences, fastRelayArgs, newSpoolDir, waitForClosed } from '../helpers/relay-run.js';
 
-let ingest: IngestServer | undefined;
-afterEach(async () => {
-  await ingest?.close();
-  ingest = undefined;
-});
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 const HOUR_S = 3600;
 
 describe('the wall clock jumps an hour ahead under a running relay', () => {
   it('capture goes on (one ffmpeg run, nothing lost or declared), and the ingest is told of the jump', async () => {
     const camera = await startCamera();
-    ingest = await startTestIngest();
-    const server = ingest;
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const offset = join(mkdtempSync(join(tmpdir(), 'clock-')), 'offset');
     const since = Date.now();

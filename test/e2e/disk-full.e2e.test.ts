@@ -1,20 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOSS_LEDGER_FILE } from '../../src/spool/naming.js';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { cliPath, killAllClis, startCli } from '../helpers/cli.js';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { cliPath, startCli } from '../helpers/cli.js';
 import { acceptedSequences, expectCameraDelivered, stopRelay } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { readLossLedger } from '../helpers/oracle.js';
 import { fastRelayArgs } from '../helpers/relay-run.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 /**
  * The spool on a 6 MiB tmpfs in a private mount namespace (unshare; as root, or through a user

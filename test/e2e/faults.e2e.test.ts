@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../src/ingest-server/faults.js';
 import type { IngestServer } from '../../src/ingest-server/server.js';
 import { readJournal } from '../../src/spool/journal.js';
 import { LOSS_LEDGER_FILE } from '../../src/spool/naming.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis } from '../helpers/cli.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll, killAfterTest, startIngestForTest } from '../helpers/cleanup.js';
+import type { CliProcess } from '../helpers/cli.js';
 import { expectCameraDelivered, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
-import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, spoolDirs, startRelay, TOKEN, waitForClosed } from '../helpers/relay-run.js';
 
 /**
@@ -23,18 +23,10 @@ let relay: CliProcess | undefined;
 beforeAll(async () => {
   camera = await startCamera();
 });
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
-afterEach(async () => {
-  relay?.kill('SIGKILL');
-  relay = undefined;
-  await ingest?.close();
-});
+cleanUpAfterAll();
 
 async function startIngest(): Promise<IngestServer> {
-  ingest = await startTestIngest();
+  ingest = await startIngestForTest();
   return ingest;
 }
 
@@ -47,7 +39,7 @@ async function runWithFault(camera_: string, rules: FaultRule[], faultsToSee: nu
   await startIngest();
   const spool = newSpoolDir();
   const since = Date.now();
-  relay = startRelay(camera.url, ingest.url, spool, ['--camera-id', camera_]);
+  relay = killAfterTest(startRelay(camera.url, ingest.url, spool, ['--camera-id', camera_]));
   await ingest.waitFor((s) => s.accepted >= 2, 30_000);
   for (const rule of rules) ingest.faults.add(rule);
   await ingest.waitFor(() => faulted() >= faultsToSee, 30_000);
@@ -92,7 +84,7 @@ describe('zero-loss delivery under faults', () => {
     await startIngest();
     const spool = newSpoolDir();
     const since = Date.now();
-    relay = startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-down']);
+    relay = killAfterTest(startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-down']));
     await ingest.waitFor((s) => s.accepted >= 2, 30_000);
     await ingest.faults.down();
     const closedBefore = relay.events().filter((e) => e.phase === 'closed').length;
@@ -108,7 +100,7 @@ describe('zero-loss delivery under faults', () => {
   it('401 from some point on stops the relay with exit code 3 and keeps the spool', async () => {
     await startIngest();
     const spool = newSpoolDir();
-    relay = startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-401']);
+    relay = killAfterTest(startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-401']));
     await ingest.waitFor((s) => s.accepted >= 2, 30_000);
     ingest.faults.add({ kind: 'status', status: 401, count: Number.POSITIVE_INFINITY });
     const exit = await relay.exited;
@@ -124,7 +116,7 @@ describe('zero-loss delivery under faults', () => {
   it('other 4xx reject that segment only: kept in rejected/, recorded, announced as a gap', async () => {
     await startIngest();
     const spool = newSpoolDir();
-    relay = startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-400']);
+    relay = killAfterTest(startRelay(camera.url, ingest.url, spool, ['--camera-id', 'cam-400']));
     await ingest.waitFor((s) => s.accepted >= 2, 30_000);
     ingest.faults.add({ kind: 'status', status: 400, count: 1 });
     await ingest.waitFor(() => faulted() >= 1, 30_000);

@@ -1,15 +1,13 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { runCli } from '../helpers/cli.js';
 import { writeFleetConfig } from '../helpers/fleet.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 describe('a refused key with many cameras', () => {
   it('stops every camera with one line and exit 3, the spools kept', async () => {

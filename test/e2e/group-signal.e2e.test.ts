@@ -1,16 +1,13 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
 import { probeSegment } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { childPids } from '../helpers/proc.js';
 import { newSpoolDir, spoolDirs, startRelay } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 /**
  * systemd's default KillMode=control-group, a script's `kill 0` or `kill -TERM -<pgid>` signal

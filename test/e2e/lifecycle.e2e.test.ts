@@ -1,18 +1,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { IngestServer } from '../../src/ingest-server/server.js';
+import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/spool/journal.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, cliPath, killAllClis } from '../helpers/cli.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll, startIngestForTest } from '../helpers/cleanup.js';
+import { type CliProcess, cliPath } from '../helpers/cli.js';
 import {
   acceptedSequences,
   expectCameraDelivered,
   expectSequencesInOrder,
   stopRelay,
 } from '../helpers/delivery.js';
-import { startTestIngest } from '../helpers/ingest.js';
 import { readLossLedger } from '../helpers/oracle.js';
 import { childPids, running } from '../helpers/proc.js';
 import {
@@ -25,20 +24,7 @@ import {
 } from '../helpers/relay-run.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-let ingest: IngestServer | undefined;
-afterEach(async () => {
-  await ingest?.close();
-  ingest = undefined;
-});
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
-
-async function startIngest(): Promise<IngestServer> {
-  ingest = await startTestIngest();
-  return ingest;
-}
+cleanUpAfterAll();
 
 async function journalOf(spool: string) {
   const [dir] = spoolDirs(spool);
@@ -48,7 +34,7 @@ async function journalOf(spool: string) {
 describe('lifecycle', () => {
   it('(a) SIGTERM under `timeout --signal=TERM -k 10` exits 0 in time; closed segments are delivered or spooled', async () => {
     const camera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const args = fastRelayArgs(camera.url, server.url, spool, ['--camera-id', 'cam-timeout']);
     const child = spawn(
@@ -83,7 +69,7 @@ describe('lifecycle', () => {
 
   it('(b) SIGKILL mid-run, restart: what the camera streamed before the kill arrives, once, in order', async () => {
     const camera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const since = Date.now();
     const first = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-kill']);
@@ -136,7 +122,7 @@ describe('lifecycle', () => {
     // clients that come and go (gst-rtsp-server's shared media) can stall the others by itself.
     const liveCamera = await startCamera();
     const deadCamera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const since = Date.now();
     const survivor = startRelay(liveCamera.url, server.url, spool, ['--camera-id', 'cam-live']);
@@ -177,7 +163,7 @@ describe('lifecycle', () => {
 
   it('(d) the camera goes away for 15 s: the relay survives, resumes, and loses only the downtime', async () => {
     const camera: Camera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const since = Date.now();
     const relay: CliProcess = startRelay(camera.url, server.url, spool, ['--camera-id', 'cam-reboot']);
@@ -212,7 +198,7 @@ describe('lifecycle', () => {
 
   it('(e) a stalled camera (RTSP up, no frames) triggers an ffmpeg restart', async () => {
     const camera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const since = Date.now();
     const relay = startRelay(camera.url, server.url, spool, [
@@ -236,7 +222,7 @@ describe('lifecycle', () => {
     // Another uid's dir needs root to make: the unit test in test/spool/recovery.test.ts
     // covers that for every user by changing the relay's uid instead.
     const camera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const precious = tempDir('precious-');
     writeFileSync(join(precious, 'keep.txt'), 'x');
@@ -264,7 +250,7 @@ describe('lifecycle', () => {
 
   it('a second signal during the drain exits at once (130) with the spool intact; an immediate repeat does not', async () => {
     const camera = await startCamera();
-    const server = await startIngest();
+    const server = await startIngestForTest();
     const spool = newSpoolDir();
     const relay = startRelay(camera.url, server.url, spool, [
       '--camera-id',

@@ -1,10 +1,9 @@
 import { createServer } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestServer } from '../../src/ingest-server/server.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, runCli } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll, killAfterTest, startIngestForTest } from '../helpers/cleanup.js';
+import { type CliProcess, runCli } from '../helpers/cli.js';
 import { stopRelay } from '../helpers/delivery.js';
-import { startTestIngest } from '../helpers/ingest.js';
 import { listenOnFreePort } from '../helpers/ports.js';
 import { fastRelayArgs, newSpoolDir, type RelayEvent, spoolDirs, startRelay } from '../helpers/relay-run.js';
 
@@ -13,22 +12,11 @@ import { fastRelayArgs, newSpoolDir, type RelayEvent, spoolDirs, startRelay } fr
  * local ingest: the counters follow what happened, and readiness follows an ingest outage.
  */
 let camera: Camera;
-let ingest: IngestServer | undefined;
-let relay: CliProcess | undefined;
 
 beforeAll(async () => {
   camera = await startCamera();
 });
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
-afterEach(async () => {
-  relay?.kill('SIGKILL');
-  relay = undefined;
-  await ingest?.close();
-  ingest = undefined;
-});
+cleanUpAfterAll();
 
 interface Ready {
   status: number;
@@ -62,18 +50,20 @@ const events = (r: CliProcess) => r.events() as RelayEvent[];
 
 describe('metrics and health endpoints', () => {
   it('count what happened, and readiness follows an ingest outage and its end', async () => {
-    ingest = await startTestIngest();
+    const ingest = await startIngestForTest();
     const id = 'cam-metrics';
-    relay = startRelay(camera.url, ingest.url, newSpoolDir(), [
-      ...['--camera-id', id, '--metrics-port', '0', '--ready-max-backlog', '6s'],
-    ]);
+    const relay = killAfterTest(
+      startRelay(camera.url, ingest.url, newSpoolDir(), [
+        ...['--camera-id', id, '--metrics-port', '0', '--ready-max-backlog', '6s'],
+      ]),
+    );
     // Listening before capture on a free port (0), and it says where.
     const [, base] = await relay.waitForOutput(/metrics on (http:\/\/127\.0\.0\.1:\d+)\/metrics/, 20_000);
     if (!base) throw new Error('no metrics URL logged');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
 
     await relay.waitFor(
-      () => events(relay!).filter((e) => e.phase === 'delivered').length >= 3,
+      () => events(relay).filter((e) => e.phase === 'delivered').length >= 3,
       30_000,
       '3 delivered segments',
     );

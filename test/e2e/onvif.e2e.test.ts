@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, runCli, startCli } from '../helpers/cli.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { expectCameraDelivered } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { type FakeOnvifDevice, startFakeOnvifDevice } from '../helpers/onvif-device.js';
@@ -41,10 +42,10 @@ beforeAll(async () => {
   passwordFile = join(tempDir('onvif-e2e-'), 'camera-password');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
 });
-afterAll(async () => {
-  killAllClis();
-  await Promise.all([stopAllCameras(), ingest.close(), onvif.close()]);
-});
+cleanUpAfterAll(
+  () => ingest.close(),
+  () => onvif.close(),
+);
 
 /** The relay's fast test flags, the camera given by `camera` flags instead of --source. */
 function relayArgs(spool: string, id: string, camera: string[]): string[] {

@@ -1,15 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
 import { expectCameraDelivered, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { rssBytes } from '../helpers/proc.js';
 import { newSpoolDir, startRelay, waitForClosed } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 describe('a 60 s ingest outage', () => {
   it('keeps capturing to disk with bounded memory, then delivers the whole backlog in order', {

@@ -1,10 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { IngestServer } from '../../src/ingest-server/server.js';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, runCli, startCli } from '../helpers/cli.js';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { type CliProcess, runCli, startCli } from '../helpers/cli.js';
 import { expectCameraDelivered, expectSequencesInOrder, stopRelay } from '../helpers/delivery.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { freePort } from '../helpers/ports.js';
@@ -30,11 +31,7 @@ const NO_ENV_PROXY = {
   TRIO_PROXY: undefined,
 };
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-  await stopAllProxies();
-});
+cleanUpAfterAll(stopAllProxies);
 
 /** The built relay with fast settings, `env` on top of a runner environment without proxies. */
 function relay(

@@ -1,19 +1,17 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServedRequest } from '../../src/ingest-server/events.js';
 import type { FaultRule } from '../../src/ingest-server/faults.js';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { type CliProcess, startCli } from '../helpers/cli.js';
 import { expectCameraDelivered, stopRelay } from '../helpers/delivery.js';
 import { writeFleetConfig } from '../helpers/fleet.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { newSpoolDir, type RelayEvent, TOKEN } from '../helpers/relay-run.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 const CAMERAS = ['cam-r1', 'cam-r2'];
 const MOUNTS: Record<string, string> = { 'cam-r1': '/stream', 'cam-r2': '/stream-2' };

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { killAllClis, startCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { startCli } from '../helpers/cli.js';
 import { expectCameraDelivered } from '../helpers/delivery.js';
 import { probeSegment } from '../helpers/ffprobe.js';
 import { startTestIngest } from '../helpers/ingest.js';
@@ -18,10 +19,7 @@ import {
 } from '../helpers/relay-run.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
-});
+cleanUpAfterAll();
 
 interface LedgerRow {
   event: string;

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestServer } from '../../src/ingest-server/server.js';
-import { type Camera, startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
+import { type Camera, startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { type CliProcess, startCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { fastRelayArgs, newSpoolDir, TOKEN } from '../helpers/relay-run.js';
 
@@ -27,10 +28,7 @@ beforeAll(async () => {
     startTestIngest(),
   ]);
 });
-afterAll(async () => {
-  killAllClis();
-  await Promise.all([stopAllCameras(), ingest.close()]);
-});
+cleanUpAfterAll(() => ingest.close());
 
 /**
  * `encoded`: every awkward character percent-encoded. `raw`: `@` and `:` left as typed (ffmpeg

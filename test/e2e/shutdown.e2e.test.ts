@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IngestServer } from '../../src/ingest-server/server.js';
 import { readJournal } from '../../src/spool/journal.js';
 import { segmentName } from '../../src/spool/naming.js';
-import { startCamera, stopAllCameras } from '../helpers/camera.js';
-import { type CliProcess, killAllClis, startCli } from '../helpers/cli.js';
+import { startCamera } from '../helpers/camera.js';
+import { cleanUpAfterAll } from '../helpers/cleanup.js';
+import { type CliProcess, startCli } from '../helpers/cli.js';
 import { startTestIngest } from '../helpers/ingest.js';
 import { listenOnFreePort } from '../helpers/ports.js';
 import { fastRelayArgs, newSpoolDir, spoolDirs, TOKEN } from '../helpers/relay-run.js';
@@ -20,9 +21,7 @@ const BOUND_MS = DRAIN_MS + 1000;
 
 let sample: Buffer;
 const ingests: IngestServer[] = [];
-afterAll(async () => {
-  killAllClis();
-  await stopAllCameras();
+cleanUpAfterAll(async () => {
   for (const ingest of ingests) await ingest.close();
 });
 beforeAll(() => {

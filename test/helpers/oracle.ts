@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerEntry } from '../../src/ingest-server/ledger.js';
+import { round3 } from '../../src/seconds.js';
 import { LOSS_LEDGER_FILE } from '../../src/spool/naming.js';
 import { UNCAPTURED_REASONS } from '../../src/types.js';
 import { type PtsRange, probePts } from './ffprobe.js';
@@ -448,10 +449,6 @@ function medianOf(values: number[]): number {
 
 function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }
 
 /**

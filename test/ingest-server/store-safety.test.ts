@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newEntry } from '../../src/ingest-server/ledger.js';
 import { SegmentStore } from '../../src/ingest-server/store.js';
+import { paddedSequence } from '../../src/spool/naming.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { readLedger, useIngest } from './fixtures/ingest.js';
 
@@ -82,7 +83,7 @@ describe('the store limit never loses what it acknowledged', () => {
     const store = new SegmentStore(dir, 150, () => {});
     const row = (sequence: number) =>
       newEntry('cam', 'segment', 'accepted', 204, {
-        file: `${String(sequence).padStart(9, '0')}-00000000.ts`,
+        file: `${paddedSequence(sequence)}-00000000.ts`,
         size: 100,
         sequence,
         ts: new Date(1_000 + sequence).toISOString(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newEntry } from '../../src/ingest-server/ledger.js';
 import { SegmentStore } from '../../src/ingest-server/store.js';
+import { paddedSequence } from '../../src/spool/naming.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 function segment(
@@ -12,7 +13,7 @@ function segment(
   ts = new Date(1_000 + sequence).toISOString(),
 ) {
   return newEntry(camera, 'segment', 'accepted', 204, {
-    file: `${String(sequence).padStart(9, '0')}-00000000.ts`,
+    file: `${paddedSequence(sequence)}-00000000.ts`,
     size: 100,
     sequence,
     duration: 1,

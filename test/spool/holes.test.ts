@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCameraState } from '../../src/spool/camera-state.js';
 import { segmentName } from '../../src/spool/naming.js';
-import { Spool } from '../../src/spool/spool.js';
 import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
 import { readLossLedgerLines } from '../helpers/loss-ledger.js';
+import { openSpool } from '../helpers/spools.js';
 
 /** One camera's spool with its events, closing 1 s segments at the given wall-clock starts. */
 async function run(root: string) {
   const bus = new EventBus();
   const events: StampedEvent[] = [];
   bus.on((e) => events.push(e));
-  const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit: bus.forCamera('cam') });
+  const spool = await openSpool({ root, cameraId: 'cam', maxBytes: 1e9, emit: bus.forCamera('cam') });
   const close = async (startMs: number) => {
     const name = segmentName(spool.nextSequence);
     writeFileSync(join(spool.dir, name), Buffer.alloc(500, 1));

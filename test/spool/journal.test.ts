@@ -9,10 +9,11 @@ import {
   replay,
   type SegmentRecord,
 } from '../../src/spool/journal.js';
+import { segmentName } from '../../src/spool/naming.js';
 
 function segment(sequence: number): SegmentRecord {
   return {
-    name: `seg-${String(sequence).padStart(9, '0')}.ts`,
+    name: segmentName(sequence),
     sequence,
     start: '2026-11-25T10:00:00.000Z',
     durationS: 1,

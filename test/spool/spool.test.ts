@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/spool/journal.js';
 import { segmentName } from '../../src/spool/naming.js';
-import { Spool } from '../../src/spool/spool.js';
+import type { Spool } from '../../src/spool/spool.js';
 import { EventBus, type StampedEvent } from '../../src/telemetry/events.js';
+import { openSpool } from '../helpers/spools.js';
 
 const emit = new EventBus().forCamera('cam');
 
@@ -24,7 +25,7 @@ async function pendingIn(spool: Spool) {
 }
 
 async function spoolWith(root: string, sequences: number) {
-  const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit });
+  const spool = await openSpool({ root, cameraId: 'cam', maxBytes: 1e9, emit });
   for (let i = 0; i < sequences; i++) {
     const name = segmentName(spool.nextSequence);
     writeFileSync(join(spool.dir, name), Buffer.alloc(500, 1));
@@ -77,7 +78,7 @@ describe('Spool', () => {
   });
 
   it('is the only queue: offers its segments oldest first, each once, and never one it evicted', async () => {
-    const spool = await Spool.create({
+    const spool = await openSpool({
       root: mkdtempSync(join(tmpdir(), 'spool-')),
       cameraId: 'cam',
       maxBytes: 1200,
@@ -121,7 +122,7 @@ describe('Spool', () => {
 
   it('at a stop, a final partial segment over the bound is dropped, not an older complete one', async () => {
     const root = mkdtempSync(join(tmpdir(), 'spool-'));
-    const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1000, emit });
+    const spool = await openSpool({ root, cameraId: 'cam', maxBytes: 1000, emit });
     writeFileSync(join(spool.dir, segmentName(0)), Buffer.alloc(600, 1));
     await spool.addClosed({ name: segmentName(0), start: new Date(), durationS: 5 });
     writeFileSync(join(spool.dir, segmentName(1)), Buffer.alloc(600, 1));
@@ -149,7 +150,7 @@ describe('Spool', () => {
     const bus = new EventBus();
     const events: StampedEvent[] = [];
     bus.on((e) => events.push(e));
-    const spool = await Spool.create({ root, cameraId: 'cam', maxBytes: 1e9, emit: bus.forCamera('cam') });
+    const spool = await openSpool({ root, cameraId: 'cam', maxBytes: 1e9, emit: bus.forCamera('cam') });
     // A real write failure, as root too: the journal's path is now a directory (EISDIR).
     rmSync(join(spool.dir, 'journal.jsonl'));
     mkdirSync(join(spool.dir, 'journal.jsonl'));
