@@ -62,7 +62,9 @@ export class UndiciTransport implements HttpTransport {
     this.#dispatcher = options.dispatcher ?? createDispatcher(options);
   }
 
-  async send(req: OutgoingRequest): Promise<HttpOutcome> {
+  async send(outgoing: OutgoingRequest): Promise<HttpOutcome> {
+    // Whole ms: AbortSignal.timeout() throws on a fraction, and what is left of a stop budget is one.
+    const req = { ...outgoing, timeoutMs: Math.max(0, Math.floor(outgoing.timeoutMs)) };
     const headers: Record<string, string> = { ...req.headers };
     let body: Readable | string | undefined;
     let file: FileHandle | undefined;

@@ -158,6 +158,14 @@ describe('UndiciTransport', () => {
     expect(await post(url)).toMatchObject({ kind: 'error', code: 'ECONNREFUSED' });
   });
 
+  it('takes a deadline that is not a whole number of ms (what is left of a stop budget)', async () => {
+    // AbortSignal.timeout() throws a RangeError for 874.37: the session DELETE at a stop failed so.
+    const url = await serve(accept);
+    expect(await post(url, 874.37)).toMatchObject({ kind: 'response', status: 204 });
+    const json = await transport.send({ method: 'DELETE', url, headers: {}, timeoutMs: 120.5 });
+    expect(json).toMatchObject({ kind: 'response', status: 204 });
+  });
+
   it('passes Retry-After through', async () => {
     const url = await serve((req, res) => {
       req.resume();
