@@ -63,7 +63,7 @@ export class UndiciTransport implements HttpTransport {
   }
 
   async send(outgoing: OutgoingRequest): Promise<HttpOutcome> {
-    // Whole ms: AbortSignal.timeout() throws on a fraction, and what is left of a stop budget is one.
+    // Whole ms, as undici's timeouts and our messages want; what is left of a stop budget is not.
     const req = { ...outgoing, timeoutMs: Math.max(0, Math.floor(outgoing.timeoutMs)) };
     const headers: Record<string, string> = { ...req.headers };
     let body: Readable | string | undefined;
@@ -72,7 +72,7 @@ export class UndiciTransport implements HttpTransport {
     // Set only by our own reads of the segment file, so a socket error can never pass for one.
     let fileFailure: unknown;
     // Each phase has its own timer inside the hard deadline: a hung ingest shows in seconds.
-    const watch = new PhaseWatch(req.timeoutMs);
+    const watch = new PhaseWatch(req.timeoutMs, req.signal);
     const phases = this.#phases;
     // The connect phase is the agent's own `connect.timeout` (connectTimeoutMs): undici does not
     // give up a connection attempt on an abort, so a timer of ours could not end it sooner.
@@ -83,6 +83,7 @@ export class UndiciTransport implements HttpTransport {
         file = await open(req.body.file, 'r');
         size = (await file.stat()).size;
       } catch (error) {
+        watch.end();
         await file?.close().catch(() => undefined);
         return fileError(error);
       }
@@ -112,16 +113,12 @@ export class UndiciTransport implements HttpTransport {
     }
     // Nothing to stream (a small JSON, a HEAD): one timer from connect to the answer.
     if (!file) watch.arm('headers', phases.connectMs + phases.headersMs);
-    const deadline = AbortSignal.timeout(req.timeoutMs);
-    const signal = AbortSignal.any(
-      req.signal ? [deadline, watch.signal, req.signal] : [deadline, watch.signal],
-    );
     try {
       const response = await request(req.url, {
         method: req.method,
         headers,
         body,
-        signal,
+        signal: watch.signal,
         dispatcher: this.#dispatcher,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
@@ -143,7 +140,7 @@ export class UndiciTransport implements HttpTransport {
       };
     } catch (error) {
       if (fileFailure !== undefined) return fileError(fileFailure);
-      if (deadline.aborted) {
+      if (watch.deadlinePassed) {
         return {
           kind: 'error',
           code: DEADLINE_CODE,
@@ -167,7 +164,7 @@ export class UndiciTransport implements HttpTransport {
       }
       return { kind: 'error', code: errorCode(error), message: errorMessage(error) };
     } finally {
-      watch.disarm();
+      watch.end();
       if (body instanceof Readable) body.destroy();
       if (ring) giveBackRing(ring);
       await file?.close().catch(() => undefined);

@@ -75,24 +75,46 @@ export class UplinkRate {
 }
 
 /**
- * One request's phase timer: `arm` a phase when it starts (each body chunk re-arms `body`),
- * `disarm` while the relay itself is busy (reading the file, pacing the upload rate). When a
- * phase runs out, `signal` aborts with a {@link PhaseTimeoutError}, kept in `expired`. A phase
- * that would end after the hard deadline is not armed: the deadline speaks first.
+ * One request's timers and its one abort signal: the hard deadline (from construction), the phase
+ * timer — `arm` a phase when it starts (each body chunk re-arms `body`), `disarm` while the relay
+ * itself is busy (reading the file, pacing the upload rate) — and an outer signal it follows (a
+ * stop). When a phase runs out, `signal` aborts with a {@link PhaseTimeoutError}, kept in
+ * `expired`; a phase that would end after the deadline is not armed: the deadline speaks first.
+ * `end()` clears the timers and lets go of the outer signal. Not AbortSignal.timeout() and
+ * AbortSignal.any(): in Node 20 they kept every request's signals alive until its deadline ran
+ * out, 30 s after the answer, and left a reference behind in the long-lived stop signal for good.
  */
 export class PhaseWatch {
   readonly #controller = new AbortController();
   readonly #deadlineAt: number;
+  readonly #deadline: NodeJS.Timeout;
+  #deadlinePassed = false;
+  readonly #outer: AbortSignal | undefined;
+  readonly #onOuterAbort = () => this.#controller.abort(this.#outer?.reason);
   #timer: NodeJS.Timeout | undefined;
   #armed: { phase: Phase; ms: number } | undefined;
   #expired: PhaseTimeoutError | undefined;
 
-  constructor(deadlineMs: number) {
+  constructor(deadlineMs: number, outer?: AbortSignal) {
     this.#deadlineAt = performance.now() + deadlineMs;
+    this.#deadline = setTimeout(() => {
+      this.#deadlinePassed = true;
+      this.disarm();
+      this.#controller.abort(new Error(`no complete answer within ${deadlineMs} ms`));
+    }, deadlineMs);
+    this.#outer = outer;
+    if (outer?.aborted) this.#onOuterAbort();
+    else outer?.addEventListener('abort', this.#onOuterAbort, { once: true });
   }
 
+  /** Aborts at the deadline, at a phase's timeout, or with the outer signal. */
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** The hard deadline ran out. */
+  get deadlinePassed(): boolean {
+    return this.#deadlinePassed;
   }
 
   get expired(): PhaseTimeoutError | undefined {
@@ -100,7 +122,7 @@ export class PhaseWatch {
   }
 
   arm(phase: Phase, ms: number): void {
-    if (this.#expired) return;
+    if (this.#expired || this.#controller.signal.aborted) return;
     // The same phase again (the next body chunk): restart the timer without a new one.
     if (this.#timer && this.#armed?.phase === phase && this.#armed.ms === ms) {
       this.#timer.refresh();
@@ -119,5 +141,12 @@ export class PhaseWatch {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armed = undefined;
+  }
+
+  /** The request is over: no timer left, nothing held by the outer signal. */
+  end(): void {
+    this.disarm();
+    clearTimeout(this.#deadline);
+    this.#outer?.removeEventListener('abort', this.#onOuterAbort);
   }
 }

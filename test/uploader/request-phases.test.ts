@@ -4,10 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify } from '../../src/uploader/classify.js';
 import { UndiciTransport } from '../../src/uploader/http.js';
-import { PhaseTimeoutError, UplinkRate } from '../../src/uploader/request-phases.js';
+import { PhaseTimeoutError, PhaseWatch, UplinkRate } from '../../src/uploader/request-phases.js';
 import { DEADLINE_CODE, PHASE_TIMEOUT_CODES } from '../../src/uploader/transport.js';
 
 /** Short phases against a long deadline: each phase must be the one that speaks. */
@@ -148,5 +148,36 @@ describe('UplinkRate', () => {
   it('names the phase in a typed error', () => {
     const error = new PhaseTimeoutError('body', 5000);
     expect(error).toMatchObject({ code: 'ERR_BODY_STALLED', phase: 'body', ms: 5000 });
+  });
+});
+
+describe('PhaseWatch: one request, one signal', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('aborts at the deadline and says so', () => {
+    vi.useFakeTimers();
+    const watch = new PhaseWatch(1000);
+    vi.advanceTimersByTime(999);
+    expect(watch.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(watch.signal.aborted).toBe(true);
+    expect(watch.deadlinePassed).toBe(true);
+    expect(watch.expired).toBeUndefined();
+  });
+
+  it('follows the outer signal while the request runs, and lets go of it at the end', () => {
+    vi.useFakeTimers();
+    const stop = new AbortController();
+    const running = new PhaseWatch(30_000, stop.signal);
+    const ended = new PhaseWatch(30_000, stop.signal);
+    ended.end();
+    stop.abort();
+    expect(running.signal.aborted).toBe(true);
+    // Ended: no listener left on the stop signal, and no deadline timer left behind.
+    expect(ended.signal.aborted).toBe(false);
+    running.end();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
