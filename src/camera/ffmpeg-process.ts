@@ -49,6 +49,8 @@ export class FfmpegRun {
   /** Output time (s) of ffmpeg's last progress report. */
   #outTimeS = Number.NEGATIVE_INFINITY;
   #ended = false;
+  /** Wall clock (ms) of the SIGINT: ffmpeg read nothing the camera sent after it. */
+  #interruptedWallMs: number | undefined;
   #reportWaiters: (() => void)[] = [];
   #interrupting: Promise<void> | undefined;
 
@@ -117,6 +119,10 @@ export class FfmpegRun {
   get stopRequested(): boolean {
     return this.#stopped;
   }
+  /** When it was told to stop reading (SIGINT), if it was. */
+  get interruptedAt(): Date | undefined {
+    return this.#interruptedWallMs === undefined ? undefined : new Date(this.#interruptedWallMs);
+  }
   /** Monotonic ms (performance.now) of ffmpeg's last line on stdout or stderr. */
   get lastOutputAt(): number {
     return this.#lastOutputAt;
@@ -141,6 +147,7 @@ export class FfmpegRun {
     if (catchUp) await this.#caughtUp(Math.min(CATCH_UP_MAX_MS, graceMs / 2));
     if (this.#killed) return;
     this.#stopped = true;
+    this.#interruptedWallMs = Date.now();
     this.#child.kill('SIGINT');
     const timer = setTimeout(
       () => {

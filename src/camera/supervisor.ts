@@ -138,11 +138,16 @@ export class CaptureSupervisor {
     return 'stopped';
   }
 
-  /** Graceful: ffmpeg closes and lists its current segment, which is spooled before this resolves. */
-  async stop(graceMs: number = this.#o.stopGraceMs): Promise<void> {
+  /**
+   * Graceful: ffmpeg closes and lists its current segment, which is spooled before this resolves.
+   * Resolves with the moment ffmpeg stopped reading the camera, when a running ffmpeg was stopped.
+   */
+  async stop(graceMs: number = this.#o.stopGraceMs): Promise<Date | undefined> {
     this.#stopping.abort();
     this.#stopGraceMs = graceMs;
-    await this.#run?.stop(graceMs);
+    const run = this.#run;
+    await run?.stop(graceMs);
+    return run?.interruptedAt;
   }
 
   /** Immediate (second signal): nothing more is spooled. */

@@ -209,11 +209,11 @@ export class CameraUnit {
         state: 'draining',
         detail: finished ? 'source ended' : String(stop.reason ?? 'stop requested'),
       });
-      await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
+      const readUntil = await supervisor.stop(budget.graceMs(FFMPEG_STOP_GRACE_MS));
       await capture.catch(() => undefined);
       // Frames on their way to ffmpeg when it stopped reading are a hole, declared now; a
       // source that ended has none.
-      if (!finished) await spool.declareStop(new Date());
+      if (!finished) await spool.declareStop(new Date(), readUntil);
       // A finished file is drained completely (a stop still interrupts); a stop gets its budget.
       await (finished
         ? Promise.race([

@@ -46,10 +46,21 @@ export class CaptureTimeline {
    * A stop ended capture at `endIso` (ffmpeg has exited, its last segment is spooled): the
    * frames since the last captured video were on their way to ffmpeg and are not kept. Returns
    * that tail as a hole before `nextSequence` when it is more than rounding; its reason is the
-   * one capture already stopped for (a camera away), else `reason`.
+   * one capture already stopped for (a camera away), else `reason`. `readUntilIso`: when ffmpeg
+   * stopped reading; the tail starts there if the last segment was placed past it (its placement,
+   * from ffmpeg's progress, trails capture by a frame or two), since nothing later was captured.
    */
-  tailUntil(nextSequence: number, endIso: string, reason: UncapturedReason): GapRecord | undefined {
-    const from = this.#capturedUntil;
+  tailUntil(
+    nextSequence: number,
+    endIso: string,
+    reason: UncapturedReason,
+    readUntilIso?: string,
+  ): GapRecord | undefined {
+    const placed = this.#capturedUntil;
+    const from =
+      placed !== undefined && readUntilIso !== undefined && Date.parse(readUntilIso) < Date.parse(placed)
+        ? readUntilIso
+        : placed;
     if (from === undefined || !((Date.parse(endIso) - Date.parse(from)) / 1000 >= MIN_HOLE_S))
       return undefined;
     const tail = { seqFrom: nextSequence, seqTo: nextSequence - 1, start: from, end: endIso, bytes: 0 };

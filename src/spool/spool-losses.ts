@@ -94,10 +94,18 @@ export class SpoolLosses implements BoundedSpool {
 
   /**
    * A stop ended capture at `at`: the tail since the last captured video is declared like any
-   * hole (ledger now, the cloud with the next segment sent, in this run or the next).
+   * hole (ledger now, the cloud with the next segment sent, in this run or the next). `readUntil`:
+   * when ffmpeg stopped reading the camera — nothing after it was captured, wherever the last
+   * segment was placed.
    */
-  async declareStop(at: Date): Promise<void> {
-    const tail = this.#p.timeline.tailUntil(this.#p.index.nextSequence, at.toISOString(), 'relay-stopped');
+  async declareStop(at: Date, readUntil?: Date): Promise<void> {
+    const { timeline, index } = this.#p;
+    const tail = timeline.tailUntil(
+      index.nextSequence,
+      at.toISOString(),
+      'relay-stopped',
+      readUntil?.toISOString(),
+    );
     if (!tail) return;
     await this.lose(tail);
     saidStopTail(this.#p.emit, tail);

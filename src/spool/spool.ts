@@ -196,8 +196,8 @@ export class Spool implements CaptureSpool, DeliverySpool, RecoverySpool {
     return this.#losses.recordLost(lost, reason);
   }
   /** A stop ended capture at `at`: the tail it cut off is declared (see SpoolLosses). */
-  declareStop(at: Date): Promise<void> {
-    return this.#losses.declareStop(at);
+  declareStop(at: Date, readUntil?: Date): Promise<void> {
+    return this.#losses.declareStop(at, readUntil);
   }
   /** A write met ENOSPC all the same: make room now. */
   freeSpace(reason: LossReason): Promise<void> {

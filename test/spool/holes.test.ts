@@ -94,6 +94,24 @@ describe('holes in the timeline', () => {
     expect(readLossLedgerLines(root)).toMatchObject([tail, { start: iso(T0 + 1300), end: iso(T0 + 10_000) }]);
   });
 
+  it("a stop's tail starts where ffmpeg stopped reading when its last segment was placed past that", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'holes-'));
+    const late = await run(root);
+    await late.close(T0);
+    // Placed to end at T0 + 1000 by ffmpeg's progress, which trails capture; the SIGINT was at
+    // T0 + 850: nothing the camera sent after it was read.
+    await late.spool.declareStop(new Date(T0 + 1300), new Date(T0 + 850));
+    expect(late.spool.gaps()).toMatchObject([
+      { start: iso(T0 + 850), end: iso(T0 + 1300), reason: 'relay-stopped' },
+    ]);
+
+    // Read past the last segment's end (the catch-up): the tail starts at that end, as before.
+    const early = await run(mkdtempSync(join(tmpdir(), 'holes-')));
+    await early.close(T0);
+    await early.spool.declareStop(new Date(T0 + 1300), new Date(T0 + 1200));
+    expect(early.spool.gaps()).toMatchObject([{ start: iso(T0 + 1000), end: iso(T0 + 1300) }]);
+  });
+
   it('a stop while the camera is away declares the rest of that hole with its reason; rounding is nothing', async () => {
     const root = mkdtempSync(join(tmpdir(), 'holes-'));
     const away = await run(root);
