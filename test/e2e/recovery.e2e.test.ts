@@ -15,8 +15,11 @@ cleanUpAfterAll();
 
 const CAMERAS = ['cam-r1', 'cam-r2'];
 const MOUNTS: Record<string, string> = { 'cam-r1': '/stream', 'cam-r2': '/stream-2' };
-/** At most one probe per 2 s per process: the interval is 2–2.5 s, start to start. */
-const PROBE_INTERVAL_MS = 2000;
+/**
+ * Segments per probe: at most one probe per 2 s per process (2–2.5 s start to start), and each
+ * camera closes a 1 s segment a second, so a camera's segments are the clock probes are counted by.
+ */
+const SEGMENTS_PER_PROBE = 2;
 
 interface Seen {
   at: number;
@@ -24,11 +27,11 @@ interface Seen {
   outcome: ServedRequest['outcome'];
 }
 
-/** Sequences a camera's ffmpeg closed up to `until` (ms), by the relay's own NDJSON. */
-function closedUntil(relay: CliProcess, camera: string, until: number): number[] {
+/** Sequences a camera's ffmpeg closed from `from` up to `until` (ms), by the relay's own NDJSON. */
+function closedBetween(relay: CliProcess, camera: string, from: number, until: number): number[] {
   return (relay.events() as RelayEvent[])
     .filter((e) => e.camera === camera && e.type === 'segment' && e.phase === 'closed')
-    .filter((e) => Date.parse(String(e.ts)) <= until)
+    .filter((e) => Date.parse(String(e.ts)) >= from && Date.parse(String(e.ts)) <= until)
     .map((e) => e.sequence!);
 }
 
@@ -79,7 +82,7 @@ async function faultAndRecover(label: string, rule: FaultRule, probes: number) {
     ingest.faults.clear();
     const recoverAt = Date.now();
 
-    const inFault = Object.fromEntries(CAMERAS.map((id) => [id, closedUntil(relay, id, recoverAt)]));
+    const inFault = Object.fromEntries(CAMERAS.map((id) => [id, closedBetween(relay, id, 0, recoverAt)]));
     const arrived = (id: string) => new Set(ingest.accepted(id).map((row) => row.sequence));
     await ingest.waitFor(() => CAMERAS.every((id) => inFault[id]!.every((s) => arrived(id).has(s))), 60_000);
     const lastAt = Math.max(
@@ -90,16 +93,22 @@ async function faultAndRecover(label: string, rule: FaultRule, probes: number) {
           .map((row) => Date.parse(row.ts)),
       ),
     );
+    const streamed = CAMERAS.map((id) => closedBetween(relay, id, faultAt, recoverAt).length);
     console.log(
-      `${label}: fault ${((recoverAt - faultAt) / 1000).toFixed(1)} s, last in-fault segment accepted ${((lastAt - recoverAt) / 1000).toFixed(2)} s after the ingest recovered`,
+      `${label}: fault ${((recoverAt - faultAt) / 1000).toFixed(1)} s (${streamed.join(' + ')} segments closed), last in-fault segment accepted ${((lastAt - recoverAt) / 1000).toFixed(2)} s after the ingest recovered`,
     );
 
-    // The request rate during the fault, from the ingest's own log: one probe per 2 s for the
-    // whole process (two cameras, not two probe series), and once the relay said the ingest is
-    // away, no segment but those already in flight (one per camera).
+    // The request rate during the fault, from the ingest's own log and counted against what each
+    // camera streamed meanwhile (its closed segments), not a stopwatch: one probe per two
+    // segments for the whole process (two cameras, not two probe series), and once the relay said
+    // the ingest is away, no segment but those already in flight (one per camera).
     const during = seen.filter((s) => s.at >= faultAt && s.at <= recoverAt);
     const probesSeen = during.filter((s) => s.method === 'HEAD');
-    expect(probesSeen.length).toBeLessThanOrEqual(Math.floor((recoverAt - faultAt) / PROBE_INTERVAL_MS) + 1);
+    for (const [i, id] of CAMERAS.entries()) {
+      expect(probesSeen.length, `${id} closed ${streamed[i]}`).toBeLessThanOrEqual(
+        Math.floor(streamed[i]! / SEGMENTS_PER_PROBE) + 1,
+      );
+    }
     expect(awayAt).toBeDefined();
     const postsWhileAway = during.filter((s) => s.method === 'POST' && s.at > awayAt!);
     expect(postsWhileAway.length).toBeLessThanOrEqual(CAMERAS.length);
