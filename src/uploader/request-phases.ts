@@ -101,7 +101,7 @@ export class PhaseWatch {
       this.#deadlinePassed = true;
       this.disarm();
       this.#controller.abort(new Error(`no complete answer within ${deadlineMs} ms`));
-    }, deadlineMs);
+    }, deadlineMs).unref(); // as AbortSignal.timeout's: a deadline alone keeps no process up
     this.#outer = outer;
     if (outer?.aborted) this.#onOuterAbort();
     else outer?.addEventListener('abort', this.#onOuterAbort, { once: true });
