@@ -164,8 +164,11 @@ describe('chaos: SIGKILL after SIGKILL with ingest faults between, then a clean 
       const kills = accounting.runs.filter((x) => x.label === 'SIGKILL');
       expect(kills).toHaveLength(5);
       // The cloud is told of each kill: the time from the killed run's last video to the next
-      // run's first is one declared relay-killed hole per kill.
-      expect(accounting.uncaptured.map((d) => d.reason)).toEqual(Array(5).fill('relay-killed'));
+      // run's first is one declared relay-killed hole per kill; the clean stop's own tail, when
+      // more than rounding, is the one relay-stopped hole.
+      const reasons = accounting.uncaptured.map((d) => d.reason);
+      expect(reasons.filter((r) => r !== 'relay-stopped')).toEqual(Array(5).fill('relay-killed'));
+      expect(reasons.filter((r) => r === 'relay-stopped').length).toBeLessThanOrEqual(1);
       console.log(
         `undeclared loss per SIGKILL (s): ${kills.map((k) => k.undeclaredS.toFixed(2)).join(', ')}; ` +
           `after SIGTERM: ${accounting.runs.at(-1)!.undeclaredS.toFixed(2)}; ` +
